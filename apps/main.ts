@@ -1,0 +1,7 @@
+/**
+ * The example apps, synthesized into dist/ by `npm run synth`.
+ */
+import { App } from 'cdk8s';
+
+const app = new App();
+app.synth();

@@ -1,0 +1,2 @@
+// The batch pattern's public API.
+export {};

@@ -1,0 +1,2 @@
+// The fast-app pattern's public API.
+export {};

@@ -1,0 +1,4 @@
+export * from './web';
+export * from './batch';
+export * from './postgres';
+export * from './fast-app';

@@ -1,0 +1,2 @@
+// The postgres pattern's public API.
+export {};

@@ -1,0 +1,2 @@
+// The web pattern's public API.
+export {};

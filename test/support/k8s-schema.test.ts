@@ -1,0 +1,65 @@
+import { assertValidManifests, manifestProblems } from './k8s-schema';
+
+const deployment = () => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', labels: { 'app.kubernetes.io/name': 'web' } },
+  spec: {
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: { containers: [{ name: 'web', image: 'nginx:1.27.0', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    },
+  },
+});
+
+describe('the shared manifest validator', () => {
+  test('accepts a valid Deployment', () => {
+    expect(manifestProblems(deployment())).toEqual([]);
+  });
+
+  test('rejects an unknown field that the JSON schema alone accepts', () => {
+    const d: any = deployment();
+    d.spec.template.spec.containers[0].imagee = 'nginx:1.27.0';
+    expect(manifestProblems(d)).toEqual([expect.stringContaining('unknown field "spec.template.spec.containers[0].imagee"')]);
+  });
+
+  test('rejects a container name that is not a DNS-1123 label', () => {
+    const d: any = deployment();
+    d.spec.template.spec.containers[0].name = 'Bad_Name';
+    expect(manifestProblems(d).join('\n')).toMatch(/container name "Bad_Name" is not a DNS-1123 label/);
+  });
+
+  test('rejects a wrong type through the 1.27 schema', () => {
+    const d: any = deployment();
+    d.spec.replicas = 'two';
+    expect(manifestProblems(d).join('\n')).toMatch(/schema: .*replicas must be integer/);
+  });
+
+  test('rejects kinds that are not built into Kubernetes 1.27', () => {
+    expect(manifestProblems({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' } })).toEqual([
+      'monitoring.coreos.com/v1 ServiceMonitor is not a Kubernetes 1.27 built-in type',
+    ]);
+  });
+
+  test('rejects fields added after 1.27 (sidecar restartPolicy on containers)', () => {
+    const d: any = deployment();
+    d.spec.template.spec.initContainers = [{ name: 'side', image: 'busybox:1.36', restartPolicy: 'Always' }];
+    expect(manifestProblems(d).join('\n')).toMatch(/unknown field "spec.template.spec.initContainers\[0\].restartPolicy"/);
+  });
+
+  test('checks label values and object names', () => {
+    const d: any = deployment();
+    d.metadata.name = 'Web';
+    d.metadata.labels.version = 'x'.repeat(64);
+    const problems = manifestProblems(d).join('\n');
+    expect(problems).toMatch(/metadata.name "Web" is not a valid Deployment name/);
+    expect(problems).toMatch(/metadata.labels version=.* is not a valid label/);
+  });
+
+  test('lists every invalid object with kind and name', () => {
+    const bad: any = deployment();
+    bad.spec.template.spec.containers[0].imagee = 'x';
+    expect(() => assertValidManifests([deployment(), bad])).toThrow(/1 invalid Kubernetes object\(s\):\n {2}Deployment web:\n {4}unknown field/);
+  });
+});

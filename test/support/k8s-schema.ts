@@ -1,0 +1,221 @@
+/**
+ * Validates synthesized objects against the Kubernetes 1.27 OpenAPI schema (through the
+ * `kubernetes-models` 4.3 validators, generated from 1.27) and, unlike those validators,
+ * rejects unknown fields: `imagee:` passes a JSON-schema check but a real API server with
+ * strict field validation refuses it. A few server-side name rules that the schema does not
+ * express (object, container and port names, label values) are checked too.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+type Schema = Record<string, any>;
+
+const schemas = new Map<string, Schema>();
+// The models register their schemas through this module; capture them for the strict walk.
+const validateModule = require('@kubernetes-models/validate');
+const originalRegister = validateModule.register;
+validateModule.register = (id: string, schema: Schema) => {
+  schemas.set(id, schema);
+  return originalRegister(id, schema);
+};
+
+const modelCache = new Map<string, any>();
+
+function modelFor(apiVersion: string, kind: string): any {
+  const key = `${apiVersion}/${kind}`;
+  if (modelCache.has(key)) {
+    return modelCache.get(key);
+  }
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const modulePath = group === '' ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
+  let model: any;
+  try {
+    model = require(modulePath)[kind];
+  } catch {
+    model = undefined;
+  }
+  modelCache.set(key, model);
+  return model;
+}
+
+function deref(schema: Schema | undefined): Schema | undefined {
+  let s = schema;
+  for (let i = 0; s && s.$ref && i < 10; i++) {
+    s = schemas.get(String(s.$ref).replace(/#$/, ''));
+  }
+  return s;
+}
+
+function branches(schema: Schema): Schema[] {
+  const list = [...(schema.oneOf ?? []), ...(schema.anyOf ?? []), ...(schema.allOf ?? [])];
+  return list.map(deref).filter((b): b is Schema => b !== undefined && b.type !== 'null');
+}
+
+function unknownFields(schemaIn: Schema | undefined, value: unknown, at: string, out: string[]): void {
+  const schema = deref(schemaIn);
+  if (!schema || value === null || value === undefined) {
+    return;
+  }
+  const alternatives = branches(schema);
+  if (alternatives.length > 0 && !schema.properties && !schema.items && !schema.additionalProperties) {
+    for (const alt of alternatives) {
+      unknownFields(alt, value, at, out);
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (schema.items) {
+      value.forEach((item, i) => unknownFields(schema.items, item, `${at}[${i}]`, out));
+    }
+    return;
+  }
+  if (typeof value !== 'object') {
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  if (schema.properties) {
+    for (const [key, child] of Object.entries(obj)) {
+      const propSchema = schema.properties[key];
+      if (propSchema) {
+        unknownFields(propSchema, child, `${at}.${key}`, out);
+      } else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+        unknownFields(schema.additionalProperties, child, `${at}.${key}`, out);
+      } else if (!schema['x-kubernetes-preserve-unknown-fields']) {
+        out.push(`unknown field "${at}.${key}"`.replace('"$.', '"'));
+      }
+    }
+  } else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+    for (const [key, child] of Object.entries(obj)) {
+      unknownFields(schema.additionalProperties, child, `${at}.${key}`, out);
+    }
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** Kinds whose names must be DNS-1123 labels rather than subdomains. */
+const LABEL_NAMED_KINDS = new Set(['Service', 'Namespace', 'StatefulSet', 'CronJob', 'Job']);
+
+function podSpecOf(obj: any): any {
+  switch (obj.kind) {
+    case 'Pod':
+      return obj.spec;
+    case 'CronJob':
+      return obj.spec?.jobTemplate?.spec?.template?.spec;
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'ReplicaSet':
+    case 'Job':
+      return obj.spec?.template?.spec;
+    default:
+      return undefined;
+  }
+}
+
+function nameRules(obj: any, out: string[]): void {
+  const name = obj.metadata?.name;
+  const maxName = obj.kind === 'CronJob' ? 52 : LABEL_NAMED_KINDS.has(obj.kind) ? 63 : 253;
+  const nameRe = LABEL_NAMED_KINDS.has(obj.kind) ? DNS_LABEL : DNS_SUBDOMAIN;
+  if (typeof name !== 'string' || name.length > maxName || !nameRe.test(name)) {
+    out.push(
+      `metadata.name ${JSON.stringify(name)} is not a valid ${obj.kind} name (at most ${maxName} chars, ${nameRe === DNS_LABEL ? 'DNS-1123 label' : 'DNS-1123 subdomain'})`,
+    );
+  }
+  const labelSets: Array<[string, Record<string, string> | undefined]> = [['metadata.labels', obj.metadata?.labels]];
+  if (obj.spec?.template?.metadata?.labels) {
+    labelSets.push(['spec.template.metadata.labels', obj.spec.template.metadata.labels]);
+  }
+  for (const [where, labels] of labelSets) {
+    for (const [k, v] of Object.entries(labels ?? {})) {
+      const nameOk = LABEL_NAME.test(k) && k.split('/').pop()!.length <= 63;
+      if (!nameOk || typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) {
+        out.push(`${where} ${k}=${JSON.stringify(v)} is not a valid label`);
+      }
+    }
+  }
+  const pod = podSpecOf(obj);
+  if (pod) {
+    const all = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
+    const names = new Set<string>();
+    for (const c of all) {
+      if (!DNS_LABEL.test(c.name ?? '') || c.name.length > 63) {
+        out.push(`container name ${JSON.stringify(c.name)} is not a DNS-1123 label`);
+      }
+      if (names.has(c.name)) {
+        out.push(`container name ${JSON.stringify(c.name)} is used twice`);
+      }
+      names.add(c.name);
+      for (const p of c.ports ?? []) {
+        if (p.name !== undefined && (p.name.length > 15 || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(p.name) || !/[a-z]/.test(p.name))) {
+          out.push(`port name ${JSON.stringify(p.name)} of container ${c.name} is not an IANA_SVC_NAME`);
+        }
+      }
+    }
+    const volumes = new Set((pod.volumes ?? []).map((v: any) => v.name));
+    for (const c of all) {
+      for (const m of c.volumeMounts ?? []) {
+        const claimNames = new Set((obj.spec?.volumeClaimTemplates ?? []).map((t: any) => t.metadata?.name));
+        if (!volumes.has(m.name) && !claimNames.has(m.name)) {
+          out.push(`container ${c.name} mounts volume ${JSON.stringify(m.name)} that the pod does not define`);
+        }
+      }
+    }
+  }
+}
+
+/** Problems with one synthesized object; empty when the API server would accept it. */
+export function manifestProblems(obj: any): string[] {
+  const out: string[] = [];
+  if (!obj || typeof obj !== 'object' || typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') {
+    return ['object has no apiVersion/kind'];
+  }
+  const Model = modelFor(obj.apiVersion, obj.kind);
+  if (!Model) {
+    return [`${obj.apiVersion} ${obj.kind} is not a Kubernetes 1.27 built-in type`];
+  }
+  try {
+    new Model(JSON.parse(JSON.stringify(obj))).validate();
+  } catch (e: any) {
+    out.push(`schema: ${e.message}`);
+  }
+  const topSchema = findSchemaForKind(obj.apiVersion, obj.kind);
+  if (!topSchema) {
+    out.push(`no schema registered for ${obj.apiVersion} ${obj.kind}`);
+  }
+  unknownFields(topSchema, obj, '$', out);
+  nameRules(obj, out);
+  return out;
+}
+
+const schemaByKind = new Map<string, Schema>();
+
+function findSchemaForKind(apiVersion: string, kind: string): Schema | undefined {
+  const key = `${apiVersion}/${kind}`;
+  const cached = schemaByKind.get(key);
+  if (cached) {
+    return cached;
+  }
+  for (const schema of schemas.values()) {
+    const props = schema.properties;
+    if (props?.kind?.enum?.[0] === kind && props?.apiVersion?.enum?.[0] === apiVersion) {
+      schemaByKind.set(key, schema);
+      return schema;
+    }
+  }
+  return undefined;
+}
+
+/** Throws one error listing every invalid object (kind/name and the problems). */
+export function assertValidManifests(objects: readonly any[], source: string = 'synthesized output'): void {
+  const failures: string[] = [];
+  for (const obj of objects) {
+    const problems = manifestProblems(obj);
+    if (problems.length > 0) {
+      failures.push(`${obj?.kind ?? '?'} ${obj?.metadata?.name ?? '?'}:\n    ${problems.join('\n    ')}`);
+    }
+  }
+  if (failures.length > 0) {
+    throw new Error(`${source}: ${failures.length} invalid Kubernetes object(s):\n  ${failures.join('\n  ')}`);
+  }
+}
