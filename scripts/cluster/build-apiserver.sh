@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Build (once per machine) a kube-apiserver binary for one Kubernetes version from the
 # k8s.io/kubernetes Go module, and print the path of the cached binary on stdout.
 #
@@ -68,7 +69,7 @@ export CGO_ENABLED=0 GOFLAGS="-mod=mod"
 # The staging modules are published from the kubernetes repository's staging/ tree at the same
 # tag as k8s.io/kubernetes (which is verified as usual). The checksum database does not always
 # answer for them through a module mirror, so only they skip it; every other module is verified.
-GONOSUMDB="$(printf '%s\n' $staging | paste -sd, -)${GONOSUMDB:+,$GONOSUMDB}"
+GONOSUMDB="$(printf '%s\n' "$staging" | paste -sd, -)${GONOSUMDB:+,$GONOSUMDB}"
 export GONOSUMDB
 (cd "$workdir" && go_nice get "k8s.io/kubernetes/cmd/kube-apiserver@v$version") >&2
 

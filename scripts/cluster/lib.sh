@@ -7,6 +7,7 @@
 #   CI                     "true" turns every missing tool into a failure instead of a build/skip
 
 CLUSTER_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_ROOT="$(cd "$CLUSTER_SCRIPTS_DIR/../.." && pwd)"
 CACHE_ROOT="${CDK8S_PATTERNS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-patterns}"
 # Go builds share the machine: keep them gentle unless the caller says otherwise.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Start a throwaway control plane (etcd + kube-apiserver, no controllers, no nodes) on 127.0.0.1.
 #
 # Usage: scripts/cluster/start-cluster.sh VERSION [DIR]
@@ -15,7 +16,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 VERSION [DIR]"
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: $0 VERSION [DIR]"; fi
 need_cmd openssl
 need_cmd curl
 need_cmd node "used to pick free ports"
@@ -27,7 +28,7 @@ if ! [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
 fi
 
 etcd_bin="${ETCD:-$(command -v etcd || true)}"
-[ -n "$etcd_bin" ] && [ -x "$etcd_bin" ] || die "etcd not found (apt-get install etcd-server, or set ETCD)"
+[ -x "$etcd_bin" ] || die "etcd not found (apt-get install etcd-server, or set ETCD)"
 
 apiserver="${KUBE_APISERVER:-$(apiserver_bin "$version")}"
 if [ ! -x "$apiserver" ]; then
@@ -105,6 +106,7 @@ EOF
 # logging to DIR/NAME.log and recording the group id in DIR/NAME.pid.
 start() {
   local name="$1"; shift
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$name.pid" "$@" >"$dir/$name.log" 2>&1 </dev/null &
   local deadline=$(( $(date +%s) + 10 ))
   until [ -s "$dir/$name.pid" ]; do
@@ -178,5 +180,5 @@ APISERVER_URL=$url
 KUBE_VERSION=$version
 EOF
 started_ok=1
-log "kube-apiserver v$version ready at $url in $(( ($(now_ms) - t0) ))ms (state: $dir)"
+log "kube-apiserver v$version ready at $url in $(( $(now_ms) - t0 ))ms (state: $dir)"
 echo "$dir"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Stop a control plane started by start-cluster.sh and remove its state directory.
 #
 # Usage: scripts/cluster/stop-cluster.sh DIR

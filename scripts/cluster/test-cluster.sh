@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Cluster suite: apply every synthesized object to real kube-apiservers with a server-side dry
+# run and strict field validation. Any rejection or any warning fails the run.
+#
+# Usage: scripts/cluster/test-cluster.sh [VERSION...]
+#   VERSION: X.Y.Z, X.Y (newest patch) or latest. Default: $KUBE_VERSIONS, else the pinned
+#   versions in scripts/cluster/versions.env.
+#
+# Objects come from MANIFEST_PATHS (default "dist build/test-manifests", relative to the
+# repository root): every *.yaml/*.yml below them, exact duplicates dropped. Objects without a
+# namespace go to "default"; every namespace the objects reference is created first (for real),
+# with the "default" ServiceAccount a controller manager would have created.
+#
+# Before the project's objects, a self-test feeds deliberately broken objects (selftest/*.yaml)
+# through the same apply path: the server must reject them (and warn for warning.yaml),
+# otherwise the suite fails.
+#
+# Environment: KUBECTL (force one kubectl binary), APPLY_CHUNK (objects per kubectl call,
+# default 50), CI=true (a missing apiserver, etcd, kubectl or an empty object set is a failure).
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_cmd node
+need_cmd kubectl "the kubectl client"
+
+if [ $# -gt 0 ]; then
+  specs="$*"
+elif [ -n "${KUBE_VERSIONS:-}" ]; then
+  specs="$KUBE_VERSIONS"
+else
+  # shellcheck source=versions.env
+  . "$CLUSTER_SCRIPTS_DIR/versions.env"
+  specs="$KUBE_VERSIONS"
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-patterns-cluster-test.XXXXXX")"
+cluster_dir=""
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+  if [ -n "$cluster_dir" ]; then "$CLUSTER_SCRIPTS_DIR/stop-cluster.sh" "$cluster_dir" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- collect the objects once -------------------------------------------------------------
+files=()
+for p in ${MANIFEST_PATHS:-dist build/test-manifests}; do
+  case "$p" in /*) abs="$p" ;; *) abs="$REPO_ROOT/$p" ;; esac
+  if [ -d "$abs" ]; then
+    while IFS= read -r f; do files+=("$f"); done < <(find "$abs" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
+  elif [ -f "$abs" ]; then
+    files+=("$abs")
+  else
+    log "note: $p does not exist"
+  fi
+done
+if [ ${#files[@]} -eq 0 ]; then
+  is_ci && die "no manifests found in ${MANIFEST_PATHS:-dist build/test-manifests}: run the synth and the jest suite first"
+  log "warning: no manifests found; running the self-test only"
+  printf '{"files":0,"found":0,"objects":0,"duplicates":0}\n' >"$work/summary.json"
+  mkdir -p "$work/set"; : >"$work/set/objects.tsv"; : >"$work/set/namespaces.txt"
+else
+  (cd "$REPO_ROOT" && node "$CLUSTER_SCRIPTS_DIR/manifests.mjs" "$work/set" --chunk "${APPLY_CHUNK:-50}" "${files[@]}") >"$work/summary.json"
+fi
+total_objects="$(sed -n 's/.*"objects":\([0-9]*\).*/\1/p' "$work/summary.json")"
+log "objects: $(cat "$work/summary.json")"
+if [ "$total_objects" = 0 ] && is_ci && [ ${#files[@]} -gt 0 ]; then
+  die "the manifests contain no objects"
+fi
+
+# --- kubectl ------------------------------------------------------------------------------
+# kubectl_for X.Y.Z: the kubectl of the same minor if installed beside kubectl as kubectl.X.Y,
+# else the newest such versioned kubectl, else kubectl itself.
+kubectl_for() {
+  if [ -n "${KUBECTL:-}" ]; then echo "$KUBECTL"; return; fi
+  local minor k d newest
+  minor="$(echo "$1" | cut -d. -f1,2)"
+  k="$(command -v kubectl)"
+  d="$(dirname "$(readlink -f "$k")")"
+  if [ -x "$d/kubectl.$minor" ]; then echo "$d/kubectl.$minor"; return; fi
+  newest="$(find "$d" -maxdepth 1 -name 'kubectl.[0-9]*.[0-9]*' -printf '%f\n' 2>/dev/null | grep -E '^kubectl\.[0-9]+\.[0-9]+$' | sort -V | tail -n 1 || true)"
+  if [ -n "$newest" ]; then echo "$d/$newest"; else echo "$k"; fi
+}
+
+# kapply FILE OUT ERR: the one apply path used for the self-test and for the project's objects.
+# Server-side apply: the same request GitOps tools send; the server decodes the object against
+# its schema (an unknown or duplicated field is an error with --validate=strict, which sends
+# fieldValidation=Strict), checks list-map keys (duplicate container/port/env names), validates
+# and runs admission, and persists nothing (--dry-run=server).
+kapply() {
+  "$KUBECTL_BIN" --kubeconfig "$KUBECONFIG" apply --server-side --dry-run=server --validate=strict \
+    --field-manager=cdk8s-patterns-test -f "$1" >"$2" 2>"$3"
+}
+
+# check FILE EXPECTED: apply FILE; succeed only if kubectl exits 0, every one of the EXPECTED
+# objects is reported as applied, and the server sent no warning. Leaves output in $work/last.*
+check() {
+  local rc=0 applied warnings
+  kapply "$1" "$work/last.out" "$work/last.err" || rc=$?
+  applied="$(grep -c '(server dry run)$' "$work/last.out" || true)"
+  warnings="$(grep -c '^Warning:' "$work/last.err" || true)"
+  [ "$rc" = 0 ] && [ "$warnings" = 0 ] && [ "$applied" = "$2" ]
+}
+
+indent() { sed 's/^/      /'; }
+
+# --- self-test: the apply path must be able to fail ---------------------------------------
+selftest_failures=0
+selftest() {
+  local name="$1" file="$CLUSTER_SCRIPTS_DIR/selftest/$1" what="$2"; shift 2
+  if check "$file" 1; then
+    log "SELF-TEST FAILED: $name was accepted without warnings; the suite cannot detect $what"
+    selftest_failures=$(( selftest_failures + 1 )); return
+  fi
+  local expected
+  for expected in "$@"; do
+    if ! grep -qF -- "$expected" "$work/last.err"; then
+      log "SELF-TEST FAILED: $name failed, but the server's message does not mention '$expected':"
+      cat "$work/last.err" "$work/last.out" | indent >&2
+      selftest_failures=$(( selftest_failures + 1 )); return
+    fi
+  done
+  log "self-test ok: $name ($what) failed as expected; server said:"
+  indent <"$work/last.err" >&2
+}
+
+# --- per version --------------------------------------------------------------------------
+passed=0
+failed=0
+status=0
+for spec in $specs; do
+  version="$(strip_v "$spec")"
+  [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || version="$(resolve_k8s_version "$version")"
+  KUBECTL_BIN="$(kubectl_for "$version")"
+  [ -x "$KUBECTL_BIN" ] || die "kubectl not executable: $KUBECTL_BIN"
+  client="$("$KUBECTL_BIN" version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n 1)"
+  log "=== Kubernetes v$version (kubectl ${client:-unknown}: $KUBECTL_BIN)"
+  t0="$(now_ms)"
+  cluster_dir="$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-patterns-cluster.XXXXXX")"
+  "$CLUSTER_SCRIPTS_DIR/start-cluster.sh" "$version" "$cluster_dir" >/dev/null
+  # shellcheck disable=SC1091
+  . "$cluster_dir/env"
+  export KUBECONFIG
+  t1="$(now_ms)"
+
+  # Namespaces and their default ServiceAccount (normally made by kube-controller-manager).
+  for ns in default $(cat "$work/set/namespaces.txt"); do
+    "$KUBECTL_BIN" get namespace "$ns" >/dev/null 2>&1 || "$KUBECTL_BIN" create namespace "$ns" >/dev/null
+    "$KUBECTL_BIN" -n "$ns" get serviceaccount default >/dev/null 2>&1 ||
+      "$KUBECTL_BIN" -n "$ns" create serviceaccount default >/dev/null
+  done
+
+  selftest_failures=0
+  selftest rejected.yaml "unknown fields" imagee
+  selftest invalid-name.yaml "invalid objects" Bad_Name
+  selftest warning.yaml "server warnings" "Warning:"
+  if [ "$selftest_failures" -gt 0 ]; then
+    failed=$(( failed + selftest_failures )); status=1
+  else
+    passed=$(( passed + 3 ))
+  fi
+
+  ok=0; bad=0
+  for batch in $(cut -f1 "$work/set/objects.tsv" | uniq); do
+    n="$(awk -F'\t' -v b="$batch" '$1 == b' "$work/set/objects.tsv" | wc -l | tr -d ' ')"
+    if check "$batch" "$n"; then ok=$(( ok + n )); continue; fi
+    # Pinpoint: apply the batch's objects one by one.
+    while IFS=$'\t' read -r _ objfile kind apiversion ns name source; do
+      if check "$objfile" 1; then ok=$(( ok + 1 )); continue; fi
+      bad=$(( bad + 1 ))
+      if [ "$ns" = - ]; then where="no namespace"; else where="namespace $ns"; fi
+      echo "FAIL v$version: $kind $name ($apiversion, $where) from $source:" >&2
+      indent <"$work/last.err" >&2
+    done < <(awk -F'\t' -v b="$batch" '$1 == b' "$work/set/objects.tsv")
+  done
+  passed=$(( passed + ok )); failed=$(( failed + bad ))
+  [ "$bad" = 0 ] || status=1
+
+  "$CLUSTER_SCRIPTS_DIR/stop-cluster.sh" "$cluster_dir"; cluster_dir=""
+  log "Kubernetes v$version: $ok of $total_objects objects validated, $bad rejected or warned" \
+    "(cluster start $(( (t1 - t0) / 1000 ))s, total $(( ($(now_ms) - t0) / 1000 ))s)"
+done
+
+echo "cluster: $passed passed, $failed failed"
+exit "$status"
