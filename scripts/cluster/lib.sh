@@ -33,12 +33,18 @@ go_nice() {
 # Strip a leading "v".
 strip_v() { printf '%s\n' "${1#v}"; }
 
-# go_module_exists MODULE VERSION: true when the Go module proxy serves MODULE@VERSION.
+# go_module_exists MODULE VERSION: true when the Go module proxy serves MODULE@VERSION's source
+# zip (a proxy can list a version, or serve its go.mod, and still not serve the source).
 go_module_exists() {
-  # Ask the proxy only: a miss must not fall back to a slow "direct" VCS lookup.
-  local proxy
-  proxy="$(go env GOPROXY | sed -e 's/[,|]direct$//' -e 's/[,|]off$//')"
-  (cd / && GOPROXY="$proxy" GOTOOLCHAIN=local go list -m -json "$1@$2") >/dev/null 2>&1
+  local proxy escaped
+  proxy="$(go env GOPROXY | tr ',|' '\n\n' | grep -E '^https?://' | head -n 1 || true)"
+  if [ -n "$proxy" ]; then
+    # Module paths are case-encoded on the proxy: an upper-case letter becomes "!" + lower case.
+    escaped="$(printf '%s' "$1" | sed -e 's/[A-Z]/!&/g' | tr '[:upper:]' '[:lower:]')"
+    curl -fsIL -o /dev/null "${proxy%/}/$escaped/@v/$2.zip"
+  else
+    (cd / && GOTOOLCHAIN=local go list -m -json "$1@$2") >/dev/null 2>&1
+  fi
 }
 
 # known_k8s_releases: every non-prerelease Kubernetes version (vX.Y.Z) the module proxy lists,

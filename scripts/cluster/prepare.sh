@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Build or reuse everything the cluster suite and the manifest linters need: one kube-apiserver
+# per pinned version (scripts/cluster/versions.env, one build at a time) and the pinned linters.
+# Cached binaries make this a few seconds; a cold machine needs about ten minutes per version.
+#
+# Usage: scripts/cluster/prepare.sh
+# Needs the Debian packages etcd-server and openssl (see scripts/install-test-deps.sh).
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=versions.env
+. "$CLUSTER_SCRIPTS_DIR/versions.env"
+
+need_cmd etcd "Debian package etcd-server"
+need_cmd openssl
+for v in ${KUBE_VERSIONS}; do
+  t0="$(now_ms)"
+  "$CLUSTER_SCRIPTS_DIR/build-apiserver.sh" "$v" >/dev/null
+  log "kube-apiserver $v ready ($(( ($(now_ms) - t0) / 1000 ))s)"
+done
+"$CLUSTER_SCRIPTS_DIR/install-linters.sh"
