@@ -86,13 +86,17 @@ kubectl_for() {
   if [ -n "$newest" ]; then echo "$d/$newest"; else echo "$k"; fi
 }
 
+# k ARGS...: kubectl against the current test cluster; its discovery cache lives and dies with
+# the cluster instead of piling up under ~/.kube/cache (every cluster has a new port).
+k() { "$KUBECTL_BIN" --kubeconfig "$KUBECONFIG" --cache-dir "$cluster_dir/kubectl-cache" "$@"; }
+
 # kapply FILE OUT ERR: the one apply path used for the self-test and for the project's objects.
 # Server-side apply: the same request GitOps tools send; the server decodes the object against
 # its schema (an unknown or duplicated field is an error with --validate=strict, which sends
 # fieldValidation=Strict), checks list-map keys (duplicate container/port/env names), validates
 # and runs admission, and persists nothing (--dry-run=server).
 kapply() {
-  "$KUBECTL_BIN" --kubeconfig "$KUBECONFIG" apply --server-side --dry-run=server --validate=strict \
+  k apply --server-side --dry-run=server --validate=strict \
     --field-manager=cdk8s-patterns-test -f "$1" >"$2" 2>"$3"
 }
 
@@ -149,9 +153,8 @@ for spec in $specs; do
 
   # Namespaces and their default ServiceAccount (normally made by kube-controller-manager).
   for ns in default $(cat "$work/set/namespaces.txt"); do
-    "$KUBECTL_BIN" get namespace "$ns" >/dev/null 2>&1 || "$KUBECTL_BIN" create namespace "$ns" >/dev/null
-    "$KUBECTL_BIN" -n "$ns" get serviceaccount default >/dev/null 2>&1 ||
-      "$KUBECTL_BIN" -n "$ns" create serviceaccount default >/dev/null
+    k get namespace "$ns" >/dev/null 2>&1 || k create namespace "$ns" >/dev/null
+    k -n "$ns" get serviceaccount default >/dev/null 2>&1 || k -n "$ns" create serviceaccount default >/dev/null
   done
 
   selftest_failures=0
