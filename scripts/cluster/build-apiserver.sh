@@ -41,7 +41,9 @@ start="$(now_ms)"
 log "building kube-apiserver v$version (parallelism $BUILD_JOBS) in $workdir"
 
 # 1. The kubernetes module's go.mod lists the staging modules as "k8s.io/<name> v0.0.0".
-info_json="$(cd "$workdir" && GOTOOLCHAIN=local go mod download -json "k8s.io/kubernetes@v$version")"
+if ! info_json="$(cd "$workdir" && GOTOOLCHAIN=local go mod download -json "k8s.io/kubernetes@v$version")"; then
+  die "cannot download k8s.io/kubernetes@v$version: $(printf '%s\n' "$info_json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p')"
+fi
 gomod="$(printf '%s\n' "$info_json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
 commit="$(printf '%s\n' "$info_json" | sed -n 's/^[[:space:]]*"Hash": "\(.*\)",\{0,1\}$/\1/p' | head -n 1)"
 [ -f "$gomod" ] || die "could not download k8s.io/kubernetes@v$version go.mod"
