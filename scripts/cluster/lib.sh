@@ -37,7 +37,7 @@ strip_v() { printf '%s\n' "${1#v}"; }
 # zip (a proxy can list a version, or serve its go.mod, and still not serve the source).
 go_module_exists() {
   local proxy escaped
-  proxy="$(go env GOPROXY | tr ',|' '\n\n' | grep -E '^https?://' | head -n 1 || true)"
+  proxy="$(go env GOPROXY | tr ',|' '\n' | grep -E '^https?://' | head -n 1 || true)"
   if [ -n "$proxy" ]; then
     # Module paths are case-encoded on the proxy: an upper-case letter becomes "!" + lower case.
     escaped="$(printf '%s' "$1" | sed -e 's/[A-Z]/!&/g' | tr '[:upper:]' '[:lower:]')"

@@ -41,10 +41,12 @@ fi
 
 if [ $# -eq 2 ]; then
   dir="$2"; mkdir -p "$dir"
+  [ -z "$(ls -A "$dir")" ] || die "$dir is not empty (stop-cluster.sh deletes the state directory)"
 else
   dir="$(mktemp -d "${TMPDIR:-/tmp}/cdk8s-patterns-cluster.XXXXXX")"
 fi
 dir="$(cd "$dir" && pwd)"
+: >"$dir/.cdk8s-patterns-cluster" # lets stop-cluster.sh recognise (and delete) the directory
 started_ok=0
 on_exit() {
   if [ "$started_ok" != 1 ]; then

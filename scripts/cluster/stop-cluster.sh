@@ -12,9 +12,10 @@ set -euo pipefail
 [ $# -eq 1 ] || die "usage: $0 DIR"
 dir="$1"
 [ -d "$dir" ] || exit 0
+# An empty directory: the start failed before anything was created in it.
+if rmdir "$dir" 2>/dev/null; then exit 0; fi
 # Refuse to delete anything that is not a cluster state directory.
-[ -f "$dir/admin.kubeconfig" ] || [ -d "$dir/pki" ] || [ -f "$dir/etcd.pid" ] ||
-  die "$dir does not look like a cluster state directory"
+[ -f "$dir/.cdk8s-patterns-cluster" ] || die "$dir is not a cluster state directory"
 
 group_alive() { kill -0 -- "-$1" 2>/dev/null; }
 
