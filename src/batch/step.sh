@@ -109,10 +109,7 @@ stop_step() {
   kill -TERM 0 2>/dev/null || true
   trap on_term TERM
   (
-    trap 'kill "$grace_sleep" 2>/dev/null; exit 0' TERM
-    sleep "$grace" &
-    grace_sleep=$!
-    wait "$grace_sleep"
+    sleep "$grace" >/dev/null 2>&1
     log "step $step still running ${grace}s after SIGTERM: sending SIGKILL"
     kill -KILL "$child" 2>/dev/null
   ) &
@@ -136,15 +133,21 @@ started=$(date +%s)
 "$@" &
 child=$!
 
+# The watchdog checks every second whether the step is still running (so it never outlives it
+# by more than a second, whatever happens to signals sent to it) and signals the wrapper when
+# the time limit is reached.
 if [ "$limit" -gt 0 ]; then
   wrapper=$$
+  deadline=$((started + limit))
   (
-    trap 'kill "$limit_sleep" 2>/dev/null; exit 0' TERM
-    sleep "$limit" &
-    limit_sleep=$!
-    wait "$limit_sleep"
-    kill -USR1 "$wrapper" 2>/dev/null
-  ) &
+    while kill -0 "$child" 2>/dev/null; do
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        kill -USR1 "$wrapper" 2>/dev/null
+        exit 0
+      fi
+      sleep 1
+    done
+  ) >/dev/null 2>&1 &
   watchdog=$!
 fi
 
@@ -163,8 +166,10 @@ done
 finished=$(date +%s)
 seconds=$((finished - started))
 
+# the helpers are done with the step: SIGKILL cannot be lost the way a signal sent to a subshell
+# that is still starting can
 for helper in $watchdog $killer; do
-  kill -TERM "$helper" 2>/dev/null
+  kill -KILL "$helper" 2>/dev/null
   wait "$helper" 2>/dev/null
 done
 set -e
