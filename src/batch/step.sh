@@ -151,18 +151,25 @@ if [ "$limit" -gt 0 ]; then
   watchdog=$!
 fi
 
-# wait returns early when a trapped signal arrives; wait again while the step still runs.
+# wait returns early when a trapped signal arrives: wait again, the shell keeps the step's status
+# for the next wait. When the trap ran just after wait had returned the step's status, the next
+# wait finds no such child (127): keep the status the previous wait returned.
 set +e
-rc=''
-while [ -z "$rc" ]; do
+last=''
+while :; do
   interrupted=false
-  wait "$child"
+  wait "$child" 2>/dev/null
   status=$?
-  if [ "$interrupted" = true ] && kill -0 "$child" 2>/dev/null; then
-    continue
+  if [ "$status" -eq 127 ] && [ -n "$last" ] && ! kill -0 "$child" 2>/dev/null; then
+    status=$last
+    break
   fi
-  rc=$status
+  if [ "$interrupted" = false ]; then
+    break
+  fi
+  last=$status
 done
+rc=$status
 finished=$(date +%s)
 seconds=$((finished - started))
 
