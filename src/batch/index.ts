@@ -1,2 +1,3 @@
 // The batch pattern's public API.
-export {};
+export * from './batch-retry';
+export * from './serial-batch-job';

@@ -59,8 +59,9 @@ export function findDuplicateEnv(sources: readonly EnvSource[]): Map<string, str
 
 /**
  * Escapes `$(` as `$$(` so Kubernetes does not expand `$(VAR)` references in a container's
- * command, args or env values: the process receives the text exactly as written.
+ * command, args or env values: the process receives the text exactly as written. The kubelet also
+ * turns every `$$` into `$`, so a `$` followed by `$` is doubled too (`$$` stays `$$`, `$$(` stays `$$(`).
  */
 export function escapeKubernetesExpansion(value: string): string {
-  return value.replace(/\$\(/g, '$$$$(');
+  return value.replace(/\$(?=[$(])/g, '$$$$');
 }
