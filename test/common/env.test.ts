@@ -30,7 +30,7 @@ describe('environment guards', () => {
     expect([...dups.entries()]).toEqual([['B', ['config', 'steps[1].env', 'secretEnv']]]);
   });
 
-  test('$( is escaped so Kubernetes passes it through literally, other dollars are untouched', () => {
-    expect(escapeKubernetesExpansion('echo $(date) $HOME ${X} $$(y)')).toBe('echo $$(date) $HOME ${X} $$$(y)');
+  test('$( and $$ are escaped so Kubernetes passes them through literally, other dollars are untouched', () => {
+    expect(escapeKubernetesExpansion('echo $(date) $HOME ${X} $$(y) $$x')).toBe('echo $$(date) $HOME ${X} $$$$(y) $$$x');
   });
 });
