@@ -400,6 +400,12 @@ export class WebAppWithIngress extends Construct {
       // A canary is small on purpose: it takes a share of the traffic next to the main track.
       kubeScore.push('deployment-replicas');
     }
+    if (!app.networkPolicy.enabled) {
+      kubeScore.push('pod-networkpolicy');
+    }
+    if (app.serviceAccount) {
+      annotations[`${KUBE_LINTER_IGNORE}/non-existent-service-account`] = `the ServiceAccount ${app.serviceAccount.name} is managed outside this app`;
+    }
     if (app.port === 22) {
       annotations[`${KUBE_LINTER_IGNORE}/ssh-port`] = 'the app itself listens on port 22';
     }
