@@ -38,6 +38,7 @@ afterAll(() => {
     .replace(/[\\/]/g, '__');
   const dir = path.join(__dirname, '..', '..', 'build', 'test-manifests');
   fs.mkdirSync(dir, { recursive: true });
-  const docs = [...recorded.values()].map((o) => stringify(o, { lineWidth: 0 }));
+  // YAML 1.1, like `cdk8s synth`: kubectl reads YAML 1.1, where unquoted `yes`/`on` are booleans.
+  const docs = [...recorded.values()].map((o) => stringify(o, { lineWidth: 0, version: '1.1' }));
   fs.writeFileSync(path.join(dir, `${rel}.yaml`), docs.join('---\n'));
 });
