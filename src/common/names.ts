@@ -126,3 +126,31 @@ export function imagePinProblem(image: string): string | undefined {
 export function isDigestPinned(image: string): boolean {
   return parseImage(image)?.digest !== undefined;
 }
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** A DNS-1035 label (Service names): like a DNS-1123 label but starting with a letter. */
+export function isDns1035Label(value: string, maxLength: number = MAX_LABEL_LENGTH): boolean {
+  return typeof value === 'string' && value.length >= 1 && value.length <= maxLength && DNS_1035_LABEL.test(value);
+}
+
+/** A label (or annotation) key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+export function isLabelKey(value: string): boolean {
+  if (typeof value !== 'string') {
+    return false;
+  }
+  const slash = value.lastIndexOf('/');
+  const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
+  const name = slash >= 0 ? value.slice(slash + 1) : value;
+  if (prefix !== undefined && !isDnsSubdomain(prefix)) {
+    return false;
+  }
+  return name.length <= MAX_LABEL_LENGTH && LABEL_NAME_PART.test(name);
+}
+
+/** A label value: at most 63 characters, alphanumerics with `-`, `_`, `.` inside; may be empty. */
+export function isLabelValue(value: string): boolean {
+  return typeof value === 'string' && value.length <= MAX_LABEL_LENGTH && LABEL_VALUE.test(value);
+}

@@ -1,2 +1,3 @@
-// The web pattern's public API.
-export {};
+export * from './web-app-with-ingress';
+export * from './web-app-with-ingress-props';
+export * from './network-peer';

@@ -1,0 +1,688 @@
+/**
+ * Validation of `WebAppWithIngressProps` and resolution of every default, in one place: the
+ * construct only ever sees a complete, valid `ResolvedWebApp`. Every problem is reported at once,
+ * prefixed with the construct path.
+ */
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { reservedEnvReason } from '../common/env';
+import { PropErrors } from '../common/errors';
+import { versionFromImage } from '../common/labels';
+import {
+  imagePinProblem,
+  isCIdentifier,
+  isConfigMapKey,
+  isDns1035Label,
+  isDnsLabel,
+  isDnsSubdomain,
+  isDigestPinned,
+  isIngressHost,
+  isLabelKey,
+  isLabelValue,
+  isPort,
+  MAX_LABEL_LENGTH,
+} from '../common/names';
+import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
+import { DEFAULT_RUN_AS_GROUP, DEFAULT_RUN_AS_USER } from '../common/security';
+import { WebAppNetworkPeer } from './network-peer';
+import { WebAppSecretKeyRef, WebAppWithIngressProps } from './web-app-with-ingress-props';
+
+/** Suffix of the canary track's instance and object names. */
+export const CANARY_SUFFIX = '-canary';
+
+/** Seconds added to preStop delay + drain timeout for the termination grace period. */
+export const GRACE_MARGIN_SECONDS = 5;
+
+/** Period of the startup probe: the failure threshold is startupTimeout / this. */
+export const STARTUP_PERIOD_SECONDS = 5;
+
+/** Config keys that look like credentials: Polaris' sensitiveConfigmapContent and kube-linter's env-var-secret. */
+const SENSITIVE_KEY = /PASSW(OR)?D|SECRET|TOKEN|BEARER|PRIVATE_?KEY|API_?KEY|CREDENTIAL/i;
+
+/** Annotations the construct manages itself. */
+const MANAGED_INGRESS_ANNOTATIONS =
+  /^(cert-manager\.io\/(cluster-issuer|issuer)|nginx\.ingress\.kubernetes\.io\/canary.*|kubernetes\.io\/ingress\.class)$/;
+
+/** Characters of an RFC 9110 token (header and cookie names). */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** A Prefix path the API server and ingress-nginx's path validation both accept (no regex characters). */
+const PREFIX_PATH = /^\/[A-Za-z0-9\-._~%!&',;=:@/]*$/;
+
+/** Largest ConfigMap the API server stores (1 MiB, data plus metadata): keep well below it. */
+const MAX_CONFIG_BYTES = 1000 * 1024;
+
+const DEFAULTS = {
+  port: 8080,
+  servicePort: 80,
+  replicas: 2,
+  component: 'web',
+  startupTimeout: Duration.minutes(5),
+  preStopDelay: Duration.seconds(10),
+  drainTimeout: Duration.seconds(20),
+  ingressClassName: 'nginx',
+  minReplicas: 2,
+  targetCpuUtilization: 70,
+  cpuRequest: kplus.Cpu.millis(100),
+  cpuLimit: kplus.Cpu.units(1),
+  memoryRequest: Size.mebibytes(256),
+  memoryLimit: Size.mebibytes(256),
+  ephemeralRequest: Size.mebibytes(128),
+  ephemeralLimit: Size.mebibytes(512),
+  writableDirectories: ['/tmp'],
+  writableDirectorySizeLimit: Size.mebibytes(256),
+  ingressControllerNamespace: 'ingress-nginx',
+  canaryReplicas: 1,
+  canaryWeight: 10,
+  revisionHistoryLimit: 5,
+  minReady: Duration.seconds(10),
+  progressDeadline: Duration.minutes(10),
+};
+
+export interface ResolvedAutoscaling {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly targetCpuUtilization?: number;
+  readonly targetMemoryUtilization?: number;
+}
+
+export interface ResolvedTls {
+  readonly secretName: string;
+  readonly clusterIssuer?: string;
+  readonly issuer?: string;
+}
+
+export interface ResolvedCanary {
+  readonly image: string;
+  readonly version?: string;
+  readonly imagePullPolicy: kplus.ImagePullPolicy;
+  readonly replicas: number;
+  readonly weight?: number;
+  readonly header?: string;
+  readonly headerValue?: string;
+  readonly cookie?: string;
+}
+
+export interface ResolvedEgressRule {
+  readonly peer: WebAppNetworkPeer;
+  readonly ports?: number[];
+  readonly protocol: kplus.NetworkProtocol;
+}
+
+export interface ResolvedNetworkPolicy {
+  readonly enabled: boolean;
+  readonly ingressControllerNamespace: string;
+  readonly ingressControllerPodLabels?: Record<string, string>;
+  readonly allowFrom: WebAppNetworkPeer[];
+  readonly allowTo: ResolvedEgressRule[];
+}
+
+export interface ResolvedResources {
+  readonly requests: Record<string, string>;
+  readonly limits: Record<string, string>;
+}
+
+/** Every prop of a web app, validated, with its default applied. */
+export interface ResolvedWebApp {
+  readonly name: string;
+  readonly instance: string;
+  readonly component: string;
+  readonly partOf?: string;
+  readonly image: string;
+  readonly version?: string;
+  readonly imagePullPolicy: kplus.ImagePullPolicy;
+  readonly hosts: string[];
+  readonly paths: string[];
+  readonly port: number;
+  readonly servicePort: number;
+  readonly replicas: number;
+  readonly healthCheckPath?: string;
+  readonly livenessCheckPath?: string;
+  readonly startupFailureThreshold: number;
+  readonly preStopSeconds: number;
+  readonly terminationGraceSeconds: number;
+  readonly tls?: ResolvedTls;
+  readonly ingressClassName: string;
+  readonly ingressAnnotations: Record<string, string>;
+  readonly autoscaling?: ResolvedAutoscaling;
+  readonly config?: Record<string, string>;
+  readonly secretEnv: Array<[string, WebAppSecretKeyRef]>;
+  readonly command?: string[];
+  readonly args?: string[];
+  readonly resources: ResolvedResources;
+  readonly runAsUser: number;
+  readonly runAsGroup: number;
+  readonly readOnlyRootFilesystem: boolean;
+  readonly writableDirectories: string[];
+  readonly writableDirectorySizeLimit: Size;
+  readonly imagePullSecret?: kplus.ISecret;
+  readonly serviceAccount?: kplus.IServiceAccount;
+  readonly automountServiceAccountToken: boolean;
+  readonly priorityClassName?: string;
+  readonly networkPolicy: ResolvedNetworkPolicy;
+  readonly canary?: ResolvedCanary;
+  readonly revisionHistoryLimit: number;
+  readonly minReadySeconds: number;
+  readonly progressDeadlineSeconds: number;
+}
+
+/** `ShopFront` → `shop-front`: the default app name derived from a construct id. */
+export function kebabCase(id: string): string {
+  return String(id)
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** The pull policy that fits an image reference: a digest never changes, a tag may move. */
+export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
+  return isDigestPinned(image) ? kplus.ImagePullPolicy.IF_NOT_PRESENT : kplus.ImagePullPolicy.ALWAYS;
+}
+
+function isInt(value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+/** Why a Prefix path is invalid, or undefined. */
+function prefixPathProblem(path: unknown): string | undefined {
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    return 'an absolute path starting with "/"';
+  }
+  if (!PREFIX_PATH.test(path)) {
+    return "a plain path of letters, digits and -._~%!&',;=:@/ (regular expressions need a controller-specific path type)";
+  }
+  if (/\/\/|\/\.\.?(\/|$)|%2f/i.test(path)) {
+    return 'a normalized path without "//", "/./", "/../" or "%2F"';
+  }
+  return undefined;
+}
+
+/** Why a directory path is invalid for a volume mount, or undefined. */
+function mountPathProblem(path: unknown): string | undefined {
+  if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {
+    return 'an absolute directory path other than "/"';
+  }
+  if (path.endsWith('/') || /\/\/|\/\.\.?(\/|$)|:/.test(path)) {
+    return 'a normalized absolute path (no trailing "/", "//", "." or ".." segments, no ":")';
+  }
+  return undefined;
+}
+
+class Checker {
+  constructor(public readonly errors: PropErrors) {}
+
+  /** A Duration as whole seconds within [min, max], or the fallback after recording a problem. */
+  public seconds(value: Duration | undefined, fallback: Duration, prop: string, min: number, max: number): number {
+    const d = value ?? fallback;
+    let s: number | undefined;
+    try {
+      s = d.toSeconds();
+    } catch {
+      s = undefined;
+    }
+    if (!isInt(s, min, max)) {
+      this.errors.add(prop, `a whole number of seconds from ${min} to ${max}`, describeDuration(d));
+      return fallback.toSeconds();
+    }
+    return s;
+  }
+
+  public cpu(value: kplus.Cpu | undefined, fallback: kplus.Cpu, prop: string): number {
+    const millis = value === undefined ? cpuInMillis(fallback) : safe(() => cpuInMillis(value));
+    if (!isInt(millis, 1)) {
+      this.errors.add(prop, 'a whole number of millicores greater than 0', safe(() => value?.amount) ?? value);
+      return cpuInMillis(fallback)!;
+    }
+    return millis;
+  }
+
+  public size(value: Size | undefined, fallback: Size, prop: string): number {
+    const kib = sizeInKibibytes(value ?? fallback);
+    if (!isInt(kib, 1)) {
+      this.errors.add(prop, 'a whole number of KiB greater than 0', describeSize(value));
+      return sizeInKibibytes(fallback)!;
+    }
+    return kib;
+  }
+}
+
+function safe<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}
+
+function describeDuration(d: unknown): unknown {
+  return safe(() => (d as Duration).toHumanString()) ?? d;
+}
+
+function describeSize(s: unknown): unknown {
+  return safe(() => (s as Size).asString()) ?? s;
+}
+
+/**
+ * Validates every prop and applies the defaults. Throws one error listing every problem.
+ */
+export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAppWithIngressProps): ResolvedWebApp {
+  const props: WebAppWithIngressProps = propsIn ?? ({} as WebAppWithIngressProps);
+  const errors = new PropErrors(scope);
+  const c = new Checker(errors);
+
+  // identity
+  const name = props.name ?? kebabCase(id);
+  errors.check(
+    isDnsLabel(name),
+    props.name === undefined ? 'name (derived from the construct id)' : 'name',
+    'a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters)',
+    name,
+  );
+  const canaryProps = props.canary;
+  const instanceMax = canaryProps !== undefined ? MAX_LABEL_LENGTH - CANARY_SUFFIX.length : MAX_LABEL_LENGTH;
+  const instance = props.instance ?? name;
+  errors.check(
+    isDns1035Label(instance, instanceMax),
+    props.instance === undefined ? 'instance (defaults to name)' : 'instance',
+    `a DNS-1035 label (a lowercase letter, then letters, digits and "-", at most ${instanceMax} characters${canaryProps ? ' with a canary' : ''})`,
+    instance,
+  );
+  const component = props.component ?? DEFAULTS.component;
+  errors.check(isLabelValue(component) && component !== '', 'component', 'a non-empty label value', component);
+  errors.check(props.partOf === undefined || (isLabelValue(props.partOf) && props.partOf !== ''), 'partOf', 'a non-empty label value', props.partOf);
+
+  // image
+  const imageProblem = imagePinProblem(props.image);
+  errors.check(imageProblem === undefined, 'image', imageProblem ?? '', props.image);
+  const image = props.image;
+  const imagePullPolicy = props.imagePullPolicy ?? (imageProblem === undefined ? defaultPullPolicy(image) : kplus.ImagePullPolicy.ALWAYS);
+  errors.check(
+    Object.values(kplus.ImagePullPolicy).includes(imagePullPolicy),
+    'imagePullPolicy',
+    'one of Always, IfNotPresent, Never',
+    imagePullPolicy,
+  );
+
+  // ingress
+  errors.check(isIngressHost(props.host), 'host', 'a DNS name such as shop.example.com', props.host);
+  const additionalHosts = props.additionalHosts ?? [];
+  const hosts = [props.host];
+  if (errors.check(isStringArray(additionalHosts), 'additionalHosts', 'a list of DNS names', additionalHosts)) {
+    additionalHosts.forEach((h, i) => {
+      if (errors.check(isIngressHost(h), `additionalHosts[${i}]`, 'a DNS name such as www.example.com', h)) {
+        errors.check(!hosts.includes(h), `additionalHosts[${i}]`, 'a host not already served', h);
+      }
+      hosts.push(h);
+    });
+  }
+  const paths = props.paths ?? ['/'];
+  if (errors.check(isStringArray(paths) && paths.length > 0, 'paths', 'a non-empty list of paths', paths)) {
+    paths.forEach((p, i) => {
+      const problem = prefixPathProblem(p);
+      if (errors.check(problem === undefined, `paths[${i}]`, problem ?? '', p)) {
+        errors.check(paths.indexOf(p) === i, `paths[${i}]`, 'a path not listed before', p);
+      }
+    });
+  }
+  const ingressClassName = props.ingressClassName ?? DEFAULTS.ingressClassName;
+  errors.check(isDnsSubdomain(ingressClassName), 'ingressClassName', 'an IngressClass name (DNS-1123 subdomain)', ingressClassName);
+  const ingressAnnotations = props.ingressAnnotations ?? {};
+  if (errors.check(isStringMap(ingressAnnotations), 'ingressAnnotations', 'a map of strings', ingressAnnotations)) {
+    for (const key of Object.keys(ingressAnnotations)) {
+      if (errors.check(isLabelKey(key), `ingressAnnotations[${JSON.stringify(key)}]`, 'an annotation with a valid key', key)) {
+        errors.check(
+          !MANAGED_INGRESS_ANNOTATIONS.test(key),
+          `ingressAnnotations[${JSON.stringify(key)}]`,
+          'an annotation the construct does not manage (use tls.clusterIssuer, tls.issuer, canary or ingressClassName)',
+          key,
+        );
+      }
+    }
+  }
+  let tls: ResolvedTls | undefined;
+  if (props.tls !== undefined) {
+    const t = props.tls ?? ({} as ResolvedTls);
+    errors.check(isDnsSubdomain(t.secretName), 'tls.secretName', 'a Secret name (DNS-1123 subdomain)', t.secretName);
+    errors.check(t.clusterIssuer === undefined || isDnsSubdomain(t.clusterIssuer), 'tls.clusterIssuer', 'a ClusterIssuer name', t.clusterIssuer);
+    errors.check(t.issuer === undefined || isDnsSubdomain(t.issuer), 'tls.issuer', 'an Issuer name', t.issuer);
+    errors.check(t.issuer === undefined || t.clusterIssuer === undefined, 'tls.issuer', 'unset when tls.clusterIssuer is set', t.issuer);
+    tls = { secretName: t.secretName, clusterIssuer: t.clusterIssuer, issuer: t.issuer };
+  }
+
+  // ports and replicas
+  const port = props.port ?? DEFAULTS.port;
+  errors.check(isPort(port), 'port', 'an integer from 1 to 65535', port);
+  const servicePort = props.servicePort ?? DEFAULTS.servicePort;
+  errors.check(isPort(servicePort), 'servicePort', 'an integer from 1 to 65535', servicePort);
+  const replicas = props.replicas ?? DEFAULTS.replicas;
+  errors.check(isInt(replicas, 1), 'replicas', 'an integer of at least 1', replicas);
+
+  let autoscaling: ResolvedAutoscaling | undefined;
+  if (props.autoscaling !== undefined) {
+    const a = props.autoscaling ?? ({} as ResolvedAutoscaling);
+    const minReplicas = a.minReplicas ?? DEFAULTS.minReplicas;
+    const minOk = errors.check(isInt(minReplicas, 1), 'autoscaling.minReplicas', 'an integer of at least 1', minReplicas);
+    if (errors.check(isInt(a.maxReplicas, 1), 'autoscaling.maxReplicas', 'an integer of at least 1', a.maxReplicas) && minOk) {
+      errors.check(a.maxReplicas >= minReplicas, 'autoscaling.maxReplicas', `at least autoscaling.minReplicas (${minReplicas})`, a.maxReplicas);
+    }
+    const cpu = a.targetCpuUtilization ?? (a.targetMemoryUtilization === undefined ? DEFAULTS.targetCpuUtilization : undefined);
+    errors.check(cpu === undefined || isInt(cpu, 1, 1000), 'autoscaling.targetCpuUtilization', 'an integer percentage from 1 to 1000', cpu);
+    errors.check(
+      a.targetMemoryUtilization === undefined || isInt(a.targetMemoryUtilization, 1, 1000),
+      'autoscaling.targetMemoryUtilization',
+      'an integer percentage from 1 to 1000',
+      a.targetMemoryUtilization,
+    );
+    autoscaling = { minReplicas, maxReplicas: a.maxReplicas, targetCpuUtilization: cpu, targetMemoryUtilization: a.targetMemoryUtilization };
+  }
+
+  // probes and shutdown
+  const healthCheckPath = props.healthCheckPath;
+  if (healthCheckPath !== undefined) {
+    const problem = prefixPathProblem(healthCheckPath);
+    errors.check(problem === undefined, 'healthCheckPath', problem ?? '', healthCheckPath);
+  }
+  const livenessCheckPath = props.livenessCheckPath;
+  if (livenessCheckPath !== undefined) {
+    const problem = prefixPathProblem(livenessCheckPath);
+    if (errors.check(problem === undefined, 'livenessCheckPath', problem ?? '', livenessCheckPath)) {
+      errors.check(
+        livenessCheckPath !== healthCheckPath,
+        'livenessCheckPath',
+        'different from healthCheckPath (identical liveness and readiness probes restart every pod when a dependency fails)',
+        livenessCheckPath,
+      );
+    }
+  }
+  const startupSeconds = c.seconds(props.startupTimeout, DEFAULTS.startupTimeout, 'startupTimeout', STARTUP_PERIOD_SECONDS, 3600);
+  const preStopSeconds = c.seconds(props.preStopDelay, DEFAULTS.preStopDelay, 'preStopDelay', 0, 300);
+  const drainSeconds = c.seconds(props.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', 0, 3600);
+
+  // environment
+  let config: Record<string, string> | undefined;
+  const envNames: string[] = [];
+  if (props.config !== undefined) {
+    if (errors.check(isStringMap(props.config), 'config', 'a map of strings', props.config)) {
+      config = { ...props.config };
+      let bytes = 0;
+      for (const [key, value] of Object.entries(config)) {
+        const prop = `config[${JSON.stringify(key)}]`;
+        bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+        if (!errors.check(isCIdentifier(key) && isConfigMapKey(key), prop, 'keyed by a C identifier (letters, digits and "_")', key)) {
+          continue;
+        }
+        const reserved = reservedEnvReason(key);
+        errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, key);
+        errors.check(!SENSITIVE_KEY.test(key), prop, 'free of credentials (pass them with secretEnv, which reads an existing Secret)', key);
+        envNames.push(key);
+      }
+      errors.check(bytes <= MAX_CONFIG_BYTES, 'config', `at most ${MAX_CONFIG_BYTES} bytes of keys and values`, `${bytes} bytes`);
+    }
+  }
+  const secretEnv: Array<[string, WebAppSecretKeyRef]> = [];
+  if (props.secretEnv !== undefined) {
+    const se = props.secretEnv;
+    if (errors.check(se !== null && typeof se === 'object' && !Array.isArray(se), 'secretEnv', 'a map of secret key references', se)) {
+      for (const [envName, ref] of Object.entries(se)) {
+        const prop = `secretEnv[${JSON.stringify(envName)}]`;
+        if (errors.check(isCIdentifier(envName), prop, 'keyed by a C identifier (letters, digits and "_")', envName)) {
+          const reserved = reservedEnvReason(envName);
+          errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, envName);
+          errors.check(!envNames.includes(envName), prop, 'keyed by a name not also set by config (duplicate variable)', envName);
+        }
+        const secretName = safe(() => ref?.secret?.name);
+        errors.check(isDnsSubdomain(secretName as string), `${prop}.secret`, 'a Secret with a valid name', secretName);
+        errors.check(isConfigMapKey(ref?.key), `${prop}.key`, 'a Secret data key (letters, digits, "-", "_", ".")', ref?.key);
+        secretEnv.push([envName, ref]);
+      }
+    }
+  }
+  errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command);
+  errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args);
+
+  // resources
+  const r = props.resources ?? {};
+  const cpuReq = c.cpu(r.cpu?.request, DEFAULTS.cpuRequest, 'resources.cpu.request');
+  const cpuLim = c.cpu(r.cpu?.limit, DEFAULTS.cpuLimit, 'resources.cpu.limit');
+  errors.check(cpuLim >= cpuReq, 'resources.cpu.limit', `at least the request (${cpuReq}m)`, `${cpuLim}m`);
+  const memReq = c.size(r.memory?.request, DEFAULTS.memoryRequest, 'resources.memory.request');
+  const memLim = c.size(r.memory?.limit, DEFAULTS.memoryLimit, 'resources.memory.limit');
+  errors.check(memLim >= memReq, 'resources.memory.limit', `at least the request (${memReq}Ki)`, `${memLim}Ki`);
+  const ephReq = c.size(r.ephemeralStorage?.request, DEFAULTS.ephemeralRequest, 'resources.ephemeralStorage.request');
+  const ephLim = c.size(r.ephemeralStorage?.limit, DEFAULTS.ephemeralLimit, 'resources.ephemeralStorage.limit');
+  errors.check(ephLim >= ephReq, 'resources.ephemeralStorage.limit', `at least the request (${ephReq}Ki)`, `${ephLim}Ki`);
+  const resources: ResolvedResources = {
+    requests: {
+      cpu: cpuToQuantity(kplus.Cpu.millis(cpuReq)),
+      'ephemeral-storage': sizeToQuantity(Size.kibibytes(ephReq)),
+      memory: sizeToQuantity(Size.kibibytes(memReq)),
+    },
+    limits: {
+      cpu: cpuToQuantity(kplus.Cpu.millis(cpuLim)),
+      'ephemeral-storage': sizeToQuantity(Size.kibibytes(ephLim)),
+      memory: sizeToQuantity(Size.kibibytes(memLim)),
+    },
+  };
+
+  // security and filesystem
+  const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
+  errors.check(isInt(runAsUser, 1, 2147483647), 'runAsUser', 'a non-root UID from 1 to 2147483647', runAsUser);
+  const runAsGroup = props.runAsGroup ?? DEFAULT_RUN_AS_GROUP;
+  errors.check(isInt(runAsGroup, 1, 2147483647), 'runAsGroup', 'a non-root GID from 1 to 2147483647', runAsGroup);
+  const readOnlyRootFilesystem = props.readOnlyRootFilesystem ?? true;
+  const writableDirectories = props.writableDirectories ?? DEFAULTS.writableDirectories;
+  if (errors.check(isStringArray(writableDirectories), 'writableDirectories', 'a list of absolute paths', writableDirectories)) {
+    writableDirectories.forEach((p, i) => {
+      const problem = mountPathProblem(p);
+      if (errors.check(problem === undefined, `writableDirectories[${i}]`, problem ?? '', p)) {
+        errors.check(writableDirectories.indexOf(p) === i, `writableDirectories[${i}]`, 'a path not listed before', p);
+      }
+    });
+  }
+  const sizeLimit = props.writableDirectorySizeLimit ?? DEFAULTS.writableDirectorySizeLimit;
+  const sizeLimitKib = sizeInKibibytes(sizeLimit);
+  const sizeLimitOk = isInt(sizeLimitKib, 1024) && sizeLimitKib % 1024 === 0;
+  if (
+    errors.check(sizeLimitOk, 'writableDirectorySizeLimit', 'a whole number of MiB, at least 1', describeSize(sizeLimit)) &&
+    sizeLimitKib !== undefined
+  ) {
+    const total = sizeLimitKib * (Array.isArray(writableDirectories) ? writableDirectories.length : 0);
+    errors.check(
+      total <= ephLim,
+      'writableDirectorySizeLimit',
+      `small enough that all ${writableDirectories.length} writable directories fit in the ephemeral-storage limit (${ephLim}Ki)`,
+      `${total}Ki in total`,
+    );
+  }
+  errors.check(
+    props.imagePullSecret === undefined || isDnsSubdomain(safe(() => props.imagePullSecret!.name) as string),
+    'imagePullSecret',
+    'a Secret with a valid name',
+    safe(() => props.imagePullSecret?.name),
+  );
+  errors.check(
+    props.serviceAccount === undefined || isDnsSubdomain(safe(() => props.serviceAccount!.name) as string),
+    'serviceAccount',
+    'a ServiceAccount with a valid name',
+    safe(() => props.serviceAccount?.name),
+  );
+  errors.check(
+    props.priorityClassName === undefined || isDnsSubdomain(props.priorityClassName),
+    'priorityClassName',
+    'a PriorityClass name (DNS-1123 subdomain)',
+    props.priorityClassName,
+  );
+
+  // network policy
+  const np = props.networkPolicy ?? {};
+  const ingressControllerNamespace = np.ingressControllerNamespace ?? DEFAULTS.ingressControllerNamespace;
+  errors.check(
+    isDnsLabel(ingressControllerNamespace),
+    'networkPolicy.ingressControllerNamespace',
+    'a namespace name (DNS-1123 label)',
+    ingressControllerNamespace,
+  );
+  if (np.ingressControllerPodLabels !== undefined) {
+    const labels = np.ingressControllerPodLabels;
+    errors.check(
+      isStringMap(labels) && Object.entries(labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v)),
+      'networkPolicy.ingressControllerPodLabels',
+      'a map of valid label keys and values',
+      labels,
+    );
+  }
+  const allowFrom = np.allowFrom ?? [];
+  if (errors.check(Array.isArray(allowFrom), 'networkPolicy.allowFrom', 'a list of peers', allowFrom)) {
+    allowFrom.forEach((peer, i) => checkPeer(errors, peer, `networkPolicy.allowFrom[${i}]`));
+  }
+  const allowTo: ResolvedEgressRule[] = [];
+  if (errors.check(Array.isArray(np.allowTo ?? []), 'networkPolicy.allowTo', 'a list of egress rules', np.allowTo)) {
+    (np.allowTo ?? []).forEach((rule, i) => {
+      const prop = `networkPolicy.allowTo[${i}]`;
+      checkPeer(errors, rule?.peer, `${prop}.peer`);
+      checkPorts(errors, rule?.ports, `${prop}.ports`);
+      errors.check(
+        rule?.protocol === undefined || Object.values(kplus.NetworkProtocol).includes(rule.protocol),
+        `${prop}.protocol`,
+        'one of TCP, UDP, SCTP',
+        rule?.protocol,
+      );
+      allowTo.push({ peer: rule?.peer, ports: rule?.ports, protocol: rule?.protocol ?? kplus.NetworkProtocol.TCP });
+    });
+  }
+
+  // canary
+  let canary: ResolvedCanary | undefined;
+  if (canaryProps !== undefined) {
+    const cp = canaryProps ?? ({} as ResolvedCanary);
+    const problem = imagePinProblem(cp.image);
+    errors.check(problem === undefined, 'canary.image', problem ?? '', cp.image);
+    const canaryReplicas = cp.replicas ?? DEFAULTS.canaryReplicas;
+    errors.check(isInt(canaryReplicas, 1), 'canary.replicas', 'an integer of at least 1', canaryReplicas);
+    const weight = cp.weight ?? (cp.header === undefined && cp.cookie === undefined ? DEFAULTS.canaryWeight : undefined);
+    errors.check(weight === undefined || isInt(weight, 0, 100), 'canary.weight', 'an integer percentage from 0 to 100', weight);
+    errors.check(
+      cp.header === undefined || (typeof cp.header === 'string' && HTTP_TOKEN.test(cp.header)),
+      'canary.header',
+      'an HTTP header name',
+      cp.header,
+    );
+    errors.check(
+      cp.headerValue === undefined || (typeof cp.headerValue === 'string' && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(cp.headerValue)),
+      'canary.headerValue',
+      'a non-empty printable ASCII header value',
+      cp.headerValue,
+    );
+    errors.check(cp.headerValue === undefined || cp.header !== undefined, 'canary.headerValue', 'unset unless canary.header is set', cp.headerValue);
+    errors.check(
+      cp.cookie === undefined || (typeof cp.cookie === 'string' && HTTP_TOKEN.test(cp.cookie)),
+      'canary.cookie',
+      'a cookie name',
+      cp.cookie,
+    );
+    canary = {
+      image: cp.image,
+      version: problem === undefined ? versionFromImage(cp.image) : undefined,
+      imagePullPolicy: props.imagePullPolicy ?? (problem === undefined ? defaultPullPolicy(cp.image) : kplus.ImagePullPolicy.ALWAYS),
+      replicas: canaryReplicas,
+      weight,
+      header: cp.header,
+      headerValue: cp.headerValue,
+      cookie: cp.cookie,
+    };
+  }
+
+  // rollout
+  const revisionHistoryLimit = props.revisionHistoryLimit ?? DEFAULTS.revisionHistoryLimit;
+  errors.check(isInt(revisionHistoryLimit, 0, 1000), 'revisionHistoryLimit', 'an integer from 0 to 1000', revisionHistoryLimit);
+  const minReadySeconds = c.seconds(props.minReady, DEFAULTS.minReady, 'minReady', 0, 3600);
+  const progressDeadlineSeconds = c.seconds(props.progressDeadline, DEFAULTS.progressDeadline, 'progressDeadline', 1, 86400);
+  errors.check(
+    progressDeadlineSeconds > minReadySeconds,
+    'progressDeadline',
+    `longer than minReady (${minReadySeconds}s)`,
+    `${progressDeadlineSeconds}s`,
+  );
+
+  errors.throwIfAny();
+
+  return {
+    name,
+    instance,
+    component,
+    partOf: props.partOf,
+    image,
+    version: versionFromImage(image),
+    imagePullPolicy,
+    hosts,
+    paths,
+    port,
+    servicePort,
+    replicas,
+    healthCheckPath,
+    livenessCheckPath,
+    startupFailureThreshold: Math.ceil(startupSeconds / STARTUP_PERIOD_SECONDS),
+    preStopSeconds,
+    terminationGraceSeconds: preStopSeconds + drainSeconds + GRACE_MARGIN_SECONDS,
+    tls,
+    ingressClassName,
+    ingressAnnotations: { ...ingressAnnotations },
+    autoscaling,
+    config,
+    secretEnv,
+    command: props.command,
+    args: props.args,
+    resources,
+    runAsUser,
+    runAsGroup,
+    readOnlyRootFilesystem,
+    writableDirectories,
+    writableDirectorySizeLimit: sizeLimit,
+    imagePullSecret: props.imagePullSecret,
+    serviceAccount: props.serviceAccount,
+    automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+    priorityClassName: props.priorityClassName,
+    networkPolicy: {
+      enabled: np.enabled ?? true,
+      ingressControllerNamespace,
+      ingressControllerPodLabels: np.ingressControllerPodLabels,
+      allowFrom: [...allowFrom],
+      allowTo,
+    },
+    canary,
+    revisionHistoryLimit,
+    minReadySeconds,
+    progressDeadlineSeconds,
+  };
+}
+
+/** Records the problems of a network peer argument. */
+export function checkPeer(errors: PropErrors, peer: unknown, prop: string): void {
+  if (!errors.check(peer instanceof WebAppNetworkPeer, prop, 'a WebAppNetworkPeer', peer)) {
+    return;
+  }
+  for (const [sub, rule, value] of (peer as WebAppNetworkPeer)._problems()) {
+    errors.add(`${prop}.${sub}`, rule, value);
+  }
+}
+
+/** Records the problems of a list of ports. */
+export function checkPorts(errors: PropErrors, ports: unknown, prop: string): void {
+  if (ports === undefined) {
+    return;
+  }
+  if (errors.check(Array.isArray(ports) && ports.length > 0, prop, 'a non-empty list of ports', ports)) {
+    (ports as unknown[]).forEach((p, i) => errors.check(isPort(p as number), `${prop}[${i}]`, 'an integer from 1 to 65535', p));
+  }
+}

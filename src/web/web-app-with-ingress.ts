@@ -1,0 +1,476 @@
+import { ApiObject, Chart, Duration, JsonPatch, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { sha256Of } from '../common/checksum';
+import { escapeKubernetesExpansion } from '../common/env';
+import { PropErrors, throwPropError } from '../common/errors';
+import { AppIdentity, LABEL_INSTANCE, LABEL_NAME, selectorLabels, standardLabels } from '../common/labels';
+import { patchContainerSecurity, patchPodHardening, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
+import { WebAppNetworkPeer } from './network-peer';
+import {
+  CONTAINER_NAME,
+  HTTP_PORT_NAME,
+  livenessProbe,
+  namedPort,
+  readinessProbe,
+  resourcesPatch,
+  scheduling,
+  startupProbe,
+  volumeNameFor,
+} from './pod-template';
+import { CANARY_SUFFIX, checkPeer, checkPorts, ResolvedEgressRule, ResolvedWebApp, resolveWebAppProps } from './resolve-props';
+import { WebAppWithIngressProps } from './web-app-with-ingress-props';
+
+const POD_SPEC = '/spec/template/spec';
+const CONTAINER = `${POD_SPEC}/containers/0`;
+const KUBE_SCORE_IGNORE = 'kube-score/ignore';
+const KUBE_LINTER_IGNORE = 'ignore-check.kube-linter.io';
+const CANARY_ANNOTATION = 'nginx.ingress.kubernetes.io/canary';
+
+/** One track of the app (the main one, or the canary): its identity, image and replicas. */
+interface Track {
+  readonly idPrefix: string;
+  readonly identity: AppIdentity;
+  readonly image: string;
+  readonly imagePullPolicy: kplus.ImagePullPolicy;
+  /** undefined when an autoscaler owns the count. */
+  readonly replicas?: number;
+}
+
+/** The objects of one track. */
+interface TrackObjects {
+  readonly deployment: kplus.Deployment;
+  readonly service: kplus.Service;
+  readonly ingress: kplus.Ingress;
+  readonly podDisruptionBudget?: ApiObject;
+  readonly networkPolicy?: ApiObject;
+}
+
+/**
+ * A stateless HTTP application behind an Ingress, with the production defaults a cluster expects:
+ *
+ * - a Deployment with a stable `app.kubernetes.io/name` + `instance` selector, zero-downtime rolling
+ *   updates, readiness/liveness/startup probes, a preStop delay and a matching grace period, a
+ *   restricted security context, explicit resources and spreading across zones and hosts;
+ * - a ClusterIP Service and an Ingress (class, host, Prefix paths, TLS with cert-manager);
+ * - its own ServiceAccount (token not mounted), a PodDisruptionBudget, a NetworkPolicy, an optional
+ *   HorizontalPodAutoscaler, ConfigMap and canary track.
+ *
+ * Every object is named after `instance`; the children are exposed as escape hatches.
+ */
+export class WebAppWithIngress extends Construct {
+  /** The Deployment running the app. */
+  public readonly deployment: kplus.Deployment;
+  /** The ClusterIP Service in front of the pods (port named `http`). */
+  public readonly service: kplus.Service;
+  /** The Ingress routing the hosts and paths to the Service. */
+  public readonly ingress: kplus.Ingress;
+  /** The pods' ServiceAccount: created by the construct unless one was passed in. */
+  public readonly serviceAccount: kplus.IServiceAccount;
+  /** The ConfigMap holding `config`, when given. */
+  public readonly configMap?: kplus.ConfigMap;
+  /** The HorizontalPodAutoscaler, when `autoscaling` is set. */
+  public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
+  /** The PodDisruptionBudget (`policy/v1`), when the app runs 2 or more pods or is autoscaled. */
+  public readonly podDisruptionBudget?: ApiObject;
+  /** The NetworkPolicy (`networking.k8s.io/v1`), unless disabled. */
+  public readonly networkPolicy?: ApiObject;
+  /** The canary Deployment, when `canary` is set. */
+  public readonly canaryDeployment?: kplus.Deployment;
+  /** The canary Service, when `canary` is set. */
+  public readonly canaryService?: kplus.Service;
+  /** The canary Ingress (ingress-nginx canary annotations), when `canary` is set. */
+  public readonly canaryIngress?: kplus.Ingress;
+  /** The canary's PodDisruptionBudget, when the canary runs 2 or more pods. */
+  public readonly canaryPodDisruptionBudget?: ApiObject;
+  /** The canary's NetworkPolicy, when `canary` is set and the policy is enabled. */
+  public readonly canaryNetworkPolicy?: ApiObject;
+
+  /** `app.kubernetes.io/name` of the app. */
+  public readonly appName: string;
+  /** `app.kubernetes.io/instance` of the app, and the name of its objects. */
+  public readonly instance: string;
+  /** The container port (named `http`). */
+  public readonly port: number;
+  /** The Service port (named `http`). */
+  public readonly servicePort: number;
+  /** The labels that select the app's pods (the canary's excluded); never change them. */
+  public readonly selectorLabels: { [key: string]: string };
+  /** `https://<host>` with TLS, `http://<host>` without. */
+  public readonly url: string;
+
+  private readonly app: ResolvedWebApp;
+  private readonly ingressPeers: WebAppNetworkPeer[];
+  private readonly egressRules: ResolvedEgressRule[];
+
+  constructor(scope: Construct, id: string, props: WebAppWithIngressProps) {
+    super(scope, id);
+    const app = resolveWebAppProps(this, id, props);
+    this.app = app;
+    this.appName = app.name;
+    this.instance = app.instance;
+    this.port = app.port;
+    this.servicePort = app.servicePort;
+    this.url = `${app.tls ? 'https' : 'http'}://${app.hosts[0]}`;
+    this.ingressPeers = [...app.networkPolicy.allowFrom];
+    this.egressRules = [...app.networkPolicy.allowTo];
+
+    const identity: AppIdentity = { name: app.name, instance: app.instance, component: app.component, partOf: app.partOf, version: app.version };
+    const sharedIdentity: AppIdentity = { ...identity, version: undefined };
+    this.selectorLabels = selectorLabels({ name: app.name, instance: app.instance });
+
+    if (app.serviceAccount) {
+      this.serviceAccount = app.serviceAccount;
+    } else {
+      const sa = new kplus.ServiceAccount(this, 'ServiceAccount', {
+        metadata: { name: app.instance, labels: standardLabels(sharedIdentity) },
+        automountToken: app.automountServiceAccountToken,
+      });
+      this.serviceAccount = sa;
+    }
+
+    if (app.config) {
+      this.configMap = new kplus.ConfigMap(this, 'ConfigMap', {
+        metadata: { name: `${app.instance}-config`, labels: standardLabels(sharedIdentity) },
+        data: app.config,
+      });
+    }
+
+    const main = this.addTrack({
+      idPrefix: '',
+      identity,
+      image: app.image,
+      imagePullPolicy: app.imagePullPolicy,
+      replicas: app.autoscaling ? undefined : app.replicas,
+    });
+    this.deployment = main.deployment;
+    this.service = main.service;
+    this.ingress = main.ingress;
+    this.podDisruptionBudget = main.podDisruptionBudget;
+    this.networkPolicy = main.networkPolicy;
+
+    if (app.autoscaling) {
+      const metrics: kplus.Metric[] = [];
+      if (app.autoscaling.targetCpuUtilization !== undefined) {
+        metrics.push(kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(app.autoscaling.targetCpuUtilization)));
+      }
+      if (app.autoscaling.targetMemoryUtilization !== undefined) {
+        metrics.push(kplus.Metric.resourceMemory(kplus.MetricTarget.averageUtilization(app.autoscaling.targetMemoryUtilization)));
+      }
+      this.autoscaler = new kplus.HorizontalPodAutoscaler(this, 'HorizontalPodAutoscaler', {
+        metadata: { name: app.instance, labels: standardLabels(sharedIdentity) },
+        target: this.deployment,
+        minReplicas: app.autoscaling.minReplicas,
+        maxReplicas: app.autoscaling.maxReplicas,
+        metrics,
+      });
+    }
+
+    if (app.canary) {
+      const canary = this.addTrack({
+        idPrefix: 'Canary',
+        identity: { ...identity, instance: `${app.instance}${CANARY_SUFFIX}`, version: app.canary.version },
+        image: app.canary.image,
+        imagePullPolicy: app.canary.imagePullPolicy,
+        replicas: app.canary.replicas,
+      });
+      this.canaryDeployment = canary.deployment;
+      this.canaryService = canary.service;
+      this.canaryIngress = canary.ingress;
+      this.canaryPodDisruptionBudget = canary.podDisruptionBudget;
+      this.canaryNetworkPolicy = canary.networkPolicy;
+    }
+  }
+
+  /**
+   * Allows `peer` to connect to the app port (the NetworkPolicy's ingress rules).
+   */
+  public allowFrom(peer: WebAppNetworkPeer): void {
+    this.requireNetworkPolicy('allowFrom()');
+    const errors = new PropErrors(this);
+    checkPeer(errors, peer, 'allowFrom(peer)');
+    errors.throwIfAny();
+    this.ingressPeers.push(peer);
+  }
+
+  /**
+   * Allows the pods to connect to `peer` (the NetworkPolicy's egress rules).
+   *
+   * @param peer the destination
+   * @param ports destination container ports; default: the web app's port for `WebAppNetworkPeer.webApp()`, every port otherwise
+   * @param protocol protocol of the ports; default TCP
+   */
+  public allowTo(peer: WebAppNetworkPeer, ports?: number[], protocol?: kplus.NetworkProtocol): void {
+    this.requireNetworkPolicy('allowTo()');
+    const errors = new PropErrors(this);
+    checkPeer(errors, peer, 'allowTo(peer)');
+    checkPorts(errors, ports, 'allowTo(ports)');
+    errors.check(
+      protocol === undefined || Object.values(kplus.NetworkProtocol).includes(protocol),
+      'allowTo(protocol)',
+      'one of TCP, UDP, SCTP',
+      protocol,
+    );
+    errors.throwIfAny();
+    this.egressRules.push({ peer, ports: ports ? [...ports] : undefined, protocol: protocol ?? kplus.NetworkProtocol.TCP });
+  }
+
+  /**
+   * Lets this app call `other`: egress from these pods to its port, and ingress into its pods from
+   * these. Both apps must have their NetworkPolicy enabled.
+   */
+  public connectTo(other: WebAppWithIngress): void {
+    other.requireNetworkPolicy('connectTo()');
+    this.allowTo(WebAppNetworkPeer.webApp(other));
+    other.allowFrom(WebAppNetworkPeer.webApp(this));
+  }
+
+  /** @internal The pod selector matching the app's pods, its canary's included. */
+  public _peerPodSelector(): Record<string, unknown> {
+    if (!this.app.canary) {
+      return { matchLabels: { ...this.selectorLabels } };
+    }
+    return {
+      matchExpressions: [{ key: LABEL_INSTANCE, operator: 'In', values: [this.instance, `${this.instance}${CANARY_SUFFIX}`] }],
+      matchLabels: { [LABEL_NAME]: this.appName },
+    };
+  }
+
+  /** @internal The namespace of the app's objects (its chart's). */
+  public get _namespace(): string | undefined {
+    return Chart.of(this).namespace;
+  }
+
+  private requireNetworkPolicy(method: string): void {
+    if (!this.app.networkPolicy.enabled) {
+      throwPropError(this, 'networkPolicy.enabled', `true to call ${method}`, false);
+    }
+  }
+
+  private addTrack(track: Track): TrackObjects {
+    const app = this.app;
+    const { identity } = track;
+    const selector = selectorLabels({ name: identity.name, instance: identity.instance });
+    const labels = standardLabels(identity);
+    const objectName = identity.instance;
+    const id = (name: string) => `${track.idPrefix}${name}`;
+
+    const volumes = new Set<string>();
+    const volumeMounts: kplus.VolumeMount[] = app.writableDirectories.map((path, i) => ({
+      path,
+      volume: kplus.Volume.fromEmptyDir(this, id(`WritableDirectory${i}`), volumeNameFor(path, i, volumes), {
+        sizeLimit: app.writableDirectorySizeLimit,
+      }),
+    }));
+
+    const env: Record<string, kplus.EnvValue> = {};
+    for (const [name, ref] of app.secretEnv) {
+      env[name] = kplus.EnvValue.fromSecretValue({ secret: ref.secret, key: ref.key }, { optional: ref.optional ?? false });
+    }
+
+    const deployment = new kplus.Deployment(this, id('Deployment'), {
+      metadata: { name: objectName, labels, annotations: this.deploymentAnnotations(track) },
+      select: false,
+      replicas: track.replicas,
+      minReady: Duration.seconds(app.minReadySeconds),
+      progressDeadline: Duration.seconds(app.progressDeadlineSeconds),
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.percent(25),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      podMetadata: { labels },
+      serviceAccount: this.serviceAccount,
+      automountServiceAccountToken: app.automountServiceAccountToken,
+      dockerRegistryAuth: app.imagePullSecret,
+      terminationGracePeriod: Duration.seconds(app.terminationGraceSeconds),
+      containers: [
+        {
+          name: CONTAINER_NAME,
+          image: track.image,
+          imagePullPolicy: track.imagePullPolicy,
+          command: app.command?.map(escapeKubernetesExpansion),
+          args: app.args?.map(escapeKubernetesExpansion),
+          ports: [{ name: HTTP_PORT_NAME, number: app.port }],
+          envVariables: env,
+          envFrom: this.configMap ? [kplus.Env.fromConfigMap(this.configMap)] : undefined,
+          volumeMounts,
+          lifecycle: app.preStopSeconds > 0 ? { preStop: kplus.Handler.fromCommand(['sleep', String(app.preStopSeconds)]) } : undefined,
+        },
+      ],
+    });
+    deployment.select(kplus.LabelSelector.of({ labels: selector }));
+    if (this.configMap) {
+      const configMap = this.configMap;
+      // Hashed at synthesis, after any later configMap.addData(): a config change rolls the pods.
+      deployment.podMetadata.addAnnotation('checksum/config', Lazy.any({ produce: () => sha256Of(configMap.data) }) as unknown as string);
+    }
+
+    const obj = ApiObject.of(deployment);
+    // cdk8s-plus labels pods with a hash of the construct path; the explicit labels replace it so
+    // moving the construct in the tree never touches the pods.
+    obj.addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+    obj.addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', app.revisionHistoryLimit));
+    patchPodHardening(obj, POD_SPEC, restrictedPodSecurityContext({ user: app.runAsUser, group: app.runAsGroup }));
+    patchContainerSecurity(
+      obj,
+      POD_SPEC,
+      { list: 'containers', index: 0 },
+      restrictedContainerSecurityContext({ user: app.runAsUser, group: app.runAsGroup, readOnlyRootFilesystem: app.readOnlyRootFilesystem }),
+    );
+    obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/resources`, resourcesPatch(app.resources)));
+    obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/readinessProbe`, readinessProbe(app)));
+    obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/startupProbe`, startupProbe(app)));
+    const liveness = livenessProbe(app);
+    if (liveness) {
+      obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/livenessProbe`, liveness));
+    }
+    const { affinity, topologySpreadConstraints } = scheduling(selector);
+    obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/affinity`, affinity));
+    obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/topologySpreadConstraints`, topologySpreadConstraints));
+    if (app.priorityClassName) {
+      obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/priorityClassName`, app.priorityClassName));
+    }
+
+    const service = new kplus.Service(this, id('Service'), {
+      metadata: { name: objectName, labels },
+      type: kplus.ServiceType.CLUSTER_IP,
+      ports: [{ name: HTTP_PORT_NAME, port: app.servicePort, targetPort: app.port }],
+    });
+    for (const [k, v] of Object.entries(selector)) {
+      service.selectLabel(k, v);
+    }
+    ApiObject.of(service).addJsonPatch(JsonPatch.replace('/spec/ports/0/targetPort', namedPort(HTTP_PORT_NAME)));
+    ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
+
+    const ingress = new kplus.Ingress(this, id('Ingress'), {
+      metadata: { name: objectName, labels, annotations: this.ingressAnnotations(track) },
+      className: app.ingressClassName,
+      tls: app.tls ? [{ hosts: app.hosts, secret: kplus.Secret.fromSecretName(this, id('TlsSecret'), app.tls.secretName) }] : undefined,
+    });
+    const backend = kplus.IngressBackend.fromService(service, { port: app.servicePort });
+    for (const host of app.hosts) {
+      for (const path of app.paths) {
+        ingress.addHostRule(host, path, backend, kplus.HttpIngressPathType.PREFIX);
+      }
+    }
+
+    const podCount = track.replicas ?? 2;
+    let podDisruptionBudget: ApiObject | undefined;
+    if (track.replicas === undefined || podCount >= 2) {
+      podDisruptionBudget = new ApiObject(this, id('PodDisruptionBudget'), {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: objectName, labels },
+        spec: {
+          maxUnavailable: 1,
+          selector: { matchLabels: selector },
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        },
+      });
+    }
+
+    let networkPolicy: ApiObject | undefined;
+    if (app.networkPolicy.enabled) {
+      networkPolicy = new ApiObject(this, id('NetworkPolicy'), {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: objectName, labels },
+        spec: Lazy.any({ produce: () => this.networkPolicySpec(selector) }),
+      });
+    }
+
+    return { deployment, service, ingress, podDisruptionBudget, networkPolicy };
+  }
+
+  private deploymentAnnotations(track: Track): Record<string, string> {
+    const app = this.app;
+    const annotations: Record<string, string> = {};
+    const kubeScore: string[] = [];
+    if (track.imagePullPolicy !== kplus.ImagePullPolicy.ALWAYS) {
+      kubeScore.push('container-image-pull-policy');
+    }
+    if (app.runAsUser < 10000 || app.runAsGroup < 10000) {
+      kubeScore.push('container-security-context-user-group-id');
+    }
+    if (!app.readOnlyRootFilesystem) {
+      kubeScore.push('container-security-context-readonlyrootfilesystem');
+      annotations[`${KUBE_LINTER_IGNORE}/no-read-only-root-fs`] = 'readOnlyRootFilesystem was turned off for this app';
+    }
+    if (app.port === 22) {
+      annotations[`${KUBE_LINTER_IGNORE}/ssh-port`] = 'the app itself listens on port 22';
+    }
+    if (kubeScore.length > 0) {
+      annotations[KUBE_SCORE_IGNORE] = kubeScore.join(',');
+    }
+    if (track.replicas === undefined) {
+      annotations['polaris.fairwinds.com/deploymentMissingReplicas-exempt'] = 'true';
+    }
+    return annotations;
+  }
+
+  private ingressAnnotations(track: Track): Record<string, string> {
+    const app = this.app;
+    if (track.idPrefix === '') {
+      const annotations = { ...app.ingressAnnotations };
+      if (app.tls?.clusterIssuer) {
+        annotations['cert-manager.io/cluster-issuer'] = app.tls.clusterIssuer;
+      }
+      if (app.tls?.issuer) {
+        annotations['cert-manager.io/issuer'] = app.tls.issuer;
+      }
+      return annotations;
+    }
+    // The canary shares the main Ingress' certificate: no issuer annotation (cert-manager would
+    // manage the same Secret twice), and ingress-nginx ignores most other annotations on a canary.
+    const canary = app.canary!;
+    const annotations: Record<string, string> = { [CANARY_ANNOTATION]: 'true' };
+    if (canary.weight !== undefined) {
+      annotations[`${CANARY_ANNOTATION}-weight`] = String(canary.weight);
+    }
+    if (canary.header !== undefined) {
+      annotations[`${CANARY_ANNOTATION}-by-header`] = canary.header;
+    }
+    if (canary.headerValue !== undefined) {
+      annotations[`${CANARY_ANNOTATION}-by-header-value`] = canary.headerValue;
+    }
+    if (canary.cookie !== undefined) {
+      annotations[`${CANARY_ANNOTATION}-by-cookie`] = canary.cookie;
+    }
+    return annotations;
+  }
+
+  private networkPolicySpec(selector: Record<string, string>): Record<string, unknown> {
+    const np = this.app.networkPolicy;
+    const ns = this._namespace;
+    const appPort = [{ port: this.port, protocol: 'TCP' }];
+    const controller: Record<string, unknown> = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': np.ingressControllerNamespace } },
+    };
+    if (np.ingressControllerPodLabels && Object.keys(np.ingressControllerPodLabels).length > 0) {
+      controller.podSelector = { matchLabels: { ...np.ingressControllerPodLabels } };
+    }
+    const ingress: unknown[] = [{ from: [controller], ports: appPort }];
+    for (const peer of this.ingressPeers) {
+      ingress.push({ from: [peer._render(ns).peer], ports: appPort });
+    }
+    const egress: unknown[] = [
+      {
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+    ];
+    for (const rule of this.egressRules) {
+      const rendered = rule.peer._render(ns);
+      const ports = rule.ports ?? rendered.defaultPorts;
+      egress.push({ to: [rendered.peer], ...(ports ? { ports: ports.map((port) => ({ port, protocol: rule.protocol })) } : {}) });
+    }
+    return {
+      egress,
+      ingress,
+      podSelector: { matchLabels: { ...selector } },
+      policyTypes: ['Ingress', 'Egress'],
+    };
+  }
+}
