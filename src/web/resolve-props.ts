@@ -283,7 +283,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
 
   // identity
   const name = props.name ?? kebabCase(id);
-  errors.check(
+  const nameOk = errors.check(
     isDnsLabel(name),
     props.name === undefined ? 'name (derived from the construct id)' : 'name',
     'a DNS-1123 label (lowercase letters, digits and "-", at most 63 characters)',
@@ -293,7 +293,8 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const instanceMax = canaryProps !== undefined ? MAX_LABEL_LENGTH - CANARY_SUFFIX.length : MAX_LABEL_LENGTH;
   const instance = props.instance ?? name;
   errors.check(
-    isDns1035Label(instance, instanceMax),
+    // A defaulted instance repeats a bad name: report it once.
+    (!nameOk && props.instance === undefined) || isDns1035Label(instance, instanceMax),
     props.instance === undefined ? 'instance (defaults to name)' : 'instance',
     `a DNS-1035 label (a lowercase letter, then letters, digits and "-", at most ${instanceMax} characters${canaryProps ? ' with a canary' : ''})`,
     instance,

@@ -396,6 +396,10 @@ export class WebAppWithIngress extends Construct {
       kubeScore.push('container-security-context-readonlyrootfilesystem');
       annotations[`${KUBE_LINTER_IGNORE}/no-read-only-root-fs`] = 'readOnlyRootFilesystem was turned off for this app';
     }
+    if (track.idPrefix !== '' && track.replicas !== undefined && track.replicas < 2) {
+      // A canary is small on purpose: it takes a share of the traffic next to the main track.
+      kubeScore.push('deployment-replicas');
+    }
     if (app.port === 22) {
       annotations[`${KUBE_LINTER_IGNORE}/ssh-port`] = 'the app itself listens on port 22';
     }
