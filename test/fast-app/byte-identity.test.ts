@@ -9,6 +9,9 @@ import { ApiObject, App, AppProps, Chart, Cron, Include, IResolver, JsonPatch, L
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, DependencyGroup } from 'constructs';
 import { deploymentAndService, handWrittenWebApp, patternWebApp, workloadChart } from '../../bench/workloads';
+import { nightlyApp } from '../../apps/nightly';
+import { ordersApp } from '../../apps/orders';
+import { shopApp } from '../../apps/shop';
 import { FastApp } from '../../src';
 import { AppBuilder, cleanupTmp, expectIdentical, synthFiles, synthYaml } from './support';
 
@@ -24,6 +27,13 @@ const OUTPUT_TYPES: [string, YamlOutputType][] = [
 function configMap(scope: Construct, id: string, data: Record<string, string> = { key: id }): ApiObject {
   return new ApiObject(scope, id, { apiVersion: 'v1', kind: 'ConfigMap', data });
 }
+
+/** What apps/main.ts synthesizes into dist/. */
+const exampleApps: AppBuilder = (app) => {
+  shopApp(app);
+  nightlyApp(app);
+  ordersApp(app);
+};
 
 /** Independent charts of web apps (pattern and hand-written): the common case. */
 const independentCharts: AppBuilder = (app) => {
@@ -153,6 +163,7 @@ describe('FastApp output is byte-identical to App', () => {
   afterAll(() => fs.rmSync(includeDir, { recursive: true, force: true }));
 
   const builders = (): [string, AppBuilder][] => [
+    ['the example apps (apps/)', exampleApps],
     ['independent cdk8s-plus charts', independentCharts],
     ['every dependency kind', everyDependencyKind],
     ['integer-like construct ids', integerLikeIds],
