@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: stock cdk8s `App` and `FastApp` side by side on the same apps, then
  * `cdk8s synth` of apps/ end to end. Prints a Markdown report (also written to
- * build/bench/report.md) and exits non-zero when a target is missed.
+ * build/bench/report.md) and exits non-zero when a target is missed (full run only).
  *
  *   npm run bench              the full run (several minutes: stock is slow, that is the point)
  *   npm run bench -- --quick   smaller sizes, one run each, for a smoke test
@@ -267,7 +267,8 @@ function main(): void {
   const reportDir = path.join(ROOT, 'build', 'bench');
   fs.mkdirSync(reportDir, { recursive: true });
   fs.writeFileSync(path.join(reportDir, QUICK ? 'report-quick.md' : 'report.md'), `${report}\n`);
-  if (targets.some((t) => !t.ok)) {
+  // the targets are set for the full sizes: --quick only reports them
+  if (!QUICK && targets.some((t) => !t.ok)) {
     process.exitCode = 1;
   }
 }
