@@ -188,7 +188,7 @@ function chainPart(): Part {
     const predicted = lastStockMs * 2 ** (length - lastLength);
     const withStock = !stockStopped && predicted < STOCK_LIMIT_MS;
     // FastApp alone is quick: always several runs
-    const row = compare('chain', length, withStock ? runsFor(predicted) : runsFor(0), withStock, 5, STOCK_LIMIT_MS);
+    const row = compare('chain', length, withStock ? runsFor(predicted) : runsFor(0), withStock, Math.min(length, 16), STOCK_LIMIT_MS);
     rows.push(row);
     if (row.stock && !row.stock.failure) {
       lastStockMs = row.stock.synthMs;
