@@ -1,12 +1,12 @@
 /**
  * The example apps, synthesized into dist/ by `npm run synth`.
  */
-import { App } from 'cdk8s';
+import { FastApp } from '../src';
 import { nightlyApp } from './nightly';
 import { ordersApp } from './orders';
 import { shopApp } from './shop';
 
-const app = new App();
+const app = new FastApp();
 shopApp(app);
 nightlyApp(app);
 ordersApp(app);

@@ -1,2 +1,2 @@
 // The fast-app pattern's public API.
-export {};
+export * from './fast-app';
