@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # Build or reuse everything the cluster suite and the manifest linters need: one kube-apiserver
 # per pinned version (scripts/cluster/versions.env, one build at a time) and the pinned linters.
-# Cached binaries make this a few seconds; a cold machine needs about ten minutes per version.
+# Cached binaries make this take a second; a cold machine needs 10 to 25 minutes per version.
 #
 # Usage: scripts/cluster/prepare.sh
 # Needs the Debian packages etcd-server and openssl (see scripts/install-test-deps.sh).

@@ -10,7 +10,8 @@
 # Objects come from MANIFEST_PATHS (default "dist build/test-manifests", relative to the
 # repository root): every *.yaml/*.yml below them, exact duplicates dropped. Objects without a
 # namespace go to "default"; every namespace the objects reference is created first (for real),
-# with the "default" ServiceAccount a controller manager would have created.
+# with the "default" ServiceAccount a controller manager would have created, and so are the
+# ServiceAccounts among the objects (for bare Pods that name them).
 #
 # Before the project's objects, a self-test feeds deliberately broken objects (selftest/*.yaml)
 # through the same apply path: the server must reject them (and warn for warning.yaml),
@@ -156,6 +157,11 @@ for spec in $specs; do
     k get namespace "$ns" >/dev/null 2>&1 || k create namespace "$ns" >/dev/null
     k -n "$ns" get serviceaccount default >/dev/null 2>&1 || k -n "$ns" create serviceaccount default >/dev/null
   done
+  # ServiceAccounts of the set exist for real, as after a real apply of the whole set, so that
+  # bare Pods naming them pass the ServiceAccount admission plugin. A ServiceAccount that cannot
+  # be created is reported by the dry run below.
+  awk -F'\t' '$3 == "ServiceAccount" && $4 == "v1" { print $2 }' "$work/set/objects.tsv" |
+    while IFS= read -r objfile; do k apply --server-side --field-manager=cdk8s-patterns-test -f "$objfile" >/dev/null 2>&1 || true; done
 
   selftest_failures=0
   selftest rejected.yaml "unknown fields" imagee
