@@ -1,0 +1,84 @@
+/**
+ * The package as users get it: `npm pack` the compiled library, install the tarball into a new
+ * project next to its peer dependencies, and synthesize a WebAppWithIngress with `cdk8s synth`.
+ * Proves the published file list is complete (and only that), `main`/`types` resolve, and the
+ * peer-dependency setup works from a clean consumer.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1' },
+  });
+}
+
+describe('the npm package', () => {
+  let work: string;
+  let tarball: string;
+
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-patterns-consumer-'));
+    // the compiled library (jsii) is what `npm pack` publishes
+    run('npm', ['run', '--silent', 'build'], ROOT);
+    const out = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT));
+    tarball = path.join(work, out[0].filename);
+  }, 180_000);
+
+  afterAll(() => {
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('publishes only the compiled library, the jsii assembly, README, LICENSE and the API reference', () => {
+    const listing: string[] = JSON.parse(run('npm', ['pack', '--dry-run', '--json'], ROOT))[0].files.map((f: { path: string }) => f.path);
+    const outside = listing.filter((f) => !/^(lib\/.*\.(js|d\.ts)|\.jsii|API\.md|README\.md|LICENSE|package\.json)$/.test(f));
+    expect(outside).toEqual([]);
+    expect(listing).toEqual(expect.arrayContaining(['lib/index.js', 'lib/index.d.ts', '.jsii', 'API.md', 'README.md', 'LICENSE']));
+    expect(listing.some((f) => f.startsWith('dist/') || f.startsWith('src/') || f.startsWith('test/'))).toBe(false);
+  });
+
+  test('a new consumer project installs the tarball and synthesizes a WebAppWithIngress with cdk8s synth', () => {
+    const consumer = path.join(work, 'consumer');
+    fs.mkdirSync(consumer);
+    const dev = pkg.devDependencies;
+    fs.writeFileSync(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({
+        name: 'consumer',
+        version: '1.0.0',
+        private: true,
+        dependencies: { 'cdk8s-patterns': `file:${tarball}`, cdk8s: dev.cdk8s, 'cdk8s-plus-27': dev['cdk8s-plus-27'], constructs: dev.constructs },
+      }),
+    );
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], consumer);
+    fs.writeFileSync(
+      path.join(consumer, 'main.js'),
+      [
+        "const { App, Chart } = require('cdk8s');",
+        "const { WebAppWithIngress } = require('cdk8s-patterns');",
+        'const app = new App();',
+        "const chart = new Chart(app, 'shop');",
+        "new WebAppWithIngress(chart, 'web', { image: 'ghcr.io/acme/shop:1.4.2', host: 'shop.example.com' });",
+        'app.synth();',
+      ].join('\n'),
+    );
+    fs.writeFileSync(path.join(consumer, 'cdk8s.yaml'), 'language: typescript\napp: node main.js\noutput: dist\n');
+    run(path.join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth'], consumer);
+    const docs = parseAllDocuments(fs.readFileSync(path.join(consumer, 'dist', 'shop.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const kinds = docs.map((d) => d.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'Service', 'Ingress']));
+    const ingress = docs.find((d) => d.kind === 'Ingress');
+    expect(ingress.spec.rules[0].host).toBe('shop.example.com');
+    // types resolve for TypeScript consumers
+    expect(fs.existsSync(path.join(consumer, 'node_modules', 'cdk8s-patterns', 'lib', 'index.d.ts'))).toBe(true);
+  }, 240_000);
+});
