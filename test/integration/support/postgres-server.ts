@@ -107,6 +107,23 @@ export class PostgresServer {
     return server;
   }
 
+  /**
+   * Wraps a postgres process started some other way (e.g. a synthesized container's own command
+   * through a PodSandbox) and waits until it accepts connections on `socketDir`/`port`.
+   */
+  public static async attach(
+    sandbox: Sandbox,
+    daemon: Daemon,
+    opts: { dataDir: string; port: number; socketDir: string; name?: string; startTimeoutMs?: number },
+  ): Promise<PostgresServer> {
+    const server = new PostgresServer(sandbox, opts.name ?? daemon.name, daemon, opts.port, opts.socketDir, {
+      dataDir: opts.dataDir,
+      port: opts.port,
+    });
+    await server.waitReady(opts.startTimeoutMs ?? 60_000);
+    return server;
+  }
+
   private constructor(
     public readonly sandbox: Sandbox,
     public readonly name: string,
