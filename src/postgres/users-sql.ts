@@ -82,6 +82,7 @@ export function renderUsersSql(spec: UsersScript): string {
     '\\set ON_ERROR_STOP on',
     "SET log_statement = 'none';",
     'SET log_min_duration_statement = -1;',
+    'SET client_min_messages = warning;',
     '',
   ];
   for (const role of spec.roles) {
