@@ -91,6 +91,16 @@ describeWithTools('PodSandbox', ['sh'], () => {
     );
   });
 
+  test('a directory that only holds mount points maps to a skeleton whose entries lead to the volumes', () => {
+    const pod = new PodSandbox(sandbox, { manifests, workload: workload as any, podName: 'db-5', secrets: { 'db-su': { password: 'pw' } } });
+    // /etc holds the mount /etc/secret: "$DIR/secret/password" must reach the Secret file
+    const etc = pod.mapPaths('main', '/etc');
+    expect(etc).not.toBe('/etc');
+    expect(fs.readFileSync(`${etc}/secret/password`, 'utf8')).toBe('pw');
+    // other paths below such a directory stay as they are
+    expect(pod.mapPaths('main', '/etc/passwd /var/lib/x')).toBe('/etc/passwd /var/lib/x');
+  });
+
   test('Secret files follow kubelet fsGroup rules: group-readable, so libpq would reject them as a pgpass', () => {
     const pod = new PodSandbox(sandbox, { manifests, workload: workload as any, podName: 'db-2', secrets: { 'db-su': { password: 'x' } } });
     const st = fs.statSync(`${pod.volumeDir('secret')}/password`);

@@ -336,15 +336,57 @@ export class PodSandbox {
       .sort((a: Mount, b: Mount) => b.containerPath.length - a.containerPath.length);
   }
 
-  /** Replaces every container mount path in `text` by its host directory (single pass). */
+  /**
+   * The container's view of the directories that contain mount points (e.g. `/etc/app/secrets`
+   * when `/etc/app/secrets/a` and `/etc/app/secrets/b` are mounts): a skeleton directory per
+   * container whose entries are symlinks to the volumes, so `"$DIR/a/password"` works.
+   */
+  private skeleton(name: string): Map<string, string> {
+    const root = path.join(this.dir, 'roots', name);
+    const parents = new Map<string, string>();
+    for (const m of this.mounts(name)) {
+      let child = m.containerPath;
+      let parent = path.posix.dirname(child);
+      while (parent !== '/' && parent !== '.') {
+        const abs = path.join(root, parent);
+        fs.mkdirSync(abs, { recursive: true });
+        parents.set(parent, abs);
+        child = parent;
+        parent = path.posix.dirname(child);
+      }
+      const link = path.join(root, m.containerPath);
+      if (!fs.existsSync(link)) {
+        fs.mkdirSync(path.dirname(link), { recursive: true });
+        fs.symlinkSync(m.hostPath, link);
+      }
+    }
+    // mount points that are also parents of other mounts are volumes, not skeleton directories
+    for (const m of this.mounts(name)) {
+      parents.delete(m.containerPath);
+    }
+    return parents;
+  }
+
+  /**
+   * Replaces every container mount path in `text` by its host directory, and every directory
+   * that only contains mount points by its skeleton directory (single pass, longest first).
+   */
   public mapPaths(name: string, text: string): string {
-    const mounts = this.mounts(name);
-    if (mounts.length === 0) {
+    const targets = new Map<string, { host: string; exact: boolean }>();
+    for (const m of this.mounts(name)) {
+      targets.set(m.containerPath, { host: m.hostPath, exact: false });
+    }
+    for (const [p, host] of this.skeleton(name)) {
+      targets.set(p, { host, exact: true });
+    }
+    if (targets.size === 0) {
       return text;
     }
-    const alts = mounts.map((m) => m.containerPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-    const re = new RegExp(`(^|[^\\w./-])(${alts})(?=$|[^\\w.-])`, 'g');
-    return text.replace(re, (_m, pre: string, p: string) => pre + mounts.find((x) => x.containerPath === p)!.hostPath);
+    const esc = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const sorted = [...targets.keys()].sort((a, b) => b.length - a.length);
+    const alts = sorted.map((p) => (targets.get(p)!.exact ? `${esc(p)}(?![\\w./-])` : `${esc(p)}(?![\\w.-])`)).join('|');
+    const re = new RegExp(`(^|[^\\w./-])(${alts})`, 'g');
+    return text.replace(re, (_m, pre: string, p: string) => pre + targets.get(p)!.host);
   }
 
   /** The host path a process in container `name` sees at `containerPath`. */

@@ -170,6 +170,8 @@ export class PostgresServer {
       PGPORT: String(opts.port ?? this.port),
       PGUSER: opts.user ?? 'postgres',
       PGDATABASE: opts.database ?? 'postgres',
+      // fail instead of hanging when a server or pooler never answers
+      PGCONNECT_TIMEOUT: '10',
       ...(opts.password !== undefined ? { PGPASSWORD: opts.password } : {}),
       ...opts.env,
     };
