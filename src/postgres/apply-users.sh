@@ -7,7 +7,7 @@
 #   PGHOST, PGPORT             the primary                                   required, 5432
 #   SUPERUSER_PASSWORD_FILE    password of the postgres superuser            required
 #   USERS_SQL                  the script to run                             /etc/postgres-users/users.sql
-#   USER_SECRETS_DIR           directory with one <role>/password per role   /etc/postgres-users/secrets
+#   USER_PASSWORDS_DIR           directory with one <role>/password per role   /etc/postgres-users/passwords
 #   PRIMARY_WAIT_SECONDS       how long to wait for the primary              300
 #   PG_RUNTIME_DIR             private writable directory                    /tmp/apply-users
 set -eu
@@ -16,9 +16,9 @@ set -eu
 : "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set}"
 PGPORT=${PGPORT:-5432}
 USERS_SQL=${USERS_SQL:-/etc/postgres-users/users.sql}
-USER_SECRETS_DIR=${USER_SECRETS_DIR:-/etc/postgres-users/secrets}
+USER_PASSWORDS_DIR=${USER_PASSWORDS_DIR:-/etc/postgres-users/passwords}
 PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/apply-users}
-export PGPORT USER_SECRETS_DIR
+export PGPORT USER_PASSWORDS_DIR
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"

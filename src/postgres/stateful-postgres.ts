@@ -1077,7 +1077,11 @@ export class StatefulPostgres extends Construct {
         bin_dir: `/usr/lib/postgresql/${this.version}/bin`,
         pgpass: '/tmp/pgpass',
         authentication: { superuser: { username: SUPERUSER }, replication: { username: REPLICATION_USER }, rewind: { username: SUPERUSER } },
-        parameters: { unix_socket_directories: SOCKET_DIR },
+        parameters: {
+          unix_socket_directories: SOCKET_DIR,
+          // the Secret's files are root-owned and group-readable (0440), which PostgreSQL accepts for a key
+          ...(this.props.tls ? { ssl: 'on', ssl_cert_file: `${SECRETS_DIR}/tls/tls.crt`, ssl_key_file: `${SECRETS_DIR}/tls/tls.key` } : {}),
+        },
         pg_hba: this.pgHbaConf.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')),
       },
     };
@@ -1304,7 +1308,7 @@ export class StatefulPostgres extends Construct {
     let i = 0;
     for (const [role, s] of this.passwordFiles) {
       volumes.push(secretFileVolume(`password-${i}`, s.name, s.key));
-      mounts.push({ name: `password-${i}`, mountPath: `/etc/postgres-users/secrets/${role}`, readOnly: true });
+      mounts.push({ name: `password-${i}`, mountPath: `/etc/postgres-users/passwords/${role}`, readOnly: true });
       i++;
     }
     const hash = sha256Of({ data, secrets: [...this.passwordFiles.entries()], image: this.image }).slice(0, 8);
@@ -1318,7 +1322,7 @@ export class StatefulPostgres extends Construct {
         env('PGPORT', String(PG_PORT)),
         env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
         env('USERS_SQL', '/etc/postgres-users/script/users.sql'),
-        env('USER_SECRETS_DIR', '/etc/postgres-users/secrets'),
+        env('USER_PASSWORDS_DIR', '/etc/postgres-users/passwords'),
         env('PG_RUNTIME_DIR', '/tmp/apply-users'),
         env('PGSSLMODE', this.props.tls ? 'require' : 'prefer'),
       ],

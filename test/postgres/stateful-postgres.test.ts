@@ -157,6 +157,7 @@ describe('StatefulPostgres', () => {
       replicas: 3,
       synchronousReplicas: 1,
       highAvailability: { image: 'ghcr.io/zalando/spilo-15:3.0-p1', ttl: Duration.seconds(45), runAsUser: 101, runAsGroup: 103 },
+      tls: { secret: kplus.Secret.fromSecretName(Testing.chart(), 'T', 'db-tls') },
     });
     const sts = find(objects, 'StatefulSet', 'db');
     expect(sts.spec.replicas).toBe(3);
@@ -170,6 +171,8 @@ describe('StatefulPostgres', () => {
     expect(patroni.bootstrap.dcs.ttl).toBe(45);
     expect(patroni.bootstrap.dcs.synchronous_mode).toBe(true);
     expect(patroni.bootstrap.dcs.postgresql.parameters.shared_buffers).toBe('256MB');
+    expect(patroni.postgresql.parameters).toMatchObject({ ssl: 'on', ssl_key_file: '/etc/postgresql-secrets/tls/tls.key' });
+    expect(patroni.postgresql.pg_hba).toContain('hostnossl  all          all              0.0.0.0/0       reject');
     const role = find(objects, 'Role', 'db-patroni');
     expect(role.rules.map((r: any) => r.resources[0])).toEqual(['configmaps', 'pods', 'endpoints']);
     expect(db.primaryService.name).toBe('db-rw');
@@ -434,7 +437,7 @@ describe('users and databases', () => {
       name: expect.stringMatching(/^password-/),
       secret: { secretName: 'app-secret', items: [{ key: 'pw', path: 'password' }], defaultMode: 0o440 },
     });
-    expect(db.usersSql).toContain('\\set password `cat "$USER_SECRETS_DIR/app/password"`');
+    expect(db.usersSql).toContain('\\set password `cat "$USER_PASSWORDS_DIR/app/password"`');
     expect(db.usersSql).toContain(
       `ALTER ROLE "app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 10 PASSWORD :'password';`,
     );
