@@ -1,4 +1,4 @@
-import { App, Chart, Cron, Size } from 'cdk8s';
+import { ApiObject, App, Chart, Cron, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { BackupRepository, DatabaseAccess, OnEmptyPrimary, StatefulPostgres } from '../src';
 
@@ -76,5 +76,47 @@ export function ordersApp(app: App): void {
   }
   // the database's NetworkPolicy admits pods carrying its client label
   web.podMetadata.addLabel(db.clientLabelKey, 'true');
-  web.select(kplus.LabelSelector.of({ labels: { 'app.kubernetes.io/name': 'orders-web', 'app.kubernetes.io/instance': 'orders-web' } }));
+  const selector = { 'app.kubernetes.io/name': 'orders-web', 'app.kubernetes.io/instance': 'orders-web' };
+  web.select(kplus.LabelSelector.of({ labels: selector }));
+  ApiObject.of(web).addJsonPatch(
+    JsonPatch.add('/spec/template/spec/affinity', {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
+        ],
+      },
+    }),
+    JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ]),
+  );
+  new ApiObject(chart, 'WebPdb', {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'orders-web', labels },
+    spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: selector } },
+  });
+  // the web app takes traffic on 8080 and talks to the pooler and DNS only
+  new ApiObject(chart, 'WebNetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'orders-web', labels },
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ ports: [{ protocol: 'TCP', port: 8080 }] }],
+      egress: [
+        {
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+        {
+          to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'orders-db', 'app.kubernetes.io/component': 'pooler' } } }],
+          ports: [{ protocol: 'TCP', port: 6432 }],
+        },
+      ],
+    },
+  });
 }

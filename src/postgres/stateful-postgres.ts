@@ -700,7 +700,7 @@ export class StatefulPostgres extends Construct {
       ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
       resources: resources('50m', '200m', '64Mi', '16Mi', '64Mi'),
       securityContext: containerSecurity(this.uid, this.gid),
-      livenessProbe: { httpGet: { path: '/', port: 'metrics' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+      livenessProbe: { tcpSocket: { port: 'metrics' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
       readinessProbe: { httpGet: { path: '/', port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
       volumeMounts: [{ name: 'metrics-password', mountPath: `${SECRETS_DIR}/metrics`, readOnly: true }],
     };
@@ -1410,7 +1410,14 @@ export class StatefulPostgres extends Construct {
     new ApiObject(this, 'PoolerDeployment', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: `${this.name}-pooler`, labels: this.labels('pooler') },
+      metadata: {
+        name: `${this.name}-pooler`,
+        labels: this.labels('pooler'),
+        annotations: {
+          'kube-score/ignore': 'pod-probes-identical',
+          'postgresql.cdk8s-patterns.io/probes-reason': 'pgBouncer has no health endpoint: both probes check its listener, with different thresholds',
+        },
+      },
       spec: {
         replicas,
         selector: { matchLabels: selector },
