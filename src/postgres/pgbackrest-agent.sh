@@ -1,12 +1,12 @@
 #!/bin/sh
 # pgBackRest agent: runs next to PostgreSQL in the primary's pod, creates the stanza once
-# PostgreSQL is up (idempotent), and serves the WAL archive requests that archive-wal.sh writes
+# PostgreSQL is up (idempotent), and serves the WAL archive requests that pgbackrest-archive.sh writes
 # into the shared spool. Backups are started in this container by the backup CronJob
 # (`kubectl exec ... pgbackrest backup`).
 #
 # Environment:
 #   PGBACKREST_STANZA          stanza name                                         db
-#   ARCHIVE_SPOOL_DIR          spool shared with archive-wal.sh                    /var/spool/pgbackrest-agent
+#   ARCHIVE_SPOOL_DIR          spool shared with pgbackrest-archive.sh                    /var/spool/pgbackrest-agent
 #   PG_RUNTIME_DIR             private writable directory (password file)          /tmp/pgbackrest-agent
 #   SUPERUSER_PASSWORD_FILE    postgres password, for pgBackRest's connection      optional
 #   PGBACKREST_CONFIG          pgBackRest configuration file (read by pgbackrest)  /etc/pgbackrest/pgbackrest.conf
@@ -62,12 +62,12 @@ serve() {
 
 while [ "$running" = true ]; do
   if [ "$stanza_ready" = false ] && [ "$(date +%s)" -ge "$next_try" ]; then
-    # stanza-create is idempotent; it needs PostgreSQL up, so retry every 10 seconds
+    # stanza-create is idempotent; it needs PostgreSQL up, so retry every 5 seconds
     if pgbackrest --stanza="$stanza" stanza-create; then
       stanza_ready=true
       log "stanza $stanza ready"
     else
-      next_try=$(($(date +%s) + 10))
+      next_try=$(($(date +%s) + 5))
     fi
   fi
   serve

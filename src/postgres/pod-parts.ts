@@ -11,7 +11,7 @@ export const DATA_MOUNT = '/var/lib/postgresql/data';
 export const CONFIG_DIR = '/etc/postgresql';
 /** The unix socket directory (an emptyDir shared with the pgBackRest agent). */
 export const SOCKET_DIR = '/var/run/postgresql';
-/** Spool shared by archive-wal.sh and the pgBackRest agent. */
+/** Spool shared by pgbackrest-archive.sh and the pgBackRest agent. */
 export const SPOOL_DIR = '/var/spool/pgbackrest-agent';
 /** Where Secret files are mounted. */
 export const SECRETS_DIR = '/etc/postgresql-secrets';

@@ -1,14 +1,14 @@
 #!/bin/sh
 # Init container of the primary with onEmptyPrimary RESTORE_FROM_BACKUP: when the data directory
 # is empty, restores the latest backup (or the recovery target) from the pgBackRest repository.
-# PostgreSQL then replays WAL through restore_command (archive-wal.sh get) and is promoted.
+# PostgreSQL then replays WAL through restore_command (pgbackrest-archive.sh get) and is promoted.
 # An existing database is never touched.
 #
 # Environment:
 #   PGDATA                 data directory                                 required
 #   PGBACKREST_STANZA      stanza                                         db
 #   RECOVERY_TARGET_TIME   restore up to this time (PITR)                 optional: latest
-#   PG_SCRIPTS_DIR         directory holding archive-wal.sh               /etc/postgresql
+#   PG_SCRIPTS_DIR         directory holding pgbackrest-archive.sh               /etc/postgresql
 set -eu
 
 : "${PGDATA:?PGDATA must be set}"
@@ -29,7 +29,7 @@ mkdir -p "$PGDATA"
 chmod 0700 "$PGDATA"
 
 set -- --stanza="$stanza" --pg1-path="$PGDATA" \
-  "--recovery-option=restore_command=/bin/sh $PG_SCRIPTS_DIR/archive-wal.sh get %f \"%p\""
+  "--recovery-option=restore_command=/bin/sh $PG_SCRIPTS_DIR/pgbackrest-archive.sh get %f \"%p\""
 if [ -n "${RECOVERY_TARGET_TIME:-}" ]; then
   set -- "$@" --type=time "--target=$RECOVERY_TARGET_TIME" --target-action=promote
 fi

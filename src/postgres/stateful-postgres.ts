@@ -442,7 +442,7 @@ export class StatefulPostgres extends Construct {
     const storageMiB = storageKiB! / 1024;
     const derived = tunedParameters({ memoryMiB, cpus: cpuMillis! / 1000, maxConnections, storageMiB });
     const constructSettings: Record<string, string> = {
-      archive_command: backup ? `/bin/sh "$PG_SCRIPTS_DIR/archive-wal.sh" push "%p" "%f"` : '/bin/true',
+      archive_command: backup ? `/bin/sh "$PG_SCRIPTS_DIR/pgbackrest-archive.sh" push "%p" "%f"` : '/bin/true',
     };
     const readNames = Array.from({ length: Math.max(0, this.replicas - 1) }, (_, i) => `${this.name}-read-${i}`.replace(/-/g, '_'));
     if (sync > 0 && !this.ha) {
@@ -473,7 +473,7 @@ export class StatefulPostgres extends Construct {
       'logical-backup.sh': assets.LOGICAL_BACKUP_SH,
     };
     if (backup) {
-      configData['archive-wal.sh'] = assets.ARCHIVE_WAL_SH;
+      configData['pgbackrest-archive.sh'] = assets.PGBACKREST_ARCHIVE_SH;
       configData['pgbackrest-agent.sh'] = assets.PGBACKREST_AGENT_SH;
       configData['restore-backup.sh'] = assets.RESTORE_BACKUP_SH;
     }
@@ -715,6 +715,7 @@ export class StatefulPostgres extends Construct {
       env('PGBACKREST_PG1_PATH', this.pgdata),
       env('PGBACKREST_PG1_SOCKET_PATH', SOCKET_DIR),
       env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
+      env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
       ...(backup.repository._volume ? [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)] : []),
       env('ARCHIVE_SPOOL_DIR', SPOOL_DIR),
       env('PG_RUNTIME_DIR', '/tmp/pgbackrest-agent'),
@@ -793,6 +794,7 @@ export class StatefulPostgres extends Construct {
       'process-max=2',
       'archive-async=n',
       'lock-path=/tmp/pgbackrest',
+      'spool-path=/tmp/pgbackrest/spool',
       'log-level-console=info',
       'log-level-file=off',
       '',
@@ -911,6 +913,7 @@ export class StatefulPostgres extends Construct {
           env('PGBACKREST_CONFIG', `${PGBACKREST_CONFIG_DIR}/pgbackrest.conf`),
           env('PGBACKREST_PG1_PATH', this.pgdata),
           env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
+          env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
           ...(props.backup!.repository._volume ? [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)] : []),
           env('PG_SCRIPTS_DIR', CONFIG_DIR),
           ...this.pgbackrestSecretEnv(),

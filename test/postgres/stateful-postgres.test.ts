@@ -336,7 +336,7 @@ describe('configuration', () => {
   test('without backups archive_command succeeds immediately so WAL never piles up', () => {
     expect(confSettings(synthDb().db.postgresqlConf).archive_command).toBe('/bin/true');
     const withBackup = synthDb({ backup: { repository: BackupRepository.volume() } }).db;
-    expect(confSettings(withBackup.postgresqlConf).archive_command).toBe('/bin/sh "$PG_SCRIPTS_DIR/archive-wal.sh" push "%p" "%f"');
+    expect(confSettings(withBackup.postgresqlConf).archive_command).toBe('/bin/sh "$PG_SCRIPTS_DIR/pgbackrest-archive.sh" push "%p" "%f"');
   });
 });
 

@@ -3,10 +3,11 @@
 # PostgreSQL image has no pgBackRest, so this script hands each request to the pgBackRest agent
 # running next to PostgreSQL (pgbackrest-agent.sh) through a shared spool directory and waits for
 # its answer. With PGBACKREST_DIRECT=true (an image that contains pgBackRest) it runs pgBackRest
-# itself.
+# itself. (pgBackRest's backup command checks that archive_command mentions pgbackrest: the
+# script's name does.)
 #
-# Usage:  archive-wal.sh push <path relative to PGDATA (%p)> <file name (%f)>
-#         archive-wal.sh get  <file name (%f)> <destination path (%p)>
+# Usage:  pgbackrest-archive.sh push <path relative to PGDATA (%p)> <file name (%f)>
+#         pgbackrest-archive.sh get  <file name (%f)> <destination path (%p)>
 # Environment:
 #   ARCHIVE_SPOOL_DIR   spool shared with the agent                     /var/spool/pgbackrest-agent
 #   ARCHIVE_TIMEOUT     seconds to wait for the agent                   300 (push), 60 (get)
@@ -14,7 +15,7 @@
 #   PGBACKREST_DIRECT   run pgbackrest here instead of via the agent    false
 set -eu
 
-op=${1:?usage: archive-wal.sh push|get ...}
+op=${1:?usage: pgbackrest-archive.sh push|get ...}
 spool=${ARCHIVE_SPOOL_DIR:-/var/spool/pgbackrest-agent}
 stanza=${PGBACKREST_STANZA:-db}
 
@@ -35,7 +36,7 @@ case "$op" in
     timeout=${ARCHIVE_TIMEOUT:-60}
     ;;
   *)
-    echo "archive-wal: unknown operation '$op'" >&2
+    echo "pgbackrest-archive: unknown operation '$op'" >&2
     exit 2
     ;;
 esac
@@ -55,7 +56,7 @@ waited=0
 while [ ! -f "$res" ]; do
   if [ "$waited" -ge "$((timeout * 10))" ]; then
     rm -f "$req"
-    echo "archive-wal: the pgBackRest agent did not answer $op $name within ${timeout}s" >&2
+    echo "pgbackrest-archive: the pgBackRest agent did not answer $op $name within ${timeout}s" >&2
     exit 1
   fi
   sleep 0.1 2>/dev/null || sleep 1
@@ -67,7 +68,7 @@ case "$rc" in
   0) exit 0 ;;
   1) exit 1 ;;
   *)
-    echo "archive-wal: pgBackRest $op $name failed with exit code $rc (see the pgbackrest container log)" >&2
+    echo "pgbackrest-archive: pgBackRest $op $name failed with exit code $rc (see the pgbackrest container log)" >&2
     exit 1
     ;;
 esac
