@@ -22,7 +22,8 @@ log() { echo "pgbackrest-agent: $*" >&2; }
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR" "$spool/request" "$spool/result"
-chmod 0770 "$spool" "$spool/request" "$spool/result"
+# the spool root is the emptyDir itself, owned by the kubelet (root): only the subdirectories are ours
+chmod 0770 "$spool/request" "$spool/result"
 if [ -n "${SUPERUSER_PASSWORD_FILE:-}" ] && [ -r "$SUPERUSER_PASSWORD_FILE" ]; then
   printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"
   chmod 0600 "$PG_RUNTIME_DIR/pgpass"
