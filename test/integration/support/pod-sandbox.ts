@@ -476,6 +476,28 @@ export class PodSandbox {
     });
   }
 
+  /**
+   * `kubectl exec <pod> -c <name> -- argv`: runs `argv` inside container `name`'s environment
+   * (its env and mounts, mapped like its command).
+   */
+  public exec(name: string, argv: readonly string[], opts: ContainerRunOptions = {}): Promise<RunResult> {
+    const kubeEnv = this.containerEnv(name);
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(kubeEnv)) {
+      env[k] = this.mapPaths(name, v);
+    }
+    Object.assign(env, opts.env ?? {});
+    const mapped = argv.map((a) => this.mapPaths(name, a));
+    const c = this.container(name);
+    return run(mapped[0], mapped.slice(1), {
+      user: this.sandbox.user,
+      env,
+      cwd: c.workingDir ? this.mapPaths(name, c.workingDir) : this.dir,
+      timeoutMs: opts.timeoutMs ?? 120_000,
+      input: opts.input,
+    });
+  }
+
   /** Starts container `name` as a daemon (tracked by the sandbox). */
   public start(name: string, opts: ContainerRunOptions = {}): Daemon {
     const p = this.processOf(name, opts);

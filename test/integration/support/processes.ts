@@ -76,7 +76,26 @@ function spawnAs(cmd: string, args: readonly string[], opts: RunOptions): ChildP
     uid: opts.user?.switchTo ? opts.user.uid : undefined,
     gid: opts.user?.switchTo ? opts.user.gid : undefined,
     stdio: ['pipe', 'pipe', 'pipe'],
+    // its own process group: a kill reaches the children too (postgres backends, a script's
+    // sleep), which otherwise keep the output pipes open and the test waiting
+    detached: true,
   });
+}
+
+/** Sends `signal` to the child's whole process group (falls back to the child alone). */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) {
+    return;
+  }
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** Runs a command to completion and returns its exit status and output; never throws on a non-zero exit. */
@@ -89,7 +108,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child, 'SIGKILL');
     }, opts.timeoutMs ?? 60_000);
     child.stdout!.on('data', (b: Buffer) => out.push(b));
     child.stderr!.on('data', (b: Buffer) => err.push(b));
@@ -177,6 +196,11 @@ export class Daemon {
       child.on('error', (e) => {
         this.tail += `\n[spawn error] ${e.message}\n`;
       });
+      child.on('exit', () => {
+        this.running = false;
+        // children that outlive the main process would hold the pipes open: end them
+        killGroup(child, 'SIGKILL');
+      });
       child.on('close', (code, signal) => {
         this.running = false;
         LIVE.delete(this);
@@ -200,18 +224,20 @@ export class Daemon {
   }
 
   /**
-   * Sends `signal` (postgres: SIGINT = fast shutdown) and waits for the exit; SIGKILL after
-   * `timeoutMs`. Safe to call twice.
+   * Sends `signal` to the main process (postgres: SIGINT = fast shutdown) and waits for the
+   * exit; after `timeoutMs` SIGKILLs its whole process group. Leftover children of an exited
+   * main process are killed too. Safe to call twice.
    */
   public async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
     if (!this.running) {
+      killGroup(this.child, 'SIGKILL');
       return;
     }
     this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
+        killGroup(this.child, 'SIGKILL');
         resolve();
       }, timeoutMs);
     });
@@ -222,9 +248,7 @@ export class Daemon {
 
   /** Synchronous SIGKILL for exit hooks. */
   public killNow(): void {
-    if (this.running) {
-      this.child.kill('SIGKILL');
-    }
+    killGroup(this.child, 'SIGKILL');
   }
 }
 
