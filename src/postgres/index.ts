@@ -1,2 +1,4 @@
 // The postgres pattern's public API.
-export {};
+export * from './backup-repository';
+export * from './props';
+export * from './stateful-postgres';

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Job that applies users.sql to the primary: roles, passwords (read from the mounted Secret
+# files by psql, never part of the manifest), databases, grants and the pooler's auth function.
+# Every statement is idempotent, so the Job can run any number of times.
+#
+# Environment:
+#   PGHOST, PGPORT             the primary                                   required, 5432
+#   SUPERUSER_PASSWORD_FILE    password of the postgres superuser            required
+#   USERS_SQL                  the script to run                             /etc/postgres-users/users.sql
+#   USER_PASSWORDS_DIR           directory with one <role>/password per role   /etc/postgres-users/passwords
+#   PRIMARY_WAIT_SECONDS       how long to wait for the primary              300
+#   PG_RUNTIME_DIR             private writable directory                    /tmp/apply-users
+set -eu
+
+: "${PGHOST:?PGHOST must be set}"
+: "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set}"
+PGPORT=${PGPORT:-5432}
+USERS_SQL=${USERS_SQL:-/etc/postgres-users/users.sql}
+USER_PASSWORDS_DIR=${USER_PASSWORDS_DIR:-/etc/postgres-users/passwords}
+PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/apply-users}
+export PGPORT USER_PASSWORDS_DIR
+
+umask 077
+mkdir -p "$PG_RUNTIME_DIR"
+printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"
+chmod 0600 "$PG_RUNTIME_DIR/pgpass"
+export PGPASSFILE="$PG_RUNTIME_DIR/pgpass"
+
+deadline=$(($(date +%s) + ${PRIMARY_WAIT_SECONDS:-300}))
+until pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 5; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "apply-users: $PGHOST:$PGPORT not ready in time" >&2
+    exit 1
+  fi
+  sleep 2
+done
+
+exec psql -X -q -U postgres -d postgres -v ON_ERROR_STOP=1 -f "$USERS_SQL"

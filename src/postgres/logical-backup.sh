@@ -1,0 +1,49 @@
+#!/bin/sh
+# Logical backup (CronJob): pg_dump of every database in custom format, plus the roles without
+# passwords, into a new timestamped directory under DUMP_DIR; directories older than
+# RETENTION_DAYS are deleted afterwards. A dump is renamed into place only when complete.
+#
+# Environment:
+#   PGHOST, PGPORT             the primary                                   required, 5432
+#   SUPERUSER_PASSWORD_FILE    password of the postgres superuser            required
+#   DUMP_DIR                   where dumps are written (a volume)            /backup
+#   DUMP_DATABASES             space-separated databases                     all but templates
+#   RETENTION_DAYS             delete dumps older than this many days        7
+#   PG_RUNTIME_DIR             private writable directory                    /tmp/logical-backup
+set -eu
+
+: "${PGHOST:?PGHOST must be set}"
+: "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set}"
+DUMP_DIR=${DUMP_DIR:-/backup}
+RETENTION_DAYS=${RETENTION_DAYS:-7}
+PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/logical-backup}
+export PGUSER=postgres
+
+log() { echo "logical-backup: $*" >&2; }
+
+umask 077
+mkdir -p "$PG_RUNTIME_DIR"
+printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"
+chmod 0600 "$PG_RUNTIME_DIR/pgpass"
+export PGPASSFILE="$PG_RUNTIME_DIR/pgpass"
+
+databases=${DUMP_DATABASES:-}
+if [ -z "$databases" ]; then
+  databases=$(psql -X -A -t -d postgres -v ON_ERROR_STOP=1 -c "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")
+fi
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+target="$DUMP_DIR/$stamp"
+partial="$target.partial"
+rm -rf "$partial"
+mkdir -p "$partial"
+pg_dumpall --globals-only --no-role-passwords -f "$partial/globals.sql"
+for db in $databases; do
+  log "dumping $db"
+  pg_dump -Fc -d "$db" -f "$partial/$db.dump"
+done
+mv "$partial" "$target"
+log "wrote $target"
+
+find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -mtime +"$RETENTION_DAYS" -exec rm -rf {} \;
+find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -type d -name '*.partial' -exec rm -rf {} \;

@@ -1,0 +1,78 @@
+#!/bin/sh
+# pgBackRest agent: runs next to PostgreSQL in the primary's pod, creates the stanza once
+# PostgreSQL is up (idempotent), and serves the WAL archive requests that pgbackrest-archive.sh writes
+# into the shared spool. Backups are started in this container by the backup CronJob
+# (`kubectl exec ... pgbackrest backup`).
+#
+# Environment:
+#   PGBACKREST_STANZA          stanza name                                         db
+#   ARCHIVE_SPOOL_DIR          spool shared with pgbackrest-archive.sh                    /var/spool/pgbackrest-agent
+#   PG_RUNTIME_DIR             private writable directory (password file)          /tmp/pgbackrest-agent
+#   SUPERUSER_PASSWORD_FILE    postgres password, for pgBackRest's connection      optional
+#   PGBACKREST_CONFIG          pgBackRest configuration file (read by pgbackrest)  /etc/pgbackrest/pgbackrest.conf
+#   AGENT_POLL_SECONDS         how often the spool is scanned when idle            1
+set -eu
+
+stanza=${PGBACKREST_STANZA:-db}
+spool=${ARCHIVE_SPOOL_DIR:-/var/spool/pgbackrest-agent}
+PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/pgbackrest-agent}
+poll=${AGENT_POLL_SECONDS:-1}
+
+log() { echo "pgbackrest-agent: $*" >&2; }
+
+umask 077
+mkdir -p "$PG_RUNTIME_DIR" "$spool/request" "$spool/result"
+# the spool root is the emptyDir itself, owned by the kubelet (root): only the subdirectories are ours
+chmod 0770 "$spool/request" "$spool/result"
+if [ -n "${SUPERUSER_PASSWORD_FILE:-}" ] && [ -r "$SUPERUSER_PASSWORD_FILE" ]; then
+  printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"
+  chmod 0600 "$PG_RUNTIME_DIR/pgpass"
+  export PGPASSFILE="$PG_RUNTIME_DIR/pgpass"
+fi
+
+running=true
+trap 'running=false' TERM INT
+
+stanza_ready=false
+next_try=0
+serve() {
+  for req in "$spool"/request/*; do
+    [ -f "$req" ] || continue
+    case "$req" in *.tmp) continue ;; esac
+    base=${req##*/}
+    op=${base%%.*}
+    name=${base#*.}
+    path=$(cat "$req")
+    rc=0
+    case "$op" in
+      push)
+        if [ "$stanza_ready" = true ]; then
+          pgbackrest --stanza="$stanza" archive-push "$path" || rc=$?
+        else
+          rc=3
+        fi
+        ;;
+      get) pgbackrest --stanza="$stanza" archive-get "$name" "$path" || rc=$? ;;
+      *) rc=2 ;;
+    esac
+    printf '%s\n' "$rc" >"$spool/result/$base.tmp"
+    mv "$spool/result/$base.tmp" "$spool/result/$base"
+    rm -f "$req"
+  done
+}
+
+while [ "$running" = true ]; do
+  if [ "$stanza_ready" = false ] && [ "$(date +%s)" -ge "$next_try" ]; then
+    # stanza-create is idempotent; it needs PostgreSQL up, so retry every 5 seconds
+    if pgbackrest --stanza="$stanza" stanza-create; then
+      stanza_ready=true
+      log "stanza $stanza ready"
+    else
+      next_try=$(($(date +%s) + 5))
+    fi
+  fi
+  serve
+  sleep "$poll" &
+  wait $! || true
+done
+log "stopping"

@@ -1,0 +1,92 @@
+/**
+ * Pieces of the pod specs: paths, volumes, probes, resources and security contexts, as plain
+ * Kubernetes JSON (the workloads need fields cdk8s-plus-27 lacks: volumeClaimTemplates,
+ * capabilities, seccomp profiles, fsGroupChangePolicy, exec probes with shell logic).
+ */
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
+
+/** Where the data volume is mounted; PGDATA is a subdirectory of it. */
+export const DATA_MOUNT = '/var/lib/postgresql/data';
+/** Where the config ConfigMap (postgresql.conf, pg_hba.conf, scripts) is mounted. */
+export const CONFIG_DIR = '/etc/postgresql';
+/** The unix socket directory (an emptyDir shared with the pgBackRest agent). */
+export const SOCKET_DIR = '/var/run/postgresql';
+/** Spool shared by pgbackrest-archive.sh and the pgBackRest agent. */
+export const SPOOL_DIR = '/var/spool/pgbackrest-agent';
+/** Where Secret files are mounted. */
+export const SECRETS_DIR = '/etc/postgresql-secrets';
+/** pgBackRest configuration directory. */
+export const PGBACKREST_CONFIG_DIR = '/etc/pgbackrest';
+/** Mount of a volume repository. */
+export const PGBACKREST_REPO_MOUNT = '/var/lib/pgbackrest';
+/** The pgBackRest stanza. */
+export const STANZA = 'db';
+
+/** A `{ name, value }` env entry. */
+export function env(name: string, value: string): Record<string, unknown> {
+  return { name, value };
+}
+
+/** An env entry from a Secret key. */
+export function secretEnv(name: string, secretName: string, key: string): Record<string, unknown> {
+  return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** An env entry from a pod field. */
+export function fieldEnv(name: string, fieldPath: string): Record<string, unknown> {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/** A volume with one key of a Secret as `<file>`, readable by the fsGroup only. */
+export function secretFileVolume(name: string, secretName: string, key: string, file = 'password'): Record<string, unknown> {
+  return { name, secret: { secretName, items: [{ key, path: file }], defaultMode: 0o440 } };
+}
+
+/** An emptyDir volume with a size limit. */
+export function emptyDir(name: string, sizeLimit: string, memory = false): Record<string, unknown> {
+  return { name, emptyDir: memory ? { medium: 'Memory', sizeLimit } : { sizeLimit } };
+}
+
+/** Container resources: requests and limits, with ephemeral storage. */
+export function resources(cpu: string, cpuLimit: string, memory: string, ephemeralRequest: string, ephemeralLimit: string): Record<string, unknown> {
+  return {
+    requests: { cpu, memory, 'ephemeral-storage': ephemeralRequest },
+    limits: { cpu: cpuLimit, memory, 'ephemeral-storage': ephemeralLimit },
+  };
+}
+
+/** The restricted container security context for a uid/gid. */
+export function containerSecurity(user: number, group: number): Record<string, unknown> {
+  return restrictedContainerSecurityContext({ user, group });
+}
+
+/** The restricted pod security context: fsGroup = gid, fsGroupChangePolicy OnRootMismatch. */
+export function podSecurity(user: number, group: number): Record<string, unknown> {
+  return restrictedPodSecurityContext({ user, group, fsGroup: group });
+}
+
+/**
+ * `pg_isready` on the local socket. With `alive`, exit status 1 (the server answers but rejects
+ * connections, e.g. during crash recovery or WAL replay) counts as success, so startup and
+ * liveness probes never kill a recovering server.
+ */
+export function pgIsReadyCommand(alive: boolean): string[] {
+  const check = `pg_isready -q -h ${SOCKET_DIR} -p 5432`;
+  return alive ? ['/bin/sh', '-c', `${check}; rc=$?; [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]`] : ['/bin/sh', '-c', check];
+}
+
+/** Preferred anti-affinity on nodes and a zone spread for pods matching `selector`. */
+export function spreadOut(selector: Record<string, unknown>): { affinity: Record<string, unknown>; topologySpreadConstraints: unknown[] } {
+  return {
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: selector } },
+        ],
+      },
+    },
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector },
+    ],
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The container scripts that need no PostgreSQL server, run for real under every POSIX shell the
+ * images may have (dash, busybox ash). The scripts that talk to PostgreSQL are exercised against
+ * real servers in test/integration/postgres.
+ */
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BackupRepository } from '../../src';
+import { find, synthDb } from './fixtures';
+
+const { objects } = synthDb({ backup: { repository: BackupRepository.volume() } });
+const scripts = find(objects, 'ConfigMap', 'db-config').data as Record<string, string>;
+
+const SHELLS: Array<[string, string[]]> = [
+  ['dash', ['dash']],
+  ['busybox ash', ['busybox', 'sh']],
+];
+const available = SHELLS.filter(([, cmd]) => spawnSync(cmd[0], [...cmd.slice(1), '-c', 'true']).status === 0);
+if (available.length < SHELLS.length) {
+  const missing = SHELLS.filter((s) => !available.includes(s)).map(([n]) => n);
+  if (process.env.CI === 'true') {
+    throw new Error(`shells missing in CI: ${missing.join(', ')} (scripts/install-test-deps.sh installs them)`);
+  }
+  console.warn(`!!! SKIPPING script tests under ${missing.join(', ')}: not installed (run scripts/install-test-deps.sh)`);
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-scripts-'));
+  for (const [name, text] of Object.entries(scripts)) {
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function run(shell: string[], script: string, args: string[], env: Record<string, string>) {
+  return spawnSync(shell[0], [...shell.slice(1), path.join(dir, script), ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+}
+
+describe.each(available)('under %s', (_name, shell) => {
+  test('bootstrap-primary refuses to create a database on an empty volume with onEmptyPrimary FAIL', () => {
+    const pgdata = path.join(dir, 'data', 'pg15');
+    fs.mkdirSync(pgdata, { recursive: true });
+    const r = run(shell, 'bootstrap-primary.sh', [], { PGDATA: pgdata, ON_EMPTY_PRIMARY: 'fail', PG_RUNTIME_DIR: path.join(dir, 'rt') });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is empty and onEmptyPrimary is FAIL: refusing to start a new, empty database/);
+    expect(fs.readdirSync(pgdata)).toEqual([]);
+  });
+
+  test('bootstrap-primary leaves an existing database untouched, whatever onEmptyPrimary says', () => {
+    const pgdata = path.join(dir, 'data', 'pg15');
+    fs.mkdirSync(pgdata, { recursive: true, mode: 0o770 });
+    fs.writeFileSync(path.join(pgdata, 'PG_VERSION'), '15\n');
+    fs.writeFileSync(path.join(pgdata, 'marker'), 'keep');
+    const r = run(shell, 'bootstrap-primary.sh', [], { PGDATA: pgdata, ON_EMPTY_PRIMARY: 'fail', PG_RUNTIME_DIR: path.join(dir, 'rt') });
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(path.join(pgdata, 'marker'), 'utf8')).toBe('keep');
+    expect(fs.statSync(pgdata).mode & 0o777).toBe(0o700);
+  });
+
+  test('bootstrap scripts refuse a data directory with files but no PG_VERSION (a half-finished copy)', () => {
+    const pgdata = path.join(dir, 'data', 'pg15');
+    fs.mkdirSync(pgdata, { recursive: true });
+    fs.writeFileSync(path.join(pgdata, 'base'), 'x');
+    const primary = run(shell, 'bootstrap-primary.sh', [], { PGDATA: pgdata, PG_RUNTIME_DIR: path.join(dir, 'rt') });
+    expect(primary.status).toBe(1);
+    expect(primary.stderr).toMatch(/not empty but holds no PG_VERSION: refusing to touch it/);
+    fs.writeFileSync(path.join(dir, 'repl'), 'pw');
+    const replica = run(shell, 'bootstrap-replica.sh', [], {
+      PGDATA: pgdata,
+      PRIMARY_HOST: '127.0.0.1',
+      REPLICATION_PASSWORD_FILE: path.join(dir, 'repl'),
+      PG_RUNTIME_DIR: path.join(dir, 'rt'),
+    });
+    expect(replica.status).toBe(1);
+    expect(fs.readFileSync(path.join(pgdata, 'base'), 'utf8')).toBe('x');
+  });
+
+  test('bootstrap-primary rejects an unknown ON_EMPTY_PRIMARY', () => {
+    const r = run(shell, 'bootstrap-primary.sh', [], {
+      PGDATA: path.join(dir, 'empty'),
+      ON_EMPTY_PRIMARY: 'maybe',
+      PG_RUNTIME_DIR: path.join(dir, 'rt'),
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/ON_EMPTY_PRIMARY must be initialize, fail, restore or clone, got 'maybe'/);
+  });
+
+  test.each([
+    ['0', 0],
+    ['1', 1],
+    ['3', 1],
+  ])('pgbackrest-archive.sh maps the agent result %s to exit status %d', async (result, status) => {
+    const spool = path.join(dir, 'spool');
+    fs.mkdirSync(path.join(spool, 'request'), { recursive: true });
+    fs.mkdirSync(path.join(spool, 'result'), { recursive: true });
+    // a stand-in for the agent: answers the first request it sees
+    const answered = new Promise<string>((resolve) => {
+      const timer = setInterval(() => {
+        const req = fs.readdirSync(path.join(spool, 'request')).find((f) => !f.endsWith('.tmp'));
+        if (req) {
+          clearInterval(timer);
+          const target = fs.readFileSync(path.join(spool, 'request', req), 'utf8').trim();
+          fs.writeFileSync(path.join(spool, 'result', req), `${result}\n`);
+          fs.rmSync(path.join(spool, 'request', req));
+          resolve(`${req} ${target}`);
+        }
+      }, 20);
+    });
+    const child = spawn(
+      shell[0],
+      [...shell.slice(1), path.join(dir, 'pgbackrest-archive.sh'), 'push', 'pg_wal/000000010000000000000003', '000000010000000000000003'],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ARCHIVE_SPOOL_DIR: spool, ARCHIVE_TIMEOUT: '10' },
+      },
+    );
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(await answered).toBe(`push.000000010000000000000003 ${dir}/pg_wal/000000010000000000000003`);
+    expect(code).toBe(status);
+    expect(fs.readdirSync(path.join(spool, 'result'))).toEqual([]);
+  });
+
+  test('pgbackrest-archive.sh fails (so PostgreSQL retries) when the agent does not answer in time', () => {
+    const spool = path.join(dir, 'spool');
+    fs.mkdirSync(path.join(spool, 'request'), { recursive: true });
+    fs.mkdirSync(path.join(spool, 'result'), { recursive: true });
+    const r = spawnSync(shell[0], [...shell.slice(1), path.join(dir, 'pgbackrest-archive.sh'), 'push', 'pg_wal/x', 'x'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ARCHIVE_SPOOL_DIR: spool, ARCHIVE_TIMEOUT: '1' },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/did not answer push x within 1s/);
+    expect(fs.readdirSync(path.join(spool, 'request'))).toEqual([]);
+  });
+});
