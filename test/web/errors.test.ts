@@ -101,11 +101,6 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   ['liveness path without a leading /', { livenessCheckPath: 'livez' }, /livenessCheckPath must be an absolute path/],
   [
-    'liveness path equal to the health check path',
-    { healthCheckPath: '/healthz', livenessCheckPath: '/healthz' },
-    /livenessCheckPath must be different from healthCheckPath/,
-  ],
-  [
     'startup timeout shorter than one period',
     { startupTimeout: Duration.seconds(2) },
     /startupTimeout must be a whole number of seconds from 5 to 3600, got "2 seconds"/,

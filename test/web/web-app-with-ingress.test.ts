@@ -483,6 +483,14 @@ describe('targeted', () => {
     );
   });
 
+  test('liveness on the health check path too, with lenient thresholds, when asked; kube-score is told', () => {
+    const deployment = only(synthWebApp({ healthCheckPath: '/healthz', livenessCheckPath: '/healthz' }).objects, 'Deployment');
+    const c = container(deployment);
+    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 });
+    expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 });
+    expect(deployment.metadata.annotations['kube-score/ignore']).toBe('pod-probes-identical');
+  });
+
   test('startupTimeout sets the startup budget', () => {
     const c = container(only(synthWebApp({ startupTimeout: Duration.seconds(62) }).objects, 'Deployment'));
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThanOrEqual(62);
