@@ -54,12 +54,12 @@ const label = mostly(
 const peer = mostly(
   fc.oneof(
     fc.constantFrom('10.0.0.0/8', 'fd00::/8').map((c) => WebAppNetworkPeer.ipBlock(c)),
-    fc.constant(WebAppNetworkPeer.namespace('monitoring')),
+    fc.constant(WebAppNetworkPeer.allPodsIn('monitoring')),
     fc.constant(WebAppNetworkPeer.pods({ app: 'redis' })),
   ),
   fc.oneof(
     fc.constantFrom('10.0.0.0/40', 'x').map((c) => WebAppNetworkPeer.ipBlock(c)),
-    fc.constant(WebAppNetworkPeer.namespace('Bad_NS')),
+    fc.constant(WebAppNetworkPeer.allPodsIn('Bad_NS')),
     fc.dictionary(fc.constantFrom('app', 'a b'), fc.constantFrom('x', 'y z')).map((l) => WebAppNetworkPeer.pods(l)),
   ),
 );

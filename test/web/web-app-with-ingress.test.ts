@@ -241,7 +241,7 @@ test('every prop', () => {
       enabled: true,
       ingressControllerNamespace: 'ingress',
       ingressControllerPodLabels: { 'app.kubernetes.io/name': 'ingress-nginx' },
-      allowFrom: [WebAppNetworkPeer.namespace('monitoring')],
+      allowFrom: [WebAppNetworkPeer.allPodsIn('monitoring')],
       allowTo: [{ peer: WebAppNetworkPeer.ipBlock('10.20.0.0/16'), ports: [5432], protocol: kplus.NetworkProtocol.TCP }],
     },
     canary: { image: 'ghcr.io/acme/shop:1.5.0', replicas: 2, weight: 5, header: 'X-Canary', headerValue: 'yes', cookie: 'canary' },
