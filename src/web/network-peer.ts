@@ -23,25 +23,25 @@ export class WebAppNetworkPeer {
    * Pods with these labels.
    *
    * @param labels labels the pods carry, e.g. `{ 'app.kubernetes.io/name': 'redis' }`
-   * @param namespace namespace of the pods; default: the namespace of the policy
+   * @param podNamespace namespace of the pods; default: the namespace of the policy
    */
-  public static pods(labels: { [key: string]: string }, namespace?: string): WebAppNetworkPeer {
-    return new WebAppNetworkPeer('pods', { labels: { ...labels }, namespace });
+  public static pods(labels: { [key: string]: string }, podNamespace?: string): WebAppNetworkPeer {
+    return new WebAppNetworkPeer('pods', { labels: { ...labels }, namespace: podNamespace });
   }
 
-  /** Every pod of a namespace. */
-  public static namespace(name: string): WebAppNetworkPeer {
-    return new WebAppNetworkPeer('namespace', { namespace: name });
+  /** Every pod of a namespace, e.g. `WebAppNetworkPeer.allPodsIn('monitoring')`. */
+  public static allPodsIn(namespaceName: string): WebAppNetworkPeer {
+    return new WebAppNetworkPeer('namespace', { namespace: namespaceName });
   }
 
   /**
    * An IP range outside the cluster, e.g. a managed database.
    *
    * @param cidr IPv4 or IPv6 CIDR, e.g. `10.20.0.0/16`
-   * @param except ranges inside `cidr` to leave out
+   * @param excluded ranges inside `cidr` to leave out (`except`)
    */
-  public static ipBlock(cidr: string, except?: string[]): WebAppNetworkPeer {
-    return new WebAppNetworkPeer('ipBlock', { cidr, except: except ? [...except] : undefined });
+  public static ipBlock(cidr: string, excluded?: string[]): WebAppNetworkPeer {
+    return new WebAppNetworkPeer('ipBlock', { cidr, except: excluded ? [...excluded] : undefined });
   }
 
   private constructor(

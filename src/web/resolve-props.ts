@@ -397,14 +397,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const livenessCheckPath = props.livenessCheckPath;
   if (livenessCheckPath !== undefined) {
     const problem = prefixPathProblem(livenessCheckPath);
-    if (errors.check(problem === undefined, 'livenessCheckPath', problem ?? '', livenessCheckPath)) {
-      errors.check(
-        livenessCheckPath !== healthCheckPath,
-        'livenessCheckPath',
-        'different from healthCheckPath (identical liveness and readiness probes restart every pod when a dependency fails)',
-        livenessCheckPath,
-      );
-    }
+    errors.check(problem === undefined, 'livenessCheckPath', problem ?? '', livenessCheckPath);
   }
   const startupSeconds = c.seconds(props.startupTimeout, DEFAULTS.startupTimeout, 'startupTimeout', STARTUP_PERIOD_SECONDS, 3600);
   const preStopSeconds = c.seconds(props.preStopDelay, DEFAULTS.preStopDelay, 'preStopDelay', 0, 300);

@@ -279,8 +279,10 @@ export interface WebAppWithIngressProps {
   readonly healthCheckPath?: string;
 
   /**
-   * HTTP path of the liveness probe, answering 2xx while the process is healthy. It must differ from
-   * `healthCheckPath`: a liveness probe that fails with a downstream dependency restarts every pod at once.
+   * HTTP path of the liveness probe, answering 2xx while the process is healthy (checked every 10 s,
+   * restart after 6 failures). Prefer a path that does not check downstream dependencies: a liveness
+   * probe that fails with a dependency restarts every pod at once. The same path as `healthCheckPath`
+   * is allowed (the Deployment then tells kube-score to skip `pod-probes-identical`).
    *
    * @default - a TCP connection check on the `http` port when `healthCheckPath` is set, no liveness probe otherwise
    */

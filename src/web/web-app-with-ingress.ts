@@ -400,6 +400,10 @@ export class WebAppWithIngress extends Construct {
       // A canary is small on purpose: it takes a share of the traffic next to the main track.
       kubeScore.push('deployment-replicas');
     }
+    if (app.livenessCheckPath !== undefined && app.livenessCheckPath === app.healthCheckPath) {
+      // Asked for explicitly: liveness on the readiness endpoint, with more lenient thresholds.
+      kubeScore.push('pod-probes-identical');
+    }
     if (!app.networkPolicy.enabled) {
       kubeScore.push('pod-networkpolicy');
     }

@@ -101,11 +101,6 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   ['liveness path without a leading /', { livenessCheckPath: 'livez' }, /livenessCheckPath must be an absolute path/],
   [
-    'liveness path equal to the health check path',
-    { healthCheckPath: '/healthz', livenessCheckPath: '/healthz' },
-    /livenessCheckPath must be different from healthCheckPath/,
-  ],
-  [
     'startup timeout shorter than one period',
     { startupTimeout: Duration.seconds(2) },
     /startupTimeout must be a whole number of seconds from 5 to 3600, got "2 seconds"/,
@@ -238,7 +233,7 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   [
     'allowFrom namespace invalid',
-    { networkPolicy: { allowFrom: [WebAppNetworkPeer.namespace('Monitoring')] } },
+    { networkPolicy: { allowFrom: [WebAppNetworkPeer.allPodsIn('Monitoring')] } },
     /networkPolicy.allowFrom\[0\].namespace must be a namespace name/,
   ],
   [
@@ -253,17 +248,17 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   [
     'allowTo port invalid',
-    { networkPolicy: { allowTo: [{ peer: WebAppNetworkPeer.namespace('db'), ports: [0] }] } },
+    { networkPolicy: { allowTo: [{ peer: WebAppNetworkPeer.allPodsIn('db'), ports: [0] }] } },
     /networkPolicy.allowTo\[0\].ports\[0\] must be an integer from 1 to 65535, got 0/,
   ],
   [
     'allowTo ports empty',
-    { networkPolicy: { allowTo: [{ peer: WebAppNetworkPeer.namespace('db'), ports: [] }] } },
+    { networkPolicy: { allowTo: [{ peer: WebAppNetworkPeer.allPodsIn('db'), ports: [] }] } },
     /networkPolicy.allowTo\[0\].ports must be a non-empty list of ports/,
   ],
   [
     'allowTo protocol unknown',
-    { networkPolicy: { allowTo: [{ peer: WebAppNetworkPeer.namespace('db'), protocol: 'ICMP' }] } },
+    { networkPolicy: { allowTo: [{ peer: WebAppNetworkPeer.allPodsIn('db'), protocol: 'ICMP' }] } },
     /networkPolicy.allowTo\[0\].protocol must be one of TCP, UDP, SCTP, got "ICMP"/,
   ],
   // canary
@@ -326,14 +321,14 @@ test('missing required props are reported, not a TypeError', () => {
 describe('network policy methods', () => {
   test('allowFrom needs the NetworkPolicy', () => {
     const app = build({ networkPolicy: { enabled: false } });
-    expect(() => app.allowFrom(WebAppNetworkPeer.namespace('monitoring'))).toThrow(
+    expect(() => app.allowFrom(WebAppNetworkPeer.allPodsIn('monitoring'))).toThrow(
       /\[test\/shop\] networkPolicy.enabled must be true to call allowFrom\(\), got false/,
     );
   });
 
   test('allowTo needs the NetworkPolicy', () => {
     const app = build({ networkPolicy: { enabled: false } });
-    expect(() => app.allowTo(WebAppNetworkPeer.namespace('db'))).toThrow(/networkPolicy.enabled must be true to call allowTo\(\)/);
+    expect(() => app.allowTo(WebAppNetworkPeer.allPodsIn('db'))).toThrow(/networkPolicy.enabled must be true to call allowTo\(\)/);
   });
 
   test('connectTo needs the other app to have a NetworkPolicy', () => {
@@ -348,10 +343,10 @@ describe('network policy methods', () => {
   });
 
   test('allowTo checks the ports and protocol', () => {
-    expect(() => build({}).allowTo(WebAppNetworkPeer.namespace('db'), [70000])).toThrow(
+    expect(() => build({}).allowTo(WebAppNetworkPeer.allPodsIn('db'), [70000])).toThrow(
       /allowTo\(ports\)\[0\] must be an integer from 1 to 65535, got 70000/,
     );
-    expect(() => build({}).allowTo(WebAppNetworkPeer.namespace('db'), [5432], 'HTTP' as kplus.NetworkProtocol)).toThrow(
+    expect(() => build({}).allowTo(WebAppNetworkPeer.allPodsIn('db'), [5432], 'HTTP' as kplus.NetworkProtocol)).toThrow(
       /allowTo\(protocol\) must be one of TCP, UDP, SCTP/,
     );
   });

@@ -76,9 +76,9 @@ test('pods, namespace and ipBlock peers; egress without ports allows every port'
     },
   });
   app.allowTo(WebAppNetworkPeer.ipBlock('10.0.0.0/8', ['10.1.0.0/16']), [443]);
-  app.allowTo(WebAppNetworkPeer.namespace('search'));
+  app.allowTo(WebAppNetworkPeer.allPodsIn('search'));
   app.allowTo(WebAppNetworkPeer.ipBlock('fd00::/8'), [53], kplus.NetworkProtocol.UDP);
-  app.allowFrom(WebAppNetworkPeer.namespace('batch'));
+  app.allowFrom(WebAppNetworkPeer.allPodsIn('batch'));
   const spec = only(Testing.synth(chart), 'NetworkPolicy').spec;
   expect(spec.ingress.slice(1)).toEqual([
     {
@@ -103,7 +103,7 @@ test('pods, namespace and ipBlock peers; egress without ports allows every port'
 test('rules added after construction reach the manifest (the spec is rendered at synthesis)', () => {
   const { app, chart, objects } = synthWebApp();
   expect(only(objects, 'NetworkPolicy').spec.egress).toHaveLength(1);
-  app.allowTo(WebAppNetworkPeer.namespace('search'));
+  app.allowTo(WebAppNetworkPeer.allPodsIn('search'));
   expect(only(Testing.synth(chart), 'NetworkPolicy').spec.egress).toHaveLength(2);
 });
 

@@ -241,7 +241,7 @@ test('every prop', () => {
       enabled: true,
       ingressControllerNamespace: 'ingress',
       ingressControllerPodLabels: { 'app.kubernetes.io/name': 'ingress-nginx' },
-      allowFrom: [WebAppNetworkPeer.namespace('monitoring')],
+      allowFrom: [WebAppNetworkPeer.allPodsIn('monitoring')],
       allowTo: [{ peer: WebAppNetworkPeer.ipBlock('10.20.0.0/16'), ports: [5432], protocol: kplus.NetworkProtocol.TCP }],
     },
     canary: { image: 'ghcr.io/acme/shop:1.5.0', replicas: 2, weight: 5, header: 'X-Canary', headerValue: 'yes', cookie: 'canary' },
@@ -481,6 +481,14 @@ describe('targeted', () => {
     expect(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold).toBeGreaterThan(
       c.readinessProbe.periodSeconds * c.readinessProbe.failureThreshold,
     );
+  });
+
+  test('liveness on the health check path too, with lenient thresholds, when asked; kube-score is told', () => {
+    const deployment = only(synthWebApp({ healthCheckPath: '/healthz', livenessCheckPath: '/healthz' }).objects, 'Deployment');
+    const c = container(deployment);
+    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 });
+    expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 5, failureThreshold: 3 });
+    expect(deployment.metadata.annotations['kube-score/ignore']).toBe('pod-probes-identical');
   });
 
   test('startupTimeout sets the startup budget', () => {
