@@ -14,7 +14,8 @@
 # the label every construct sets; empty = all objects) are linted. dist/ is linted whole.
 #
 # Gates:
-#   kube-score   `score --output-format ci`: any [CRITICAL] line fails (warnings are printed).
+#   kube-score   `score --output-format ci`: any [CRITICAL] line fails (LINT_VERBOSE=1 also
+#                lists the warnings, which do not fail).
 #   kube-linter  `lint` with its default checks: any finding fails.
 #   Polaris      `audit --set-exit-code-on-danger`: any danger-level finding fails.
 # Linters come from scripts/cluster/install-linters.sh (pinned in linters.env), or from the
@@ -98,39 +99,23 @@ explain_kube_score() {
     });' || true
 }
 
-# select FILE OUT: write FILE's objects that carry the LINT_TEST_SELECTOR label to OUT.
-select_objects() {
-  (cd "$REPO_ROOT" && node -e '
-    const fs = require("fs"); const YAML = require("yaml");
-    const [file, out, selector] = process.argv.slice(1);
-    const [key, value] = selector.split("=");
-    const keep = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map(d => d.toJS())
-      .filter(o => o && o.metadata && (o.metadata.labels || {})[key] === value);
-    fs.writeFileSync(out, keep.map(o => YAML.stringify(o)).join("---\n"));
-    console.log(keep.length);' "$1" "$2" "$LINT_TEST_SELECTOR")
-}
 LINT_TEST_SELECTOR="${LINT_TEST_SELECTOR-app.kubernetes.io/managed-by=cdk8s-patterns}"
+(cd "$REPO_ROOT" && node "$CLUSTER_SCRIPTS_DIR/lint-inputs.mjs" "$work/inputs" "$LINT_TEST_SELECTOR" "${files[@]}") >"$work/inputs.tsv"
 
 passed=0
 failed=0
-for src in "${files[@]}"; do
+skipped=0
+warned_files=0
+while IFS=$'\t' read -r -u 3 f src; do
   rel="${src#"$REPO_ROOT"/}"
-  f="$src"
-  case "$src" in
-    */test-manifests/*)
-      if [ -n "$LINT_TEST_SELECTOR" ]; then
-        f="$work/selected.yaml"
-        if [ "$(select_objects "$src" "$f")" = 0 ]; then continue; fi
-      fi
-      ;;
-  esac
+  if [ "$f" = - ]; then skipped=$(( skipped + 1 )); continue; fi
   file_ok=1
 
   rc=0
   "$kube_score" score --output-format ci --kubernetes-version v1.27 "$f" >"$work/ks.out" 2>"$work/ks.err" || rc=$?
   if grep -q '^\[CRITICAL\]' "$work/ks.out"; then
     echo "FAIL kube-score $rel:" >&2
-    explain_kube_score "$f" | indent >&2
+    explain_kube_score "$f" | awk '!seen[$0]++' | indent >&2
     file_ok=0
   elif [ "$rc" != 0 ]; then
     echo "FAIL kube-score $rel: exit $rc" >&2
@@ -138,8 +123,11 @@ for src in "${files[@]}"; do
     file_ok=0
   fi
   if grep -q '^\[WARNING\]' "$work/ks.out"; then
-    echo "note kube-score warnings in $rel:" >&2
-    grep '^\[WARNING\]' "$work/ks.out" | sort -u | indent >&2
+    warned_files=$(( warned_files + 1 ))
+    if [ "${LINT_VERBOSE:-0}" = 1 ]; then
+      echo "note kube-score warnings in $rel:" >&2
+      grep '^\[WARNING\]' "$work/ks.out" | sort -u | indent >&2
+    fi
   fi
 
   if [ -n "$kube_linter" ]; then
@@ -162,8 +150,11 @@ for src in "${files[@]}"; do
   fi
 
   if [ "$file_ok" = 1 ]; then passed=$(( passed + 1 )); else failed=$(( failed + 1 )); fi
-done
+done 3<"$work/inputs.tsv"
 
-log "linted $(( passed + failed )) of ${#files[@]} files (others hold no $LINT_TEST_SELECTOR objects) with kube-score${kube_linter:+, kube-linter}${polaris:+, polaris}"
+if [ "$warned_files" -gt 0 ] && [ "${LINT_VERBOSE:-0}" != 1 ]; then
+  log "kube-score warnings (not gated) in $warned_files files; LINT_VERBOSE=1 lists them"
+fi
+log "linted $(( passed + failed )) of ${#files[@]} files ($skipped hold no $LINT_TEST_SELECTOR objects) with kube-score${kube_linter:+, kube-linter}${polaris:+, polaris}"
 echo "lint: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -6,7 +6,8 @@
 // Reads every document of every FILE (kind: *List documents are expanded), drops exact
 // duplicates (same object after key sorting), and writes:
 //   OUT_DIR/objects/NNNNN.yaml  one file per distinct object (used to pinpoint a failure)
-//   OUT_DIR/batches/NNNN.yaml   multi-document files of up to N objects (default 50)
+// (all JSON, which is YAML, so that kubectl's YAML 1.1 reading cannot change a value).
+//   OUT_DIR/batches/NNNN.yaml   v1 Lists of up to N objects (default 50)
 //   OUT_DIR/objects.tsv         batch  object-file  kind  apiVersion  namespace (- if none)  name  source
 //   OUT_DIR/namespaces.txt      every metadata.namespace referenced, and every Namespace object
 // and prints a one-line JSON summary on stdout. Exits 1 when a document is not a Kubernetes
@@ -92,16 +93,21 @@ mkdirSync(join(outDir, 'objects'), { recursive: true });
 mkdirSync(join(outDir, 'batches'), { recursive: true });
 const namespaces = new Set();
 const rows = [];
+// Objects are written as JSON: kubectl reads YAML 1.1, where a plain `yes`, `on` or `off` that a
+// YAML 1.2 writer leaves unquoted would turn into a boolean. A batch is one v1 List (kubectl
+// applies its items one by one); JSON documents separated by `---` are not read by every kubectl.
+const toDocument = (obj) => `${JSON.stringify(obj, null, 2)}\n`;
+const toList = (objs) => `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }, null, 2)}\n`;
 const pad = (n, w) => String(n).padStart(w, '0');
 const clean = (s) => String(s ?? '').replace(/[\t\n]/g, ' ');
 for (let b = 0; b * chunk < objects.length; b++) {
   const part = objects.slice(b * chunk, (b + 1) * chunk);
   const batchFile = join(outDir, 'batches', `${pad(b + 1, 4)}.yaml`);
-  writeFileSync(batchFile, part.map(({ obj }) => YAML.stringify(obj)).join('---\n'));
+  writeFileSync(batchFile, toList(part.map(({ obj }) => obj)));
   part.forEach(({ obj, source }, i) => {
     const n = b * chunk + i + 1;
     const objFile = join(outDir, 'objects', `${pad(n, 5)}.yaml`);
-    writeFileSync(objFile, YAML.stringify(obj));
+    writeFileSync(objFile, toDocument(obj));
     const ns = obj.metadata.namespace || '-'; // "-": no namespace (kubectl uses "default")
     if (ns !== '-') namespaces.add(ns);
     if (obj.kind === 'Namespace' && obj.apiVersion === 'v1') namespaces.add(obj.metadata.name);

@@ -178,6 +178,8 @@ for spec in $specs; do
     n="$(awk -F'\t' -v b="$batch" '$1 == b' "$work/set/objects.tsv" | wc -l | tr -d ' ')"
     if check "$batch" "$n"; then ok=$(( ok + n )); continue; fi
     # Pinpoint: apply the batch's objects one by one.
+    cp "$work/last.err" "$work/batch.err"
+    bad_before="$bad"
     while IFS=$'\t' read -r _ objfile kind apiversion ns name source; do
       if check "$objfile" 1; then ok=$(( ok + 1 )); continue; fi
       bad=$(( bad + 1 ))
@@ -185,6 +187,10 @@ for spec in $specs; do
       echo "FAIL v$version: $kind $name ($apiversion, $where) from $source:" >&2
       indent <"$work/last.err" >&2
     done < <(awk -F'\t' -v b="$batch" '$1 == b' "$work/set/objects.tsv")
+    if [ "$bad" = "$bad_before" ]; then
+      log "note: batch $(basename "$batch") failed as a whole but each of its objects passed; kubectl said:"
+      head -n 5 "$work/batch.err" | indent >&2
+    fi
   done
   passed=$(( passed + ok )); failed=$(( failed + bad ))
   [ "$bad" = 0 ] || status=1
