@@ -18,6 +18,7 @@
 #                lists the warnings, which do not fail).
 #   kube-linter  `lint` with its default checks: any finding fails.
 #   Polaris      `audit --set-exit-code-on-danger`: any danger-level finding fails.
+# A self-test first checks that kube-score (and kube-linter) flag selftest/lint-critical.yaml.
 # Linters come from scripts/cluster/install-linters.sh (pinned in linters.env), or from the
 # KUBE_SCORE, KUBE_LINTER, POLARIS variables. A missing linter named in REQUIRED_LINTERS fails
 # the run; outside CI the script installs missing ones first. Other missing linters are
@@ -98,6 +99,16 @@ explain_kube_score() {
       }
     });' || true
 }
+
+# Self-test: the gates must be able to fail.
+selftest="$CLUSTER_SCRIPTS_DIR/selftest/lint-critical.yaml"
+"$kube_score" score --output-format ci "$selftest" >"$work/selftest.out" 2>&1 || true
+if ! grep -q '^\[CRITICAL\]' "$work/selftest.out"; then
+  die "self-test: kube-score graded selftest/lint-critical.yaml without a CRITICAL"
+fi
+if [ -n "$kube_linter" ] && "$kube_linter" lint "$selftest" >/dev/null 2>&1; then
+  die "self-test: kube-linter found nothing in selftest/lint-critical.yaml"
+fi
 
 LINT_TEST_SELECTOR="${LINT_TEST_SELECTOR-app.kubernetes.io/managed-by=cdk8s-patterns}"
 (cd "$REPO_ROOT" && node "$CLUSTER_SCRIPTS_DIR/lint-inputs.mjs" "$work/inputs" "$LINT_TEST_SELECTOR" "${files[@]}") >"$work/inputs.tsv"
