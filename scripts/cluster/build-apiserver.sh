@@ -26,6 +26,11 @@ minor="${version#*.}"; minor="${minor%%.*}"
 patch="${version##*.}"
 bin="$(apiserver_bin "$version")"
 
+# One build per version at a time on this machine: a second caller waits, then finds the cache.
+mkdir -p "$(dirname "$bin")"
+exec 9>"$(dirname "$bin")/.lock"
+if command -v flock >/dev/null 2>&1; then flock 9; fi
+
 if [ -x "$bin" ] && [ "${FORCE_REBUILD:-0}" != 1 ]; then
   if "$bin" --version 2>/dev/null | grep -qx "Kubernetes v$version"; then
     log "cached kube-apiserver v$version"
