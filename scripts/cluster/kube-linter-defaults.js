@@ -164,9 +164,7 @@ const isCronJob = (gvk) => gvk.group === 'batch' && (gvk.version === 'v1' || gvk
 // reflection on Spec.Template), a `Selector *metav1.LabelSelector` and a `Replicas *int32`.
 const WORKLOAD_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet']);
 function hasTemplateField(gvk) {
-  return (
-    ((gvk.group === 'apps' || gvk.group === 'extensions') && WORKLOAD_KINDS.has(gvk.kind)) || (gvk.group === 'batch' && gvk.kind === 'Job')
-  );
+  return ((gvk.group === 'apps' || gvk.group === 'extensions') && WORKLOAD_KINDS.has(gvk.kind)) || (gvk.group === 'batch' && gvk.kind === 'Job');
 }
 function hasReplicasField(gvk) {
   if (gvk.group === '' && gvk.kind === 'ReplicationController') return true;
@@ -300,10 +298,10 @@ function labelSelectorAsSelector(ls) {
     if (!op) return { error: `${goQuote(str(e.operator))} is not a valid label selector operator` };
     const values = arrayOr(e.values).map(goScalar);
     if ((op === 'in' || op === 'notin') && values.length === 0) {
-      return { error: 'values: Invalid value: []string{}: for \'in\', \'notin\' operators, values set can\'t be empty' };
+      return { error: "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty" };
     }
     if ((op === 'exists' || op === '!') && values.length > 0) {
-      return { error: "values: Invalid value: values set must be empty for exists and does not exist" };
+      return { error: 'values: Invalid value: values set must be empty for exists and does not exist' };
     }
     const err = labelKeyError(key) || values.map(labelValueError).find(Boolean);
     if (err) return { error: err };
@@ -397,11 +395,13 @@ function parseQuantity(q) {
 // Shared pieces of the templates.
 
 /** util.PerContainerCheck (all containers) / PerNonInitContainerCheck. */
-const perContainer = (fn, containersOf = allContainers) => (_ctx, obj) => {
-  const t = podTemplateOf(obj);
-  if (!t) return [];
-  return containersOf(t.spec).flatMap((c) => fn(c, t.spec));
-};
+const perContainer =
+  (fn, containersOf = allContainers) =>
+  (_ctx, obj) => {
+    const t = podTemplateOf(obj);
+    if (!t) return [];
+    return containersOf(t.spec).flatMap((c) => fn(c, t.spec));
+  };
 
 /** util.CheckProbePort */
 function checkProbePort(container, probe) {
@@ -725,7 +725,8 @@ const CHECKS = [
   },
   {
     name: 'no-extensions-v1beta',
-    remediation: 'Migrate using the apps/v1 API versions for the objects. Refer to https://kubernetes.io/blog/2019/07/18/api-deprecations-in-1-16/ for details.',
+    remediation:
+      'Migrate using the apps/v1 API versions for the objects. Refer to https://kubernetes.io/blog/2019/07/18/api-deprecations-in-1-16/ for details.',
     appliesTo: () => true,
     // the disallowed-api-obj template: unanchored regular expressions, as kube-linter's matcher
     run(_ctx, obj) {
@@ -787,7 +788,9 @@ const CHECKS = [
         if (!raw.endsWith('%')) return [`PDB has invalid MinAvailable value: invalid type: string ${goQuote(raw)} is not a percentage`];
         value = atoi(raw.slice(0, -1));
         if (value === undefined) {
-          return [`PDB has invalid MinAvailable value: invalid value ${goQuote(raw)}: strconv.Atoi: parsing ${goQuote(raw.slice(0, -1))}: invalid syntax`];
+          return [
+            `PDB has invalid MinAvailable value: invalid value ${goQuote(raw)}: strconv.Atoi: parsing ${goQuote(raw.slice(0, -1))}: invalid syntax`,
+          ];
         }
         isPercent = true;
       }
@@ -864,7 +867,8 @@ const CHECKS = [
       const name = goQuote(str(c.name));
       if (sc.allowPrivilegeEscalation === true) return [`container ${name} has AllowPrivilegeEscalation set to true.`];
       if (sc.privileged === true) return [`container ${name} is Privileged hence allows privilege escalation.`];
-      if (arrayOr(mapOr(sc.capabilities).add).includes('SYS_ADMIN')) return [`container ${name} has SYS_ADMIN capability hence allows privilege escalation.`];
+      if (arrayOr(mapOr(sc.capabilities).add).includes('SYS_ADMIN'))
+        return [`container ${name} has SYS_ADMIN capability hence allows privilege escalation.`];
       return [];
     }),
   },
@@ -989,7 +993,8 @@ function invalidReason(obj) {
     for (const c of allContainers(t.spec)) {
       for (const section of ['requests', 'limits']) {
         for (const [resource, q] of Object.entries(mapOr(mapOr(c.resources)[section]))) {
-          if (parseQuantity(q) === undefined) return `container ${goQuote(str(c.name))} has an invalid ${resource} ${section.slice(0, -1)} quantity ${goQuote(goScalar(q))}`;
+          if (parseQuantity(q) === undefined)
+            return `container ${goQuote(str(c.name))} has an invalid ${resource} ${section.slice(0, -1)} quantity ${goQuote(goScalar(q))}`;
         }
       }
     }
@@ -1054,7 +1059,9 @@ function lint(objects) {
 }
 
 function lintWithSkipped(objects) {
-  const entries = objects.map((o) => (isMap(o) && 'object' in o && !('apiVersion' in o) ? { file: o.file || '<input>', object: o.object } : { file: '<input>', object: o }));
+  const entries = objects.map((o) =>
+    isMap(o) && 'object' in o && !('apiVersion' in o) ? { file: o.file || '<input>', object: o.object } : { file: '<input>', object: o },
+  );
   const { loaded, skipped } = prepare(entries);
   return { findings: runContext(loaded), objects: loaded.length, skipped };
 }
