@@ -42,7 +42,11 @@ if (!outDir || !Number.isInteger(chunk) || chunk < 1) {
 const canonical = (v) => {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical(v[k])]),
+    );
   }
   return v;
 };
@@ -116,7 +120,11 @@ for (let b = 0; b * chunk < objects.length; b++) {
   });
 }
 writeFileSync(join(outDir, 'objects.tsv'), rows.map((r) => `${r}\n`).join(''));
-writeFileSync(join(outDir, 'namespaces.txt'), [...namespaces].sort().map((n) => `${n}\n`).join(''));
-console.log(
-  JSON.stringify({ files: files.length, found, objects: objects.length, duplicates: found - objects.length }),
+writeFileSync(
+  join(outDir, 'namespaces.txt'),
+  [...namespaces]
+    .sort()
+    .map((n) => `${n}\n`)
+    .join(''),
 );
+console.log(JSON.stringify({ files: files.length, found, objects: objects.length, duplicates: found - objects.length }));
