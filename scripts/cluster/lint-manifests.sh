@@ -17,6 +17,7 @@
 #   kube-score   `score --output-format ci`: any [CRITICAL] line fails (LINT_VERBOSE=1 also
 #                lists the warnings, which do not fail).
 #   kube-linter  `lint` with its default checks: any finding fails.
+#   kube-linter default checks, ported (kube-linter-defaults.js): any finding fails; always run.
 #   Polaris      `audit --set-exit-code-on-danger`: any danger-level finding fails.
 # A self-test first checks that kube-score (and kube-linter) flag selftest/lint-critical.yaml.
 # Linters come from scripts/cluster/install-linters.sh (pinned in linters.env), or from the
@@ -60,7 +61,7 @@ for tool in $REQUIRED_LINTERS; do
   esac
 done
 [ "$missing_required" = 0 ] || exit 1
-[ -n "$kube_linter" ] || log "note: kube-linter unavailable on this machine (see linters.env); its checks are not run"
+[ -n "$kube_linter" ] || log "note: the kube-linter binary is unavailable on this machine (see linters.env); its default checks run through the port scripts/cluster/kube-linter-defaults.js"
 [ -n "$polaris" ] || log "note: polaris unavailable on this machine (see linters.env); its checks are not run"
 
 files=()
@@ -109,6 +110,9 @@ fi
 if [ -n "$kube_linter" ] && "$kube_linter" lint "$selftest" >/dev/null 2>&1; then
   die "self-test: kube-linter found nothing in selftest/lint-critical.yaml"
 fi
+if node "$CLUSTER_SCRIPTS_DIR/kube-linter-defaults.js" "$selftest" >/dev/null 2>&1; then
+  die "self-test: the kube-linter default checks (port) found nothing in selftest/lint-critical.yaml"
+fi
 
 LINT_TEST_SELECTOR="${LINT_TEST_SELECTOR-app.kubernetes.io/managed-by=cdk8s-patterns}"
 (cd "$REPO_ROOT" && node "$CLUSTER_SCRIPTS_DIR/lint-inputs.mjs" "$work/inputs" "$LINT_TEST_SELECTOR" "${files[@]}") >"$work/inputs.tsv"
@@ -148,6 +152,13 @@ while IFS=$'\t' read -r -u 3 f src; do
       file_ok=0
     fi
   fi
+  # kube-linter's default checks, ported (kube-linter-defaults.js): always run, so the checks are
+  # enforced on machines where the kube-linter binary cannot be installed.
+  if ! node "$CLUSTER_SCRIPTS_DIR/kube-linter-defaults.js" "$f" >"$work/klp.out" 2>&1; then
+    echo "FAIL kube-linter default checks (port) $rel:" >&2
+    indent <"$work/klp.out" >&2
+    file_ok=0
+  fi
 
   if [ -n "$polaris" ]; then
     rc=0
@@ -166,6 +177,6 @@ done 3<"$work/inputs.tsv"
 if [ "$warned_files" -gt 0 ] && [ "${LINT_VERBOSE:-0}" != 1 ]; then
   log "kube-score warnings (not gated) in $warned_files files; LINT_VERBOSE=1 lists them"
 fi
-log "linted $(( passed + failed )) of ${#files[@]} files ($skipped hold no $LINT_TEST_SELECTOR objects) with kube-score${kube_linter:+, kube-linter}${polaris:+, polaris}"
+log "linted $(( passed + failed )) of ${#files[@]} files ($skipped hold no $LINT_TEST_SELECTOR objects) with kube-score, kube-linter's default checks (port)${kube_linter:+, kube-linter}${polaris:+, polaris}"
 echo "lint: $passed passed, $failed failed"
 [ "$failed" = 0 ]

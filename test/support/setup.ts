@@ -1,7 +1,7 @@
 /**
  * Jest setup for every test file: every object synthesized through `Testing.synth()` is
  * validated against the Kubernetes 1.27 schema with unknown fields rejected, and recorded under
- * `build/test-manifests/` so the cluster suite (`npm run test:cluster`) can apply the very same
+ * `build/test-manifests/<test file>/NNN.yaml`, one file per distinct chart, so the cluster suite (`npm run test:cluster`) can apply the very same
  * objects to real API servers.
  */
 import * as fs from 'fs';
@@ -11,18 +11,18 @@ import { stringify } from 'yaml';
 import { canonicalJson } from '../../src/common/checksum';
 import { assertValidManifests } from './k8s-schema';
 
-const MAX_RECORDED_PER_FILE = 300;
-const recorded = new Map<string, unknown>();
+/** Charts recorded per test file: property tests synthesize hundreds; the first ones suffice. */
+const MAX_CHARTS_PER_FILE = 60;
+const recorded = new Map<string, unknown[]>();
 
 const originalSynth = Testing.synth.bind(Testing);
 Testing.synth = (chart) => {
   const objects = originalSynth(chart);
   assertValidManifests(objects, `Testing.synth(${chart.node.path})`);
-  for (const obj of objects) {
-    if (recorded.size >= MAX_RECORDED_PER_FILE) {
-      break;
-    }
-    recorded.set(canonicalJson(obj), obj);
+  // one entry per distinct chart: cross-object checks (a Service's pods, a PDB's or an HPA's
+  // Deployment) must only see objects that were synthesized together
+  if (objects.length > 0 && recorded.size < MAX_CHARTS_PER_FILE) {
+    recorded.set(canonicalJson(objects), objects);
   }
   return objects;
 };
@@ -36,9 +36,13 @@ afterAll(() => {
     .relative(path.join(__dirname, '..'), testPath)
     .replace(/\.test\.ts$/, '')
     .replace(/[\\/]/g, '__');
-  const dir = path.join(__dirname, '..', '..', 'build', 'test-manifests');
+  const dir = path.join(__dirname, '..', '..', 'build', 'test-manifests', rel);
+  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  // YAML 1.1, like `cdk8s synth`: kubectl reads YAML 1.1, where unquoted `yes`/`on` are booleans.
-  const docs = [...recorded.values()].map((o) => stringify(o, { lineWidth: 0, version: '1.1' }));
-  fs.writeFileSync(path.join(dir, `${rel}.yaml`), docs.join('---\n'));
+  let n = 0;
+  for (const objects of recorded.values()) {
+    // YAML 1.1, like `cdk8s synth`: kubectl reads YAML 1.1, where unquoted `yes`/`on` are booleans.
+    const docs = objects.map((o) => stringify(o, { lineWidth: 0, version: '1.1' }));
+    fs.writeFileSync(path.join(dir, `${String(n++).padStart(3, '0')}.yaml`), docs.join('---\n'));
+  }
 });
