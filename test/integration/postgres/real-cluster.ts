@@ -68,7 +68,7 @@ export function expectSuccess(r: RunResult, what: string): RunResult {
   return r;
 }
 
-/** One pod of the database (primary or replica) with helpers for its containers. */
+/** One pod of the database (primary or replica) and its containers. */
 export class DbPod {
   public readonly pod: PodSandbox;
 
