@@ -20,6 +20,15 @@ USER_PASSWORDS_DIR=${USER_PASSWORDS_DIR:-/etc/postgres-users/passwords}
 PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/apply-users}
 export PGPORT USER_PASSWORDS_DIR
 
+# An empty password would make ALTER ROLE ... PASSWORD '' clear the role's password (PostgreSQL
+# only logs a notice) and lock the role out: refuse before touching anything.
+for file in "$SUPERUSER_PASSWORD_FILE" "$USER_PASSWORDS_DIR"/*/password; do
+  if [ -e "$file" ] && [ ! -s "$file" ]; then
+    echo "apply-users: $file is empty; set the password in its Secret" >&2
+    exit 1
+  fi
+done
+
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"
 printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"

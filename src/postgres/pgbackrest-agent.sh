@@ -11,6 +11,8 @@
 #   SUPERUSER_PASSWORD_FILE    postgres password, for pgBackRest's connection      optional
 #   PGBACKREST_CONFIG          pgBackRest configuration file (read by pgbackrest)  /etc/pgbackrest/pgbackrest.conf
 #   AGENT_POLL_SECONDS         how often the spool is scanned when idle            1
+#   PGDATA                     data directory: the agent stops after PostgreSQL    required
+#   AGENT_DRAIN_SECONDS        longest wait for PostgreSQL to stop after SIGTERM   300
 set -eu
 
 stanza=${PGBACKREST_STANZA:-db}
@@ -71,6 +73,20 @@ while [ "$running" = true ]; do
       next_try=$(($(date +%s) + 5))
     fi
   fi
+  serve
+  sleep "$poll" &
+  wait $! || true
+done
+
+# The pod's containers are stopped together, and PostgreSQL archives its last WAL on the way
+# down through this agent: keep serving until PostgreSQL is gone (its postmaster.pid removed),
+# so the shutdown neither waits for a dead agent nor leaves WAL unarchived. The kubelet's grace
+# period bounds this too.
+drain_until=$(($(date +%s) + ${AGENT_DRAIN_SECONDS:-300}))
+if [ -n "${PGDATA:-}" ] && [ -f "$PGDATA/postmaster.pid" ]; then
+  log "waiting for PostgreSQL to stop before stopping"
+fi
+while [ -n "${PGDATA:-}" ] && [ -f "$PGDATA/postmaster.pid" ] && [ "$(date +%s)" -lt "$drain_until" ]; do
   serve
   sleep "$poll" &
   wait $! || true

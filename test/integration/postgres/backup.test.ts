@@ -90,13 +90,34 @@ describeWithTools(
         },
       );
       expect(await server.sql('SELECT failed_count FROM pg_stat_archiver', SUPERUSER)).toBe('0');
+
+      // pod shutdown: the agent gets its SIGTERM while PostgreSQL still runs, and keeps archiving
+      agent.signal('SIGTERM');
+      await server.sql(`INSERT INTO payments SELECT g, g * 1.5 FROM generate_series(7501, 8000) g`, SUPERUSER);
+      const finalWal = (await server.sql(`SELECT pg_walfile_name(pg_current_wal_lsn()); SELECT pg_switch_wal()`, SUPERUSER)).split('\n')[0];
+      await waitFor(
+        `WAL ${finalWal} to be archived by the stopping agent`,
+        async () => (await server.sql(`SELECT last_archived_wal >= '${finalWal}' FROM pg_stat_archiver`, SUPERUSER)) === 't',
+        {
+          timeoutMs: 60_000,
+          diagnostics: () => `--- agent\n${agent.output()}\n--- postgres\n${server.log()}`,
+        },
+      );
+      expect(agent.isRunning).toBe(true);
       const expected = await server.sql('SELECT count(*), sum(amount) FROM payments', SUPERUSER);
-      expect(expected).toBe('7500|42193125.0');
+      expect(expected).toBe('8000|48006000.0');
       const originalId = await systemIdentifier(sandbox, pod.dataDir);
 
-      // the primary volume is lost
+      // PostgreSQL stops fast (nothing waits for a dead agent), then the agent follows by itself
+      const stopping = Date.now();
       await server.stop();
-      await agent.stop('SIGTERM');
+      await waitFor('the agent to stop after PostgreSQL', async () => !agent.isRunning, { timeoutMs: 30_000, diagnostics: () => agent.output() });
+      expect(Date.now() - stopping).toBeLessThan(30_000);
+      expect(agent.output()).toMatch(/waiting for PostgreSQL to stop before stopping[\s\S]*stopping/);
+      // nothing is left waiting to be archived
+      expect(fs.readdirSync(`${pod.dataDir}/pg_wal/archive_status`).filter((f) => f.endsWith('.ready'))).toEqual([]);
+
+      // the primary volume is lost
       fs.rmSync(pod.dataDir, { recursive: true, force: true });
 
       // a primary that restores when its volume is empty; the repository volume is the same claim

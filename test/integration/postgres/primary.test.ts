@@ -179,6 +179,21 @@ describeWithTools(
         expect(write.stderr).toMatch(/permission denied for table items/);
       });
 
+      test('an empty password in a Secret fails the Job and changes nothing', async () => {
+        const jobs = objectsOf(manifests, 'Job').filter((j) => j.metadata.name.startsWith('db-users'));
+        const emptied = new PodSandbox(sandbox, {
+          manifests,
+          workload: jobs[0],
+          podName: 'db-users-empty',
+          secrets: { ...SECRETS, 'app-secret': { password: '' } },
+        });
+        const r = await emptied.run(emptied.podSpec.containers[0].name, { env: pgEnv() });
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/app\/password is empty/);
+        // without the guard PostgreSQL would have cleared the password and locked the role out
+        expect(await primary.sql('SELECT current_user', { user: 'app', password: PASSWORDS.app, database: 'orders', tcp: true })).toBe('app');
+      });
+
       test('the pooler lookup function is not callable by applications', async () => {
         const r = await primary.psqlResult(`SELECT * FROM pgbouncer.get_auth('app')`, {
           user: 'app',

@@ -43,7 +43,13 @@ export const SECRETS: Record<string, Record<string, string>> = {
 /** Synthesizes a StatefulPostgres `db` with the test Secrets wired in; `props` win. */
 export function synthDb(props: (chart: any) => Partial<StatefulPostgresProps>): any[] {
   const chart = Testing.chart();
-  const secret = (name: string) => kplus.Secret.fromSecretName(chart, `S-${name}`, name);
+  const secrets = new Map<string, kplus.ISecret>();
+  const secret = (name: string) => {
+    if (!secrets.has(name)) {
+      secrets.set(name, kplus.Secret.fromSecretName(chart, `S-${name}`, name));
+    }
+    return secrets.get(name)!;
+  };
   new StatefulPostgres(chart, 'db', {
     memory: Size.gibibytes(1),
     storage: Size.gibibytes(10),
@@ -62,7 +68,7 @@ export function expectSuccess(r: RunResult, what: string): RunResult {
   return r;
 }
 
-/** One pod of the database (primary or replica) with helpers for its containers. */
+/** One pod of the database (primary or replica) and its containers. */
 export class DbPod {
   public readonly pod: PodSandbox;
 
@@ -72,8 +78,9 @@ export class DbPod {
     public readonly workload: K8sObject,
     public readonly podName: string,
     dirName?: string,
+    extraSecrets: Record<string, Record<string, string>> = {},
   ) {
-    this.pod = new PodSandbox(sandbox, { manifests, workload, podName, secrets: SECRETS, dirName });
+    this.pod = new PodSandbox(sandbox, { manifests, workload, podName, secrets: { ...SECRETS, ...extraSecrets }, dirName });
   }
 
   /** The host directory behind the container's PGDATA. */
@@ -101,18 +108,31 @@ export class DbPod {
   }
 }
 
-/** The primary StatefulSet's pod `db-primary-0`, bootstrapped and started. */
+export interface StartPrimaryOptions {
+  /** The StatefulPostgres name. @default 'db' */
+  readonly name?: string;
+  readonly port?: number;
+  /** Env overrides for every container (documented by the caller). */
+  readonly env?: Record<string, string>;
+  /** Secret content beyond {@link SECRETS}. */
+  readonly secrets?: Record<string, Record<string, string>>;
+  /** Extra `-c` arguments for the postgres container's start script (after the test's own). */
+  readonly extraArgs?: string[];
+}
+
+/** The primary StatefulSet's pod `<name>-primary-0`, bootstrapped by its init containers and started. */
 export async function startPrimary(
   sandbox: Sandbox,
   manifests: any[],
-  opts: { port?: number; env?: Record<string, string> } = {},
+  opts: StartPrimaryOptions = {},
 ): Promise<{ pod: DbPod; server: PostgresServer }> {
-  const pod = new DbPod(sandbox, manifests, objectOf(manifests, 'StatefulSet', 'db-primary'), 'db-primary-0');
+  const name = opts.name ?? 'db';
+  const pod = new DbPod(sandbox, manifests, objectOf(manifests, 'StatefulSet', `${name}-primary`), `${name}-primary-0`, undefined, opts.secrets);
   const initContainers: any[] = pod.pod.podSpec.initContainers ?? [];
   for (const c of initContainers) {
     expectSuccess(await pod.run(c.name, { env: opts.env }), `init container ${c.name}`);
   }
-  const server = await pod.startPostgres(opts.port ?? (await freePort()), { env: opts.env });
+  const server = await pod.startPostgres(opts.port ?? (await freePort()), { env: opts.env, extraArgs: opts.extraArgs });
   return { pod, server };
 }
 

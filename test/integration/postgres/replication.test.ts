@@ -13,6 +13,7 @@ import { PostgresServer, systemIdentifier } from '../support/postgres-server';
 import { run, waitFor } from '../support/processes';
 import { Sandbox } from '../support/sandbox';
 import { DbPod, expectSuccess, startPrimary, SUPERUSER, synthDb } from './real-cluster';
+import { OnEmptyPrimary } from '../../../src/postgres';
 
 jest.setTimeout(120_000);
 
@@ -162,6 +163,33 @@ describeWithTools(
       );
       await rowVisible(standby0, 4);
       expect(await primary.sql('SELECT count(*) FROM orders', SUPERUSER)).toBe('4');
+    });
+    test('onEmptyPrimary CLONE: a new cluster clones the running one and becomes its own primary', async () => {
+      const cloneManifests = synthDb(({ secret }) => ({
+        name: 'copy',
+        onEmptyPrimary: OnEmptyPrimary.CLONE,
+        cloneFrom: { host: 'db-rw', password: { secret: secret('db-replication') } },
+      }));
+      // the source's Service db-rw is the primary's loopback port
+      const { pod, server: copy } = await startPrimary(sandbox, cloneManifests, {
+        name: 'copy',
+        env: { CLONE_HOST: '127.0.0.1', CLONE_PORT: String(primary.port) },
+      });
+      // a physical copy of the source, promoted: not a standby, no leftover source settings
+      expect(await systemIdentifier(sandbox, pod.dataDir)).toBe(await systemIdentifier(sandbox, primary.dataDir));
+      expect(await copy.sql('SELECT pg_is_in_recovery()', SUPERUSER)).toBe('f');
+      expect(fs.existsSync(path.join(pod.dataDir, 'standby.signal'))).toBe(false);
+      expect(await copy.sql('SELECT count(*) FROM orders', SUPERUSER)).toBe('4');
+      // independent from now on
+      await copy.sql(`INSERT INTO orders VALUES (100, 'only in the copy')`, SUPERUSER);
+      expect(await primary.sql('SELECT count(*) FROM orders WHERE id = 100', SUPERUSER)).toBe('0');
+      // and its bootstrap never clones over the data again
+      const again = expectSuccess(
+        await pod.run('bootstrap', { env: { CLONE_HOST: '127.0.0.1', CLONE_PORT: String(primary.port) } }),
+        'bootstrap again',
+      );
+      expect(again.stderr).toMatch(/leaving it as it is/);
+      expect(await copy.sql('SELECT count(*) FROM orders WHERE id = 100', SUPERUSER)).toBe('1');
     });
   },
 );

@@ -23,7 +23,8 @@ export type Tool =
   | 'pgbackrest'
   | 'sh'
   | 'dash'
-  | 'busybox';
+  | 'busybox'
+  | 'openssl';
 
 const PG_TOOLS = new Set<Tool>(['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready', 'pg_basebackup', 'pg_controldata', 'pg_dump', 'pg_restore']);
 

@@ -7,7 +7,7 @@ import { describeWithTools } from './binaries';
 import { adaptIniToVersion } from './pgbouncer';
 import { initdb, PostgresServer } from './postgres-server';
 import { Sandbox } from './sandbox';
-import { waitFor } from './processes';
+import { Daemon, waitFor } from './processes';
 
 jest.setTimeout(60_000);
 
@@ -84,6 +84,26 @@ describeWithTools('PostgresServer', ['postgres', 'initdb', 'psql', 'pg_isready']
       PostgresServer.start(sandbox, { dataDir: sandbox.path('data'), name: 'broken', settings: { shared_buffers: 'lots' } }),
     ).rejects.toThrow(/broken exited during startup[\s\S]*shared_buffers/);
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  test('stop and dispose end a descendant that left the process group and holds the output pipe', async () => {
+    const own = Sandbox.create('harness-straggler');
+    const d = own.track(Daemon.start('straggler', 'sh', ['-c', 'setsid sleep 300 & echo "$!"; wait'], { user: own.user }));
+    const pid = Number(await waitFor('the pid', async () => d.output().trim() || undefined));
+    const started = Date.now();
+    await d.stop('SIGTERM', 500);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // still alive: it is in its own session, like a PostgreSQL child
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    await own.dispose();
+    await waitFor('the straggler to be gone', async () => {
+      try {
+        process.kill(pid, 0);
+        return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z';
+      } catch {
+        return true;
+      }
+    });
   });
 
   test('dispose stops running servers and removes the directory', async () => {

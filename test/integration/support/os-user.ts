@@ -18,6 +18,11 @@ export interface OsUser {
   readonly home?: string;
   /** True when child processes must switch to this uid/gid (the test runs as root). */
   readonly switchTo: boolean;
+  /**
+   * The sandbox the processes belong to: exported to them as `TEST_SANDBOX`, which every
+   * descendant inherits, so the sandbox can find and end stragglers.
+   */
+  readonly sandbox?: string;
 }
 
 const PREFERRED = 'postgres';
@@ -72,7 +77,7 @@ export function serverUser(): OsUser {
   return cached;
 }
 
-/** The same user with HOME pointing at `home`. */
-export function withHome(user: OsUser, home: string): OsUser {
-  return { ...user, home };
+/** The same user with HOME pointing at `home`, its processes tagged with `sandbox`. */
+export function withHome(user: OsUser, home: string, sandbox?: string): OsUser {
+  return { ...user, home, sandbox };
 }

@@ -33,3 +33,47 @@ export function canConnect(port: number, timeoutMs = 1000): Promise<boolean> {
     sock.once('error', () => done(false));
   });
 }
+
+/** A TCP forwarder on 127.0.0.1 whose upstream connections come from another loopback address. */
+export interface Forwarder {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on 127.0.0.1 and forwards every connection to 127.0.0.1:`targetPort` from the source
+ * address `sourceAddress` (e.g. 127.0.0.2): the server sees a client that is not 127.0.0.1, like
+ * a connection from another pod, without listening anywhere but on loopback.
+ */
+export function forwardFrom(sourceAddress: string, targetPort: number): Promise<Forwarder> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort, localAddress: sourceAddress });
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address() as net.AddressInfo;
+      resolve({
+        port: addr.port,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) {
+              s.destroy();
+            }
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -49,7 +49,39 @@ export function baseEnv(user?: OsUser): Record<string, string> {
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
     TZ: 'UTC',
+    ...(user?.sandbox ? { TEST_SANDBOX: user.sandbox } : {}),
   };
+}
+
+/**
+ * SIGKILLs every process whose environment has `TEST_SANDBOX=<sandbox>`: descendants that left
+ * their process group (PostgreSQL children call setsid) or outlived their parent, e.g. an
+ * archive_command still waiting. Needs /proc and permission to read the processes' environ.
+ */
+export function killSandboxProcesses(sandbox: string): number {
+  const needle = Buffer.from(`\0TEST_SANDBOX=${sandbox}\0`);
+  let killed = 0;
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) {
+      continue;
+    }
+    try {
+      const environ = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${pid}/environ`), Buffer.from([0])]);
+      if (environ.includes(needle)) {
+        process.kill(Number(pid), 'SIGKILL');
+        killed++;
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return killed;
 }
 
 function mergeEnv(user: OsUser | undefined, extra: Record<string, string | undefined> = {}): Record<string, string> {
@@ -109,6 +141,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child, 'SIGKILL');
+      // a descendant outside the group may still hold the pipes
+      child.stdout!.destroy();
+      child.stderr!.destroy();
     }, opts.timeoutMs ?? 60_000);
     child.stdout!.on('data', (b: Buffer) => out.push(b));
     child.stderr!.on('data', (b: Buffer) => err.push(b));
@@ -238,12 +273,22 @@ export class Daemon {
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         killGroup(this.child, 'SIGKILL');
+        // a descendant outside the group (postgres children call setsid) may still hold the pipes
+        this.child.stdout!.destroy();
+        this.child.stderr!.destroy();
         resolve();
       }, timeoutMs);
     });
     await Promise.race([this.exited, killed]);
     clearTimeout(timer);
     await this.exited;
+  }
+
+  /** Sends a signal to the main process without waiting (e.g. a SIGTERM the process may outlive on purpose). */
+  public signal(signal: NodeJS.Signals): void {
+    if (this.running) {
+      this.child.kill(signal);
+    }
   }
 
   /** Synchronous SIGKILL for exit hooks. */

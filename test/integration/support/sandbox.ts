@@ -7,7 +7,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { OsUser, serverUser, withHome } from './os-user';
-import { Daemon } from './processes';
+import { Daemon, killSandboxProcesses } from './processes';
+
+const OPEN = new Set<string>();
+let exitHookInstalled = false;
 
 export class Sandbox {
   /** Creates `<tmpdir>/<prefix>-XXXXXX` (mode 0700) owned by the server user. */
@@ -19,7 +22,13 @@ export class Sandbox {
     }
     fs.chmodSync(root, 0o700);
     const home = path.join(root, 'home');
-    const sandbox = new Sandbox(root, withHome(user, home));
+    const sandbox = new Sandbox(root, withHome(user, home, root));
+    OPEN.add(root);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      // an aborted run still ends every process a sandbox started
+      process.on('exit', () => OPEN.forEach((r) => killSandboxProcesses(r)));
+    }
     sandbox.mkdir('home');
     return sandbox;
   }
@@ -106,6 +115,9 @@ export class Sandbox {
         errors.push(e);
       }
     }
+    // stragglers of any process started in this sandbox
+    killSandboxProcesses(this.root);
+    OPEN.delete(this.root);
     if (process.env.KEEP_TEST_DIRS === '1') {
       console.warn(`KEEP_TEST_DIRS=1: kept ${this.root}`);
     } else {
