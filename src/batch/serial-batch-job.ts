@@ -1,3 +1,4 @@
+import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annotations';
 import { ApiObject, Cron, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -519,6 +520,16 @@ export class SerialBatchJob extends Construct {
 
     if (props.networkPolicy ?? true) {
       this.networkPolicy = this.createNetworkPolicy();
+    } else {
+      // asked for explicitly: the pod's traffic is governed by policies outside this construct
+      addKubeScoreIgnore(this.workload, 'pod-networkpolicy');
+    }
+    if (props.serviceAccount !== undefined) {
+      addKubeLinterIgnore(
+        this.workload,
+        'non-existent-service-account',
+        `the ServiceAccount ${props.serviceAccount.name} is managed outside this construct`,
+      );
     }
 
     for (const step of props.steps ?? []) {
@@ -862,7 +873,7 @@ export class SerialBatchJob extends Construct {
   /** kube-score wants `imagePullPolicy: Always`; a digest-pinned image needs no re-pull, so say why it is skipped. */
   private notePullPolicy(image: string): void {
     if (this.pullPolicy(image) !== 'Always') {
-      this.workload.metadata.addAnnotation('kube-score/ignore', 'container-image-pull-policy');
+      addKubeScoreIgnore(this.workload, 'container-image-pull-policy');
     }
   }
 

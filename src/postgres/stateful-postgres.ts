@@ -1,3 +1,4 @@
+import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
 import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -539,6 +540,11 @@ export class StatefulPostgres extends Construct {
     }
     if (props.networkPolicy ?? true) {
       this.createNetworkPolicies();
+    } else {
+      // asked for explicitly: the pods' traffic is governed by policies outside this construct
+      for (const workload of workloadsBelow(this)) {
+        addKubeScoreIgnore(workload, 'pod-networkpolicy');
+      }
     }
   }
 

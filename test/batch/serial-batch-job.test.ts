@@ -225,6 +225,8 @@ describe('options', () => {
     expect(cron.metadata.name).toBe('nightly');
     expect(cron.metadata.annotations).toEqual({
       'ignore-check.kube-linter.io/job-ttl-seconds-after-finished': expect.stringContaining('on purpose'),
+      // an imported ServiceAccount is not in this output: kube-linter is told why
+      'ignore-check.kube-linter.io/non-existent-service-account': 'the ServiceAccount batch is managed outside this construct',
       'kube-score/ignore': 'container-image-pull-policy',
     });
     expect(cron.spec).toMatchObject({
@@ -635,5 +637,25 @@ describe('property: random step lists give a valid manifest or our error', () =>
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('linter annotations for deviations the user asked for', () => {
+  test('without a NetworkPolicy, kube-score is told the omission is deliberate, next to other ignores', () => {
+    const chart = Testing.chart();
+    new SerialBatchJob(chart, 'nightly', {
+      image: `ghcr.io/acme/batch@sha256:${'a'.repeat(64)}`,
+      steps: [{ name: 'one', command: ['true'] }],
+      networkPolicy: false,
+    });
+    const job = Testing.synth(chart).find((o) => o.kind === 'Job');
+    expect(job.metadata.annotations['kube-score/ignore']).toBe('container-image-pull-policy,pod-networkpolicy');
+  });
+
+  test('with the default NetworkPolicy nothing is ignored', () => {
+    const chart = Testing.chart();
+    new SerialBatchJob(chart, 'nightly', { image: 'ghcr.io/acme/batch:2.3.0', steps: [{ name: 'one', command: ['true'] }] });
+    const job = Testing.synth(chart).find((o) => o.kind === 'Job');
+    expect(job.metadata.annotations?.['kube-score/ignore']).toBeUndefined();
   });
 });

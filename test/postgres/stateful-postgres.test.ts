@@ -542,3 +542,26 @@ describe('backups', () => {
     });
   });
 });
+
+describe('networkPolicy: false', () => {
+  test('every workload tells kube-score the missing NetworkPolicy is deliberate, keeping its other ignores', () => {
+    const { objects } = synthDb({ networkPolicy: false, replicas: 2, pooler: {} });
+    expect(ofKind(objects, 'NetworkPolicy')).toEqual([]);
+    const workloads = objects.filter((o) => ['StatefulSet', 'Deployment', 'Job', 'CronJob'].includes(o.kind));
+    expect(workloads.length).toBeGreaterThanOrEqual(4);
+    for (const w of workloads) {
+      expect(String(w.metadata.annotations?.['kube-score/ignore']).split(',')).toContain('pod-networkpolicy');
+    }
+    // the primary keeps its uid reason next to the new one
+    expect(find(objects, 'StatefulSet', 'db-primary').metadata.annotations?.['kube-score/ignore']).toBe(
+      'container-security-context-user-group-id,pod-networkpolicy',
+    );
+  });
+
+  test('with the default policies nothing is ignored for them', () => {
+    const { objects } = synthDb();
+    for (const w of objects.filter((o) => ['StatefulSet', 'Job'].includes(o.kind))) {
+      expect(String(w.metadata.annotations?.['kube-score/ignore'] ?? '')).not.toContain('pod-networkpolicy');
+    }
+  });
+});
