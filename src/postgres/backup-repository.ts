@@ -1,5 +1,5 @@
 import { Size } from 'cdk8s';
-import { ISecret } from 'cdk8s-plus-27';
+import { IConfigMap, ISecret } from 'cdk8s-plus-27';
 
 /** How pgBackRest addresses the S3 bucket. */
 export enum S3UriStyle {
@@ -16,7 +16,8 @@ export interface S3RepositoryOptions {
   /** The bucket's region, such as `eu-west-1`. */
   readonly region: string;
   /**
-   * The S3 endpoint.
+   * The S3 endpoint pgBackRest connects to over HTTPS, with `:<port>` when it is not 443
+   * (`minio.storage.svc:9000`).
    * @default - `s3.<region>.amazonaws.com`
    */
   readonly endpoint?: string;
@@ -46,6 +47,18 @@ export interface S3RepositoryOptions {
    * @default S3UriStyle.HOST
    */
   readonly uriStyle?: S3UriStyle;
+  /**
+   * ConfigMap with the PEM certificate(s) of the CA that signed the endpoint's TLS certificate,
+   * for a store behind a private CA (MinIO, Ceph). It is mounted read-only in the containers that
+   * run pgBackRest, which then trusts this bundle (`repo1-storage-ca-file`); TLS is always verified.
+   * @default - the CA certificates of the pgBackRest image (public CAs, enough for AWS S3)
+   */
+  readonly caBundle?: IConfigMap;
+  /**
+   * Key of the PEM bundle in `caBundle`.
+   * @default 'ca.crt'
+   */
+  readonly caBundleKey?: string;
 }
 
 /** Options for a pgBackRest repository on a PersistentVolumeClaim of its own. */

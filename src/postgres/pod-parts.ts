@@ -19,6 +19,8 @@ export const SECRETS_DIR = '/etc/postgresql-secrets';
 export const PGBACKREST_CONFIG_DIR = '/etc/pgbackrest';
 /** Mount of a volume repository. */
 export const PGBACKREST_REPO_MOUNT = '/var/lib/pgbackrest';
+/** Mount of the CA bundle an S3 repository's endpoint is verified with. */
+export const PGBACKREST_CA_DIR = '/etc/pgbackrest-ca';
 /** The pgBackRest stanza. */
 export const STANZA = 'db';
 

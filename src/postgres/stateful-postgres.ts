@@ -24,6 +24,7 @@ import { renderPgHba } from './pg-hba';
 import {
   CONFIG_DIR,
   DATA_MOUNT,
+  PGBACKREST_CA_DIR,
   PGBACKREST_CONFIG_DIR,
   PGBACKREST_REPO_MOUNT,
   SECRETS_DIR,
@@ -621,6 +622,8 @@ export class StatefulPostgres extends Construct {
       ] as const) {
         errors.check(key === undefined || /^[-._a-zA-Z0-9]+$/.test(key), `backup.repository.${prop}`, 'a Secret key', key);
       }
+      const caKey = s3.caBundleKey;
+      errors.check(caKey === undefined || /^[-._a-zA-Z0-9]+$/.test(caKey), 'backup.repository.caBundleKey', 'a ConfigMap key', caKey);
     } else if (repo._volume) {
       const size = repo._volume.size ?? Size.gibibytes(20);
       const kib = sizeInKibibytes(size);
@@ -722,7 +725,7 @@ export class StatefulPostgres extends Construct {
       env('PGBACKREST_PG1_SOCKET_PATH', SOCKET_DIR),
       env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
       env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
-      ...(backup.repository._volume ? [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)] : []),
+      ...this.repositoryEnv(),
       env('ARCHIVE_SPOOL_DIR', SPOOL_DIR),
       env('PG_RUNTIME_DIR', '/tmp/pgbackrest-agent'),
       env('PGPASSFILE', '/tmp/pgbackrest-agent/pgpass'),
@@ -737,10 +740,8 @@ export class StatefulPostgres extends Construct {
       { name: 'spool', mountPath: SPOOL_DIR },
       { name: 'agent-tmp', mountPath: '/tmp' },
       { name: 'superuser-password', mountPath: `${SECRETS_DIR}/superuser`, readOnly: true },
+      ...this.repositoryMounts(),
     ];
-    if (backup.repository._volume) {
-      mounts.push({ name: 'pgbackrest-repo', mountPath: PGBACKREST_REPO_MOUNT });
-    }
     return {
       name: 'pgbackrest',
       image: backup.image ?? PGBACKREST_IMAGE,
@@ -758,6 +759,41 @@ export class StatefulPostgres extends Construct {
       readinessProbe: { exec: { command: ['pgbackrest', 'version'] }, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 },
       volumeMounts: mounts,
     };
+  }
+
+  /** Env pointing pgBackRest at the repository volume or at the CA bundle of an S3 repository. */
+  private repositoryEnv(): Record<string, unknown>[] {
+    const repo = this.props.backup!.repository;
+    if (repo._volume) {
+      return [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)];
+    }
+    return repo._s3?.caBundle ? [env('PGBACKREST_REPO1_STORAGE_CA_FILE', `${PGBACKREST_CA_DIR}/ca.crt`)] : [];
+  }
+
+  /** Mounts of the repository volume or of the CA bundle, in every container that runs pgBackRest. */
+  private repositoryMounts(): Record<string, unknown>[] {
+    const repo = this.props.backup!.repository;
+    if (repo._volume) {
+      return [{ name: 'pgbackrest-repo', mountPath: PGBACKREST_REPO_MOUNT }];
+    }
+    return repo._s3?.caBundle ? [{ name: 'pgbackrest-ca', mountPath: PGBACKREST_CA_DIR, readOnly: true }] : [];
+  }
+
+  /** The volumes behind {@link repositoryMounts}. */
+  private repositoryVolumes(): Record<string, unknown>[] {
+    const repo = this.props.backup!.repository;
+    if (repo._volume) {
+      return [{ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: `${this.name}-pgbackrest-repo` } }];
+    }
+    const ca = repo._s3?.caBundle;
+    return ca
+      ? [
+          {
+            name: 'pgbackrest-ca',
+            configMap: { name: ca.name, items: [{ key: repo._s3!.caBundleKey ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
+          },
+        ]
+      : [];
   }
 
   private pgbackrestSecretEnv(): Record<string, unknown>[] {
@@ -920,7 +956,7 @@ export class StatefulPostgres extends Construct {
           env('PGBACKREST_PG1_PATH', this.pgdata),
           env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
           env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
-          ...(props.backup!.repository._volume ? [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)] : []),
+          ...this.repositoryEnv(),
           env('PG_SCRIPTS_DIR', CONFIG_DIR),
           ...this.pgbackrestSecretEnv(),
         ];
@@ -932,10 +968,8 @@ export class StatefulPostgres extends Construct {
           { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
           { name: 'pgbackrest-config', mountPath: PGBACKREST_CONFIG_DIR, readOnly: true },
           { name: 'tmp', mountPath: '/tmp' },
+          ...this.repositoryMounts(),
         ];
-        if (props.backup!.repository._volume) {
-          restoreMounts.push({ name: 'pgbackrest-repo', mountPath: PGBACKREST_REPO_MOUNT });
-        }
         initContainers.push({
           name: 'restore',
           image: props.backup!.image ?? PGBACKREST_IMAGE,
@@ -984,10 +1018,7 @@ export class StatefulPostgres extends Construct {
       volumes.push(emptyDir('spool', '64Mi'));
     }
     if (backup || (role === 'primary' && props.onEmptyPrimary === OnEmptyPrimary.RESTORE_FROM_BACKUP)) {
-      volumes.push({ name: 'pgbackrest-config', configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 } });
-      if (props.backup!.repository._volume) {
-        volumes.push({ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: `${this.name}-pgbackrest-repo` } });
-      }
+      volumes.push({ name: 'pgbackrest-config', configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 } }, ...this.repositoryVolumes());
     }
     if (backup) {
       volumes.push(emptyDir('agent-tmp', '1Gi'));
@@ -1190,13 +1221,15 @@ export class StatefulPostgres extends Construct {
       volumes.push(secretFileVolume('metrics-password', m.name, m.key));
     }
     if (props.backup) {
-      volumes.push(emptyDir('spool', '64Mi'), emptyDir('agent-tmp', '1Gi'), {
-        name: 'pgbackrest-config',
-        configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 },
-      });
-      if (props.backup.repository._volume) {
-        volumes.push({ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: `${this.name}-pgbackrest-repo` } });
-      }
+      volumes.push(
+        emptyDir('spool', '64Mi'),
+        emptyDir('agent-tmp', '1Gi'),
+        {
+          name: 'pgbackrest-config',
+          configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 },
+        },
+        ...this.repositoryVolumes(),
+      );
     }
     if (props.tls) {
       volumes.push({ name: 'tls', secret: { secretName: props.tls.secret.name, defaultMode: 0o440 } });

@@ -108,6 +108,11 @@ describe('errors name the construct path, the prop, the rule and the value', () 
       /backup.repository.endpoint must be a host name/,
     ],
     [
+      'CA bundle key',
+      { backup: { repository: BackupRepository.s3({ bucket: 'ok-b', region: 'eu-west-1', caBundleKey: 'ca crt' }) } },
+      /backup.repository.caBundleKey must be a ConfigMap key, got "ca crt"/,
+    ],
+    [
       'repo path',
       { backup: { repository: BackupRepository.s3({ bucket: 'ok-b', region: 'eu-west-1', path: 'relative' }) } },
       /backup.repository.path must be an absolute path/,

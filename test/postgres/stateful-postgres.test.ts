@@ -70,6 +70,8 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
         accessKeyIdKey: 'key',
         secretAccessKeyKey: 'secret',
         uriStyle: S3UriStyle.PATH,
+        caBundle: kplus.ConfigMap.fromConfigMapName(chart, 'StorageCa', 'storage-ca'),
+        caBundleKey: 'ca-bundle.pem',
       }),
       schedule: Cron.weekly(),
       differentialSchedule: Cron.daily(),
@@ -129,6 +131,11 @@ describe('StatefulPostgres', () => {
     expect(pgbackrest).toContain('repo1-path=/clusters/orders');
     expect(pgbackrest).toContain('repo1-retention-full=4');
     expect(pgbackrest).toContain('repo1-cipher-type=aes-256-cbc');
+    expect(envOf(container(pod, 'restore')).PGBACKREST_REPO1_STORAGE_CA_FILE).toBe('/etc/pgbackrest-ca/ca.crt');
+    expect(pod.volumes).toContainEqual({
+      name: 'pgbackrest-ca',
+      configMap: { name: 'storage-ca', items: [{ key: 'ca-bundle.pem', path: 'ca.crt' }], defaultMode: 0o444 },
+    });
     expect(find(objects, 'CronJob', 'orders-backup-full').spec.schedule).toBe(Cron.weekly().expressionString);
     expect(find(objects, 'CronJob', 'orders-backup-diff').spec.jobTemplate.spec.template.spec.containers[0].command).toContain('--type=diff');
     const dump = find(objects, 'CronJob', 'orders-dump');
@@ -519,6 +526,47 @@ describe('backups', () => {
     expect(conf).toContain('repo1-s3-endpoint=s3.eu-west-1.amazonaws.com');
     expect(conf).toContain('repo1-path=/pgbackrest/db');
     expect(conf).toContain('repo1-s3-key-type=shared');
+  });
+
+  test('an S3 endpoint behind a private CA is verified with the caBundle ConfigMap in every pgBackRest container', () => {
+    const chart = Testing.chart();
+    new StatefulPostgres(chart, 'db', {
+      superuserSecret: superuser(chart),
+      backup: {
+        repository: BackupRepository.s3({
+          bucket: 'acme',
+          region: 'us-east-1',
+          endpoint: 'minio.storage.svc:9000',
+          uriStyle: S3UriStyle.PATH,
+          caBundle: kplus.ConfigMap.fromConfigMapName(chart, 'Ca', 'minio-ca'),
+        }),
+      },
+      onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+    });
+    const objects = Testing.synth(chart) as K8sObject[];
+    const pod = find(objects, 'StatefulSet', 'db-primary').spec.template.spec;
+    for (const name of ['pgbackrest', 'restore']) {
+      const c = container(pod, name);
+      expect(envOf(c).PGBACKREST_REPO1_STORAGE_CA_FILE).toBe('/etc/pgbackrest-ca/ca.crt');
+      expect(c.volumeMounts).toContainEqual({ name: 'pgbackrest-ca', mountPath: '/etc/pgbackrest-ca', readOnly: true });
+    }
+    expect(pod.volumes).toContainEqual({
+      name: 'pgbackrest-ca',
+      configMap: { name: 'minio-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
+    });
+    const conf = find(objects, 'ConfigMap', 'db-pgbackrest').data['pgbackrest.conf'];
+    expect(conf).toContain('repo1-s3-endpoint=minio.storage.svc:9000');
+    // verification stays on: no option turns it off
+    expect(conf).not.toMatch(/verify-tls/);
+    // without a bundle nothing is mounted and the image's CAs apply
+    const plain = Testing.chart();
+    new StatefulPostgres(plain, 'db', {
+      superuserSecret: superuser(plain),
+      backup: { repository: BackupRepository.s3({ bucket: 'acme', region: 'eu-west-1' }) },
+    });
+    const plainPod = find(Testing.synth(plain) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
+    expect(envOf(container(plainPod, 'pgbackrest'))).not.toHaveProperty('PGBACKREST_REPO1_STORAGE_CA_FILE');
+    expect(plainPod.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-ca');
   });
 
   test('onEmptyPrimary reaches the primary bootstrap; clone mounts the source password', () => {
