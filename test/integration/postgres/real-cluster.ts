@@ -10,7 +10,7 @@
  *   (`PGPORT`, `PGBACKREST_PG1_PORT`);
  * - Secret content, which never appears in the manifests, comes from {@link SECRETS}.
  */
-import { Size, Testing } from 'cdk8s';
+import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { StatefulPostgres, StatefulPostgresProps } from '../../../src/postgres';
 import { formatResult, RunResult } from '../support/processes';
@@ -40,8 +40,16 @@ export const SECRETS: Record<string, Record<string, string>> = {
   'reporting-secret': { password: PASSWORDS.app2 },
 };
 
+/** What {@link synthDb} hands its `props` callback: the chart and the test Secrets by name. */
+export interface SynthContext {
+  /** The chart the StatefulPostgres is in, for objects the props refer to (a CA bundle ConfigMap). */
+  readonly chart: Chart;
+  /** An imported Secret whose content the test supplies (see {@link SECRETS}). */
+  readonly secret: (name: string) => kplus.ISecret;
+}
+
 /** Synthesizes a StatefulPostgres `db` with the test Secrets wired in; `props` win. */
-export function synthDb(props: (chart: any) => Partial<StatefulPostgresProps>): any[] {
+export function synthDb(props: (ctx: SynthContext) => Partial<StatefulPostgresProps>): any[] {
   const chart = Testing.chart();
   const secrets = new Map<string, kplus.ISecret>();
   const secret = (name: string) => {
@@ -55,7 +63,7 @@ export function synthDb(props: (chart: any) => Partial<StatefulPostgresProps>): 
     storage: Size.gibibytes(10),
     superuserSecret: secret('db-superuser'),
     replicationPassword: { secret: secret('db-replication') },
-    ...props({ secret }),
+    ...props({ chart, secret }),
   });
   return Testing.synth(chart);
 }

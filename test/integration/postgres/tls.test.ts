@@ -6,10 +6,10 @@
  * connection reaches the server from 127.0.0.2, through a loopback forwarder.
  */
 import * as fs from 'fs';
-import * as path from 'path';
-import { describeWithTools, tool } from '../support/binaries';
+import { describeWithTools } from '../support/binaries';
+import { selfSignedCertificate } from '../support/certificates';
 import { forwardFrom, Forwarder } from '../support/ports';
-import { formatResult, runOk } from '../support/processes';
+import { formatResult } from '../support/processes';
 import { PostgresServer } from '../support/postgres-server';
 import { Sandbox } from '../support/sandbox';
 import { DbPod, startPrimary, SUPERUSER, synthDb } from './real-cluster';
@@ -26,29 +26,9 @@ describeWithTools('StatefulPostgres TLS on a real PostgreSQL 15', ['postgres', '
   beforeAll(async () => {
     sandbox = Sandbox.create('pg-tls');
     // a self-signed certificate for the Service name and the loopback address the test connects to
-    const dir = sandbox.mkdir('cert', 0o755);
-    await runOk(tool('openssl'), [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=db-rw',
-      '-addext',
-      'subjectAltName=DNS:db-rw,IP:127.0.0.1',
-      '-keyout',
-      path.join(dir, 'tls.key'),
-      '-out',
-      path.join(dir, 'tls.crt'),
-    ]);
-    caFile = path.join(dir, 'tls.crt');
-    fs.chmodSync(caFile, 0o644);
-    const tlsSecret = { 'tls.crt': fs.readFileSync(caFile, 'utf8'), 'tls.key': fs.readFileSync(path.join(dir, 'tls.key'), 'utf8') };
+    const cert = await selfSignedCertificate(sandbox, 'cert', ['DNS:db-rw', 'IP:127.0.0.1']);
+    caFile = cert.certFile;
+    const tlsSecret = { 'tls.crt': cert.cert, 'tls.key': cert.key };
     const manifests = synthDb(({ secret }) => ({ tls: { secret: secret('db-tls') } }));
     ({ pod, server: primary } = await startPrimary(sandbox, manifests, {
       secrets: { 'db-tls': tlsSecret },

@@ -24,7 +24,8 @@ export type Tool =
   | 'sh'
   | 'dash'
   | 'busybox'
-  | 'openssl';
+  | 'openssl'
+  | 'go';
 
 const PG_TOOLS = new Set<Tool>(['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready', 'pg_basebackup', 'pg_controldata', 'pg_dump', 'pg_restore']);
 
