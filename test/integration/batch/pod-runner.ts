@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { kubeletExpand } from '../../batch/kubelet-expansion';
 
@@ -267,17 +268,24 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Container paths of the batch pod: host directories below them would be mapped like them. */
+const CONTAINER_PATHS = ['/tmp', '/workspace', '/opt/serial-batch', '/dev'];
+
 /**
- * A temporary directory for one test file, under the repository's build/ folder rather than the
- * system temp dir: host paths must not start with a container path such as `/tmp`, or they would
- * be mapped like one.
+ * A temporary directory for one test file. Host paths must not start with a container path such
+ * as `/tmp`, or they would be mapped like one, so the directory goes under the repository's build/
+ * folder, or, when the checkout itself lies below such a path, under the user's cache or /var/tmp.
  */
 export function tempRoot(prefix: string): string {
-  const base = path.join(__dirname, '..', '..', '..', 'build', 'process-tests');
-  fs.mkdirSync(base, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(base, prefix));
-  if (['/tmp', '/workspace', '/opt/serial-batch', '/dev'].some((p) => dir === p || dir.startsWith(`${p}/`))) {
-    throw new Error(`the process-test directory ${dir} lies below a container path`);
+  const candidates = [
+    path.join(__dirname, '..', '..', '..', 'build', 'process-tests'),
+    path.join(os.homedir(), '.cache', 'cdk8s-patterns', 'process-tests'),
+    path.join('/var/tmp', 'cdk8s-patterns-process-tests'),
+  ].map((p) => path.resolve(p));
+  const base = candidates.find((p) => !CONTAINER_PATHS.some((c) => p === c || p.startsWith(`${c}/`)));
+  if (base === undefined) {
+    throw new Error(`no process-test directory outside the container paths ${CONTAINER_PATHS.join(', ')}: tried ${candidates.join(', ')}`);
   }
-  return dir;
+  fs.mkdirSync(base, { recursive: true });
+  return fs.mkdtempSync(path.join(base, prefix));
 }
