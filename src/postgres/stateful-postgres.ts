@@ -869,6 +869,28 @@ export class StatefulPostgres extends Construct {
     };
   }
 
+  /**
+   * The postgres container's mounts, the same for a fixed member and a Patroni member: data,
+   * config, socket, tmp and shm, then `secretMounts`, the archive spool and the TLS Secret.
+   */
+  private postgresMounts(secretMounts: Record<string, unknown>[]): Record<string, unknown>[] {
+    const mounts: Record<string, unknown>[] = [
+      { name: 'data', mountPath: DATA_MOUNT },
+      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+      { name: 'run', mountPath: SOCKET_DIR },
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'shm', mountPath: '/dev/shm' },
+      ...secretMounts,
+    ];
+    if (this.props.backup) {
+      mounts.push({ name: 'spool', mountPath: SPOOL_DIR });
+    }
+    if (this.props.tls) {
+      mounts.push({ name: 'tls', mountPath: `${SECRETS_DIR}/tls`, readOnly: true });
+    }
+    return mounts;
+  }
+
   private memberStatefulSet(
     role: 'primary' | 'read',
     replicas: number,
@@ -899,20 +921,7 @@ export class StatefulPostgres extends Construct {
     if (props.tls) {
       pgEnv.push(env('TLS_DIR', `${SECRETS_DIR}/tls`));
     }
-    const pgMounts: Record<string, unknown>[] = [
-      { name: 'data', mountPath: DATA_MOUNT },
-      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-      { name: 'run', mountPath: SOCKET_DIR },
-      { name: 'tmp', mountPath: '/tmp' },
-      { name: 'shm', mountPath: '/dev/shm' },
-      ...this.secretMounts(),
-    ];
-    if (props.backup) {
-      pgMounts.push({ name: 'spool', mountPath: SPOOL_DIR });
-    }
-    if (props.tls) {
-      pgMounts.push({ name: 'tls', mountPath: `${SECRETS_DIR}/tls`, readOnly: true });
-    }
+    const pgMounts = this.postgresMounts(this.secretMounts());
     const postgres = {
       name: 'postgres',
       image: this.image,
@@ -1172,19 +1181,7 @@ export class StatefulPostgres extends Construct {
     if (props.backup) {
       envs.push(env('ARCHIVE_SPOOL_DIR', SPOOL_DIR));
     }
-    const mounts: Record<string, unknown>[] = [
-      { name: 'data', mountPath: DATA_MOUNT },
-      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-      { name: 'run', mountPath: SOCKET_DIR },
-      { name: 'tmp', mountPath: '/tmp' },
-      { name: 'shm', mountPath: '/dev/shm' },
-    ];
-    if (props.backup) {
-      mounts.push({ name: 'spool', mountPath: SPOOL_DIR });
-    }
-    if (props.tls) {
-      mounts.push({ name: 'tls', mountPath: `${SECRETS_DIR}/tls`, readOnly: true });
-    }
+    const mounts = this.postgresMounts([]);
     const patroni = {
       name: 'postgres',
       image: this.image,
