@@ -1648,6 +1648,16 @@ export class StatefulPostgres extends Construct {
     );
   }
 
+  /** A NetworkPolicy isolating `podSelector` in both directions, allowing only the given rules. */
+  private networkPolicy(id: string, name: string, component: string, podSelector: unknown, ingress: unknown[], egress: unknown[]): ApiObject {
+    return new ApiObject(this, id, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, labels: this.labels(component) },
+      spec: { podSelector, policyTypes: ['Ingress', 'Egress'], ingress, egress },
+    });
+  }
+
   private createNetworkPolicies(): void {
     const dns = {
       ports: [
@@ -1688,54 +1698,34 @@ export class StatefulPostgres extends Construct {
     if (this.props.backup?.repository._s3) {
       memberEgress.push({ ports: [{ protocol: 'TCP', port: 443 }] });
     }
+    // the Kubernetes API (Patroni's store, `kubectl exec` of the backup Job) and HTTPS
+    const kubernetesApi = {
+      ports: [
+        { protocol: 'TCP', port: 443 },
+        { protocol: 'TCP', port: 6443 },
+      ],
+    };
     if (this.ha) {
       memberEgress.push({ to: [sameInstance(['member'])], ports: [{ protocol: 'TCP', port: PATRONI_PORT }] });
-      memberEgress.push({
-        ports: [
-          { protocol: 'TCP', port: 443 },
-          { protocol: 'TCP', port: 6443 },
-        ],
-      });
+      memberEgress.push(kubernetesApi);
     }
-    new ApiObject(this, 'NetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: this.name, labels: this.labels('member') },
-      spec: { podSelector: members, policyTypes: ['Ingress', 'Egress'], ingress: memberIngress, egress: memberEgress },
-    });
+    this.networkPolicy('NetworkPolicy', this.name, 'member', members, memberIngress, memberEgress);
     const toDb = { to: [sameInstance(['primary', 'read', 'member'])], ports: [{ protocol: 'TCP', port: PG_PORT }] };
     if (this.pooled) {
-      new ApiObject(this, 'PoolerNetworkPolicy', {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name: `${this.name}-pooler`, labels: this.labels('pooler') },
-        spec: {
-          podSelector: { matchLabels: selectorLabels({ name: APP_NAME, instance: this.name, component: 'pooler' }) },
-          policyTypes: ['Ingress', 'Egress'],
-          ingress: [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }],
-          egress: [dns, toDb],
-        },
-      });
+      const pooler = { matchLabels: selectorLabels({ name: APP_NAME, instance: this.name, component: 'pooler' }) };
+      this.networkPolicy(
+        'PoolerNetworkPolicy',
+        `${this.name}-pooler`,
+        'pooler',
+        pooler,
+        [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }],
+        [dns, toDb],
+      );
     }
     const jobEgress: Record<string, unknown>[] = [dns, toDb];
     if (this.props.backup) {
-      jobEgress.push({
-        ports: [
-          { protocol: 'TCP', port: 443 },
-          { protocol: 'TCP', port: 6443 },
-        ],
-      });
+      jobEgress.push(kubernetesApi);
     }
-    new ApiObject(this, 'JobsNetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: `${this.name}-jobs`, labels: this.labels('users') },
-      spec: {
-        podSelector: sameInstance(['users', 'backup']).podSelector,
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress: jobEgress,
-      },
-    });
+    this.networkPolicy('JobsNetworkPolicy', `${this.name}-jobs`, 'users', sameInstance(['users', 'backup']).podSelector, [], jobEgress);
   }
 }
