@@ -101,3 +101,20 @@ resolve_k8s_version() {
 
 # Path of the cached kube-apiserver for VERSION (X.Y.Z).
 apiserver_bin() { echo "${KUBE_APISERVER_CACHE:-$CACHE_ROOT/kube-apiserver}/$(strip_v "$1")/kube-apiserver"; }
+
+# collect_manifest_files PATH...: sets the array `files` to every *.yaml/*.yml file under the given
+# files or directories (relative to the repository root unless absolute), sorted.
+collect_manifest_files() {
+  files=()
+  local p abs f
+  for p in "$@"; do
+    case "$p" in /*) abs="$p" ;; *) abs="$REPO_ROOT/$p" ;; esac
+    if [ -d "$abs" ]; then
+      while IFS= read -r f; do files+=("$f"); done < <(find "$abs" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
+    elif [ -f "$abs" ]; then
+      files+=("$abs")
+    else
+      log "note: $p does not exist"
+    fi
+  done
+}

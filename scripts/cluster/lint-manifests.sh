@@ -64,18 +64,9 @@ done
 [ -n "$kube_linter" ] || log "note: the kube-linter binary is unavailable on this machine (see linters.env); its default checks run through the port scripts/cluster/kube-linter-defaults.js"
 [ -n "$polaris" ] || log "note: polaris unavailable on this machine (see linters.env); its checks are not run"
 
-files=()
 if [ $# -gt 0 ]; then paths="$*"; else paths="${MANIFEST_PATHS:-dist build/test-manifests}"; fi
-for p in $paths; do
-  case "$p" in /*) abs="$p" ;; *) abs="$REPO_ROOT/$p" ;; esac
-  if [ -d "$abs" ]; then
-    while IFS= read -r f; do files+=("$f"); done < <(find "$abs" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
-  elif [ -f "$abs" ]; then
-    files+=("$abs")
-  else
-    log "note: $p does not exist"
-  fi
-done
+# shellcheck disable=SC2086 # the paths are a space-separated list
+collect_manifest_files $paths
 if [ ${#files[@]} -eq 0 ]; then
   is_ci && die "no manifests found in $paths: run the synth and the jest suite first"
   log "warning: no manifests found in $paths"

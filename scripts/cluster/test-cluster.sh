@@ -48,17 +48,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- collect the objects once -------------------------------------------------------------
-files=()
-for p in ${MANIFEST_PATHS:-dist build/test-manifests}; do
-  case "$p" in /*) abs="$p" ;; *) abs="$REPO_ROOT/$p" ;; esac
-  if [ -d "$abs" ]; then
-    while IFS= read -r f; do files+=("$f"); done < <(find "$abs" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
-  elif [ -f "$abs" ]; then
-    files+=("$abs")
-  else
-    log "note: $p does not exist"
-  fi
-done
+# shellcheck disable=SC2086 # the paths are a space-separated list
+collect_manifest_files ${MANIFEST_PATHS:-dist build/test-manifests}
 if [ ${#files[@]} -eq 0 ]; then
   is_ci && die "no manifests found in ${MANIFEST_PATHS:-dist build/test-manifests}: run the synth and the jest suite first"
   log "warning: no manifests found; running the self-test only"
