@@ -27,6 +27,24 @@ Testing.synth = (chart) => {
   return objects;
 };
 
+// Testing.app() and Testing.chart() create an empty output directory in the temp dir per call
+// (tens of thousands over a test run): remove this test file's ones when it ends.
+const originalApp = Testing.app.bind(Testing);
+const outdirs: string[] = [];
+Testing.app = (props) => {
+  const app = originalApp(props);
+  if (props?.outdir === undefined) {
+    outdirs.push(app.outdir);
+  }
+  return app;
+};
+
+afterAll(() => {
+  for (const dir of outdirs.splice(0)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 afterAll(() => {
   if (recorded.size === 0) {
     return;
