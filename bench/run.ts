@@ -15,7 +15,7 @@ import { HUB_SHARED_OBJECTS } from './scenarios';
 
 const SCRIPT = process.argv[1];
 const QUICK = process.argv.includes('--quick');
-/** `--only=chain,hub`: run only these parts (independent, chain, hub, overhead, apps). */
+/** `--only=chain,hub`: run only these parts (independent, writer, chain, hub, overhead, apps). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
@@ -72,7 +72,7 @@ function compare(
   stockLimitMs = HARD_LIMIT_MS,
   output: Output = 'memory',
 ): Row {
-  const results: Record<Variant, Measurement[]> = { stock: [], fast: [] };
+  const results: Record<'stock' | 'fast', Measurement[]> = { stock: [], fast: [] };
   for (let r = 0; r < runs; r++) {
     if (r > 0 && withStock && results.stock[0].synthMs > LONG_RUN_MS) {
       break;
@@ -195,6 +195,35 @@ function independentPart(): Part {
   return { rows, notes, targets };
 }
 
+/**
+ * What the YAML writer contributes: FastApp against FastApp with every document through
+ * `Yaml.stringify()`, alternating, on the largest independent app.
+ */
+function writerPart(): Part {
+  log('1b. the YAML writer: FastApp with and without it');
+  const size = QUICK ? 400 : 2000;
+  const writerRuns = QUICK ? 1 : 3;
+  const variants: Variant[] = ['fast', 'fast-library-yaml'];
+  const results = new Map<Variant, Measurement[]>(variants.map((v) => [v, []]));
+  for (let r = 0; r < writerRuns; r++) {
+    for (const variant of variants) {
+      const m = measureInChild(SCRIPT, { scenario: 'independent', size, variant, warmupSize: 20 }, HARD_LIMIT_MS);
+      log(`  independent ${size} ${variant}: ${m.failure ?? `${m.synthMs.toFixed(0)} ms synth`}`);
+      results.get(variant)!.push(m);
+    }
+  }
+  const [withWriter, withLibrary] = variants.map((v) => summarize(results.get(v)!));
+  const share = withLibrary.synthMs / withWriter.synthMs;
+  return {
+    rows: [],
+    notes: [
+      `YAML writer (independent, ${size} charts, FastApp synth, median of ${writerRuns}, alternating): ${fmtMs(withWriter.synthMs)} with its own writer, ` +
+        `${fmtMs(withLibrary.synthMs)} with every document through cdk8s's \`Yaml.stringify()\` (${fmtRatio(share)}).`,
+    ],
+    targets: [],
+  };
+}
+
 function chainPart(): Part {
   log('2. chains of dependent charts');
   const rows: Row[] = [];
@@ -287,6 +316,7 @@ function main(): void {
   const startedAt = Date.now();
   const parts: [string, () => Part][] = [
     ['independent', independentPart],
+    ['writer', writerPart],
     ['chain', chainPart],
     ['hub', hubPart],
     ['overhead', overheadPart],
