@@ -25,7 +25,8 @@ interface ChartRenderer {
  * run), validates once before and once after that resolution (where stock `synth()` also
  * validates), orders charts and objects with a linear-time topological sort that reproduces
  * stock's order exactly, and writes the YAML text directly with the `yaml` library's rules for
- * JSON-shaped documents (`src/fast-app/yaml-writer.ts`), instead of building a YAML node tree per object.
+ * JSON-shaped documents (`src/fast-app/yaml-writer.ts`), instead of building a YAML node tree
+ * per object.
  *
  * Behaviour kept from stock: the same validation errors and dependency-cycle errors with the same
  * messages; the same dependencies added to the construct tree; charts that override `toJson()`
