@@ -224,13 +224,23 @@ export class StatefulPostgres extends Construct {
       `${grace.toSeconds()}s`,
     );
 
+    // PostgreSQL folds parameter names to lower case: every check and the rendered files use the
+    // folded name, so `Archive_Command` can neither slip past the owned-parameter check nor sit
+    // beside the construct's `archive_command` in the file.
+    const parameters: Record<string, string> = {};
+    const spelledAs = new Map<string, string>();
     for (const [key, value] of Object.entries(props.parameters ?? {})) {
+      const folded = key.toLowerCase();
       if (!isKnownParameter(key, this.version)) {
         errors.add(`parameters.${key}`, `a PostgreSQL ${this.version} parameter name`, key);
-      } else if (CONSTRUCT_OWNED_PARAMETERS.includes(key)) {
-        errors.add(`parameters.${key}`, 'left to the construct (set through its props)', key);
+      } else if (CONSTRUCT_OWNED_PARAMETERS.includes(folded)) {
+        errors.add(`parameters.${key}`, `left to the construct (PostgreSQL reads it as ${folded}; set it through the props)`, key);
+      } else if (spelledAs.has(folded)) {
+        errors.add(`parameters.${key}`, `given once (PostgreSQL names are case-insensitive: ${spelledAs.get(folded)} names it too)`, key);
       }
       errors.check(typeof value === 'string' && !/[\n\r\0]/.test(value), `parameters.${key}`, 'a single-line string', value);
+      spelledAs.set(folded, key);
+      parameters[folded] = value;
     }
 
     const secretKey = (p: PasswordSecret | undefined, prop: string, fallbackKey: string): ResolvedSecret => {
@@ -460,7 +470,7 @@ export class StatefulPostgres extends Construct {
         settings: derived,
       },
       { title: 'StatefulPostgres', settings: constructSettings },
-      { title: 'parameters', settings: props.parameters ?? {} },
+      { title: 'parameters', settings: parameters },
     ];
     this.postgresqlConf = renderPostgresqlConf(sections);
     this.pgHbaConf = renderPgHba({ replicationUser: REPLICATION_USER, requireTls: props.tls !== undefined && (props.tls.require ?? true) });
@@ -480,7 +490,7 @@ export class StatefulPostgres extends Construct {
       configData['restore-backup.sh'] = assets.RESTORE_BACKUP_SH;
     }
     if (this.ha) {
-      configData['patroni.yml'] = this.renderPatroniConfig(derived, constructSettings, props.parameters ?? {}, sync);
+      configData['patroni.yml'] = this.renderPatroniConfig(derived, constructSettings, parameters, sync);
     }
     this.configMap = new kplus.ConfigMap(this, 'Config', {
       metadata: { name: `${this.name}-config`, labels: this.labels('config') },

@@ -33,6 +33,20 @@ describe('errors name the construct path, the prop, the rule and the value', () 
       /parameters.shared_bufers must be a PostgreSQL 15 parameter name, got "shared_bufers"/,
     ],
     ['owned parameter', { parameters: { archive_command: 'cp %p /x' } }, /parameters.archive_command must be left to the construct/],
+    // PostgreSQL folds names to lower case: a differently cased owned name is the same parameter
+    [
+      'owned parameter in mixed case',
+      { parameters: { Archive_Command: 'cp %p /x' } },
+      /parameters.Archive_Command must be left to the construct \(PostgreSQL reads it as archive_command.*got "Archive_Command"/,
+    ],
+    ['owned parameter in upper case', { parameters: { SSL: 'off' } }, /parameters.SSL must be left to the construct/],
+    ['owned listen_addresses by case', { parameters: { Listen_Addresses: '*' } }, /parameters.Listen_Addresses must be left to the construct/],
+    ['owned port by case', { parameters: { PORT: '6543' } }, /parameters.PORT must be left to the construct/],
+    [
+      'one parameter given twice by case',
+      { parameters: { work_mem: '4MB', WORK_MEM: '8MB' } },
+      /parameters.WORK_MEM must be given once \(PostgreSQL names are case-insensitive: work_mem names it too\)/,
+    ],
     ['multi-line parameter', { parameters: { work_mem: '4MB\nfsync = off' } }, /parameters.work_mem must be a single-line string/],
     [
       'parameter of a newer version',

@@ -319,6 +319,14 @@ describe('configuration', () => {
     expect(confSettings(db.postgresqlConf)).toMatchObject({ random_page_cost: '4', jit: 'on', work_mem: '8MB' });
   });
 
+  test('a mixed-case parameter replaces the derived setting instead of shadowing it', () => {
+    // PostgreSQL folds names: `Work_Mem` after `work_mem` in one file would be a second, silent setting
+    const { db } = synthDb({ parameters: { Work_Mem: '12MB' } });
+    expect(db.postgresqlConf).not.toMatch(/Work_Mem/);
+    expect(db.postgresqlConf.match(/^work_mem = /gm)).toHaveLength(1);
+    expect(confSettings(db.postgresqlConf).work_mem).toBe('12MB');
+  });
+
   test('values are quoted so a quote in a value cannot end the setting', () => {
     const { db } = synthDb({ parameters: { application_name: "it's" } });
     expect(db.postgresqlConf).toContain("application_name = 'it''s'");
