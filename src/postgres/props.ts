@@ -1,5 +1,5 @@
 import { Cron, Duration, Size } from 'cdk8s';
-import { Cpu, ISecret } from 'cdk8s-plus-27';
+import { Cpu, ImagePullPolicy, ISecret } from 'cdk8s-plus-27';
 import { BackupRepository } from './backup-repository';
 
 /** The access a grant gives on a database's `public` schema. */
@@ -316,6 +316,12 @@ export interface StatefulPostgresProps {
    * @default - the official `postgres` image of the version, pinned to a patch release
    */
   readonly image?: string;
+  /**
+   * When the kubelet pulls the images of every container StatefulPostgres makes (PostgreSQL or
+   * Patroni, pgBouncer, postgres_exporter, pgBackRest, kubectl and the Jobs').
+   * @default - per image: `Always` for a tag (a moved tag is noticed), `IfNotPresent` for a digest (content never changes)
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
   /**
    * Instances: one primary and `replicas - 1` streaming replicas.
    * @default 1

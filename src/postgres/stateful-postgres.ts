@@ -4,6 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { sha256Of } from '../common/checksum';
 import { PropErrors, throwPropError } from '../common/errors';
+import { pullPolicyFor } from '../common/pull-policy';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME, selectorLabels, standardLabels, versionFromImage } from '../common/labels';
 import { imagePinProblem, isDnsLabel, isDnsSubdomain } from '../common/names';
 import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
@@ -444,6 +445,12 @@ export class StatefulPostgres extends Construct {
       errors.check(Number.isInteger(ttl) && ttl >= 20 && ttl <= 600, 'highAvailability.ttl', 'from 20 to 600 whole seconds', `${ttl}s`);
     }
     (props.clientNamespaces ?? []).forEach((n, i) => errors.check(isDnsLabel(n), `clientNamespaces[${i}]`, 'a namespace name', n));
+    errors.check(
+      props.imagePullPolicy === undefined || Object.values(kplus.ImagePullPolicy).includes(props.imagePullPolicy),
+      'imagePullPolicy',
+      `one of ${Object.values(kplus.ImagePullPolicy).join(', ')}`,
+      props.imagePullPolicy,
+    );
     errors.throwIfAny();
 
     this.pgdata = `${DATA_MOUNT}/pg${this.version}`;
@@ -549,6 +556,12 @@ export class StatefulPostgres extends Construct {
     if (logical) {
       this.createLogicalBackup(storage);
     }
+    for (const workload of workloadsBelow(this)) {
+      if (JSON.stringify(workload.toJson()).match(/"imagePullPolicy":"(?!Always")/)) {
+        // a digest never changes, or the user chose the policy: kube-score's `Always` rule does not apply
+        addKubeScoreIgnore(workload, 'container-image-pull-policy');
+      }
+    }
     if (props.networkPolicy ?? true) {
       this.createNetworkPolicies();
     } else {
@@ -603,6 +616,11 @@ export class StatefulPostgres extends Construct {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** A container's `image` and `imagePullPolicy`: the policy asked for, else the one fitting the reference. */
+  private containerImage(image: string): { image: string; imagePullPolicy: string } {
+    return { image, imagePullPolicy: pullPolicyFor(image, this.props.imagePullPolicy) };
+  }
 
   private labels(component: string, extra: Record<string, string> = {}): Record<string, string> {
     return { ...standardLabels({ name: APP_NAME, instance: this.name, component, version: versionFromImage(this.image) }), ...extra };
@@ -709,8 +727,7 @@ export class StatefulPostgres extends Construct {
   private exporterContainer(): Record<string, unknown> {
     return {
       name: 'metrics',
-      image: this.props.metrics?.image ?? EXPORTER_IMAGE,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.props.metrics?.image ?? EXPORTER_IMAGE),
       env: [
         env('DATA_SOURCE_URI', `127.0.0.1:${PG_PORT}/postgres?sslmode=disable`),
         env('DATA_SOURCE_USER', METRICS_USER),
@@ -754,8 +771,7 @@ export class StatefulPostgres extends Construct {
     ];
     return {
       name: 'pgbackrest',
-      image: backup.image ?? PGBACKREST_IMAGE,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(backup.image ?? PGBACKREST_IMAGE),
       command: ['/bin/sh', `${CONFIG_DIR}/pgbackrest-agent.sh`],
       env: envs,
       resources: resources('50m', '1', '128Mi', '64Mi', '1Gi'),
@@ -934,8 +950,7 @@ export class StatefulPostgres extends Construct {
     const pgMounts = this.postgresMounts(this.secretMounts());
     const postgres = {
       name: 'postgres',
-      image: this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.image),
       command: ['/bin/sh', `${CONFIG_DIR}/start-postgres.sh`],
       env: pgEnv,
       ports: [{ name: 'postgresql', containerPort: PG_PORT, protocol: 'TCP' }],
@@ -991,8 +1006,7 @@ export class StatefulPostgres extends Construct {
         ];
         initContainers.push({
           name: 'restore',
-          image: props.backup!.image ?? PGBACKREST_IMAGE,
-          imagePullPolicy: 'Always',
+          ...this.containerImage(props.backup!.image ?? PGBACKREST_IMAGE),
           command: ['/bin/sh', `${CONFIG_DIR}/restore-backup.sh`],
           env: restoreEnv,
           resources: resources('100m', '2', '256Mi', '64Mi', '1Gi'),
@@ -1005,8 +1019,7 @@ export class StatefulPostgres extends Construct {
     }
     initContainers.push({
       name: 'bootstrap',
-      image: this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.image),
       command: ['/bin/sh', `${CONFIG_DIR}/${role === 'primary' ? 'bootstrap-primary.sh' : 'bootstrap-replica.sh'}`],
       env: initEnv,
       resources: resources(cpuToQuantity(cpu), cpuToQuantity(cpuLimit), memQ, '256Mi', '2Gi'),
@@ -1194,8 +1207,7 @@ export class StatefulPostgres extends Construct {
     const mounts = this.postgresMounts([]);
     const patroni = {
       name: 'postgres',
-      image: this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.image),
       command: ['patroni', `${CONFIG_DIR}/patroni.yml`],
       env: envs,
       ports: [
@@ -1363,8 +1375,7 @@ export class StatefulPostgres extends Construct {
     const hash = sha256Of({ data, secrets: [...this.passwordFiles.entries()], image: this.image }).slice(0, 8);
     const container = {
       name: 'apply-users',
-      image: this.ha ? POSTGRES_IMAGES[this.version] : this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.ha ? POSTGRES_IMAGES[this.version] : this.image),
       command: ['/bin/sh', '/etc/postgres-users/script/apply-users.sh'],
       env: [
         env('PGHOST', this.primaryService.name),
@@ -1424,8 +1435,7 @@ export class StatefulPostgres extends Construct {
     const user = 10001;
     const init = {
       name: 'config',
-      image: POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15],
-      imagePullPolicy: 'Always',
+      ...this.containerImage(POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15]),
       command: ['/bin/sh', '/etc/pgbouncer/config/pooler-init.sh'],
       env: [
         env('POOLER_CONFIG_DIR', '/etc/pgbouncer/config'),
@@ -1443,8 +1453,7 @@ export class StatefulPostgres extends Construct {
     };
     const pgbouncer = {
       name: 'pgbouncer',
-      image: opts.image ?? PGBOUNCER_IMAGE,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(opts.image ?? PGBOUNCER_IMAGE),
       command: ['pgbouncer', `${runtime}/pgbouncer.ini`],
       ports: [{ name: 'pgbouncer', containerPort: POOLER_PORT, protocol: 'TCP' }],
       resources: resources(cpu, cpuLimit, memory, '16Mi', '64Mi'),
@@ -1570,8 +1579,7 @@ export class StatefulPostgres extends Construct {
     const job = (type: 'full' | 'diff'): Record<string, unknown> => {
       const container = {
         name: 'backup',
-        image: backup.kubectlImage ?? KUBECTL_IMAGE,
-        imagePullPolicy: 'Always',
+        ...this.containerImage(backup.kubectlImage ?? KUBECTL_IMAGE),
         command: [
           'kubectl',
           'exec',
@@ -1627,8 +1635,7 @@ export class StatefulPostgres extends Construct {
     }
     const container = {
       name: 'dump',
-      image: this.ha ? POSTGRES_IMAGES[this.version] : this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.ha ? POSTGRES_IMAGES[this.version] : this.image),
       command: ['/bin/sh', `${CONFIG_DIR}/logical-backup.sh`],
       env: envs,
       resources: resources('100m', '1', '256Mi', '64Mi', '1Gi'),

@@ -14,6 +14,7 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     name: 'orders',
     version: 16,
     image: 'docker.io/library/postgres:16.6-bookworm',
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     replicas: 3,
     synchronousReplicas: 1,
     storage: Size.gibibytes(20),
@@ -157,6 +158,9 @@ describe('StatefulPostgres', () => {
     const np = find(objects, 'NetworkPolicy', 'orders');
     expect(JSON.stringify(np.spec.ingress)).toContain('"kubernetes.io/metadata.name":"web"');
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
+    const containers = objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
+    expect(containers.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['IfNotPresent']));
   });
 
   test('every prop of high availability (Patroni)', () => {
@@ -186,6 +190,60 @@ describe('StatefulPostgres', () => {
     expect(find(objects, 'Service', 'db-rw').spec.selector.role).toBe('primary');
     expect(find(objects, 'Service', 'db-ro').spec.selector.role).toBe('replica');
     expect(find(objects, 'Service', 'db-rw').metadata.annotations?.['ignore-check.kube-linter.io/dangling-service']).toMatch(/Patroni/);
+  });
+});
+
+/** The pod specs of a workload (Deployment, StatefulSet, Job, CronJob); none for other kinds. */
+function podSpecs(o: K8sObject): any[] {
+  if (o.kind === 'CronJob') {
+    return [o.spec.jobTemplate.spec.template.spec];
+  }
+  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) ? [o.spec.template.spec] : [];
+}
+
+describe('image pull policy', () => {
+  const everyContainer = (objects: K8sObject[]): any[] => objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
+  const busy = {
+    replicas: 2,
+    users: [{ name: 'app', password: { secret: secret('App', 'app') } }],
+    databases: [{ name: 'app', owner: 'app' }],
+    pooler: {},
+    backup: { repository: BackupRepository.volume() },
+    logicalBackup: {},
+  };
+
+  function secret(id: string, name: string): kplus.ISecret {
+    return kplus.Secret.fromSecretName(Testing.chart(), id, name);
+  }
+
+  test('tags are pulled Always by default, and kube-score is not told otherwise', () => {
+    const { objects } = synthDb(busy);
+    const containers = everyContainer(objects);
+    // postgres, bootstrap, replica bootstrap, exporter x2, agent, users, pooler init, pgbouncer, backup, dump
+    expect(containers.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['Always']));
+    for (const o of objects.filter((x) => podSpecs(x).length > 0)) {
+      expect(o.metadata.annotations?.['kube-score/ignore'] ?? '').not.toContain('container-image-pull-policy');
+    }
+  });
+
+  test('a digest-pinned image is pulled IfNotPresent, the tagged ones beside it Always', () => {
+    const digest = 'docker.io/library/postgres@sha256:' + 'a'.repeat(64);
+    const { objects } = synthDb({ ...busy, image: digest });
+    const containers = everyContainer(objects);
+    for (const c of containers) {
+      expect([c.image, c.imagePullPolicy]).toEqual([c.image, c.image === digest ? 'IfNotPresent' : 'Always']);
+    }
+    expect(containers.filter((c) => c.image === digest).length).toBeGreaterThanOrEqual(4);
+    expect(find(objects, 'StatefulSet', 'db-primary').metadata.annotations?.['kube-score/ignore']).toContain('container-image-pull-policy');
+    expect(find(objects, 'Deployment', 'db-pooler').metadata.annotations?.['kube-score/ignore']).toBe('pod-probes-identical');
+  });
+
+  test('the prop applies to every container, with Patroni too', () => {
+    const { objects } = synthDb({ ...busy, replicas: 3, highAvailability: {}, imagePullPolicy: kplus.ImagePullPolicy.NEVER });
+    const containers = everyContainer(objects);
+    expect(containers.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['Never']));
   });
 });
 
