@@ -50,7 +50,7 @@ fi
 shims() {
   local p
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.* -address $sock"; then echo "${p#/proc/}"; fi
+    if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "containerd-shim.* -address $sock"; then echo "${p#/proc/}"; fi
   done
 }
 # containers whose shim died without them (runc root private to this node)

@@ -221,7 +221,12 @@ cat >"$S/cni/net.d/10-node.conflist" <<JSON
   ]
 }
 JSON
-start containerd containerd --config "$S/containerd/config.toml"
+# Every image is imported beforehand; a pull of anything else (an image the local images do not
+# replace) must fail here, not reach a registry: containerd's only way out is a proxy on a
+# closed local port.
+start containerd env HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
+  http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy= \
+  containerd --config "$S/containerd/config.toml"
 ctr_() { ctr --address "$S/containerd/containerd.sock" -n k8s.io "$@"; }
 wait_for containerd "containerd serving" ctr_ version
 t_img="$(now_ms)"
@@ -245,7 +250,7 @@ start kube-apiserver "${bins[0]}" \
   --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
   --client-ca-file="$pki/ca.crt" \
   --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
-  --kubelet-certificate-authority="$pki/ca.crt" \
+  --kubelet-certificate-authority="$pki/ca.crt" --kubelet-preferred-address-types=InternalIP \
   --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
