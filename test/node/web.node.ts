@@ -6,7 +6,20 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { WebAppWithIngress, WebAppWithIngressProps } from '../../src';
-import { apply, exec, getJson, httpGet, image, kubectl, kubectlBackground, Namespace, podNames, startClientPod, waitFor, waitForRollout } from './support/node-cluster';
+import {
+  apply,
+  exec,
+  getJson,
+  httpGet,
+  image,
+  kubectl,
+  kubectlBackground,
+  Namespace,
+  podNames,
+  startClientPod,
+  waitFor,
+  waitForRollout,
+} from './support/node-cluster';
 
 /** apps/shop.ts's web front, on the local HTTP image, in the scenario's namespace. */
 function shopWeb(ns: string, overrides: Partial<WebAppWithIngressProps> = {}): WebAppWithIngress {
@@ -77,7 +90,7 @@ describe('WebAppWithIngress on a real node', () => {
       '  case "$r" in',
       '    *"200 OK"*"http 1"*) ok1=$((ok1 + 1)) ;;',
       '    *"200 OK"*"http 2"*) ok2=$((ok2 + 1)) ;;',
-      '    *) fail=$((fail + 1)); echo "failed: $r" >&2 ;;',
+      '    *) fail=$((fail + 1)); echo "failed at $(date +%T): $r" >&2 ;;',
       '  esac',
       '  echo "$ok1" > /tmp/progress',
       '  usleep 50000',
