@@ -192,12 +192,33 @@ export function recycleVolumes(): void {
   }
 }
 
+/** Container states no wait recovers from by itself: fail at once instead of at the deadline. */
+const HOPELESS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
+/** Throws when a pod of the namespace has a container in a hopeless waiting state (an image that cannot be pulled, ...). */
+export function failOnHopelessPods(ns: string): void {
+  const problems: string[] = [];
+  for (const pod of getJson(['pods', '-n', ns]).items as any[]) {
+    for (const st of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const w = st.state?.waiting;
+      if (w && HOPELESS.has(w.reason)) {
+        problems.push(`pod/${pod.metadata.name} container ${st.name}: ${w.reason}: ${w.message ?? ''}`.trim());
+      }
+    }
+  }
+  if (problems.length > 0) {
+    console.log(diagnostics(ns));
+    throw new Error(problems.join('\n'));
+  }
+}
+
 /** Waits until a Deployment rolled out: every replica updated and available. Throws with the namespace's warnings otherwise. */
 export async function waitForRollout(ns: string, name: string, timeoutMs = 180_000): Promise<void> {
   await waitFor(
     `deployment/${name} rolled out`,
     timeoutMs,
     () => {
+      failOnHopelessPods(ns);
       const d = getJson(['deployment', '-n', ns, name]);
       const want = d.spec.replicas ?? 1;
       const s = d.status ?? {};
@@ -218,6 +239,7 @@ export async function waitForStatefulSet(ns: string, name: string, timeoutMs = 3
     `statefulset/${name} ready`,
     timeoutMs,
     () => {
+      failOnHopelessPods(ns);
       const s = getJson(['statefulset', '-n', ns, name]);
       return (s.status?.readyReplicas ?? 0) === (s.spec.replicas ?? 1) ? true : undefined;
     },
@@ -276,8 +298,11 @@ export function podNames(ns: string, selector: string): string[] {
   return (getJson(['pods', '-n', ns, '-l', selector]).items as any[]).filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
 }
 
-/** A long-running client pod from the shell image (busybox: sh, nc, nslookup), compliant with the restricted Pod Security Standard. */
-export async function startClientPod(ns: string, name = 'client'): Promise<string> {
+/**
+ * A long-running client pod, compliant with the restricted Pod Security Standard: by default from
+ * the shell image (busybox: sh, nc, nslookup); `clientImage` and `uid` for another (e.g. psql).
+ */
+export async function startClientPod(ns: string, name = 'client', clientImage = image('SHELL_IMAGE'), uid = 65534): Promise<string> {
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -285,11 +310,11 @@ export async function startClientPod(ns: string, name = 'client'): Promise<strin
     spec: {
       automountServiceAccountToken: false,
       terminationGracePeriodSeconds: 1,
-      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } },
       containers: [
         {
           name: 'client',
-          image: image('SHELL_IMAGE'),
+          image: clientImage,
           imagePullPolicy: 'IfNotPresent',
           command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'],
           securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
