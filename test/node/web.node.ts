@@ -144,4 +144,11 @@ describe('WebAppWithIngress on a real node', () => {
     expect(getJson(['pod', '-n', ns.name, second]).metadata.deletionTimestamp).toBeUndefined();
     await waitForRollout(ns.name, web.deployment.name);
   });
+
+  test('a broken manifest fails the suite with the reason: probes on a port the app does not listen on', async () => {
+    // the image serves 8080; the construct points the container port, and so every probe, at 9999
+    const broken = applyWeb(ns.name, { name: 'broken', port: 9999, replicas: 1 });
+    await expect(waitForRollout(ns.name, broken.deployment.name, 45_000)).rejects.toThrow(/probe failed: .*:9999.*connection refused/);
+    kubectl(['delete', 'deployment', '-n', ns.name, broken.deployment.name, '--wait=false']);
+  });
 });
