@@ -30,8 +30,9 @@ export async function startPrimaryWithAgent(
   dirName: string,
   port: number,
   secrets: Record<string, Record<string, string>> = {},
+  name = 'db',
 ): Promise<AgentPod> {
-  const pod = new DbPod(sandbox, manifests, objectOf(manifests, 'StatefulSet', 'db-primary'), 'db-primary-0', dirName, secrets);
+  const pod = new DbPod(sandbox, manifests, objectOf(manifests, 'StatefulSet', `${name}-primary`), `${name}-primary-0`, dirName, secrets);
   // the agent serves archive_command and restore_command; it connects to the local server's port
   const agentEnv = { PGBACKREST_PG1_PORT: String(port), AGENT_POLL_SECONDS: '0.2' };
   for (const c of pod.pod.podSpec.initContainers ?? []) {
@@ -59,7 +60,7 @@ export interface BackupRestoreResult {
   readonly rows: number;
 }
 
-const diagnostics = (p: { agent: Daemon; server: PostgresServer }) => () => `--- agent\n${p.agent.output()}\n--- postgres\n${p.server.log()}`;
+export const diagnostics = (p: { agent: Daemon; server: PostgresServer }) => () => `--- agent\n${p.agent.output()}\n--- postgres\n${p.server.log()}`;
 
 /** Backs up, loses the primary volume and restores it; asserts no row is lost on the way. */
 export async function backupLoseAndRestore(sandbox: Sandbox, opts: BackupRestoreOptions): Promise<BackupRestoreResult> {
