@@ -18,34 +18,13 @@ import { freePort } from '../support/ports';
 import { PostgresServer } from '../support/postgres-server';
 import { waitFor } from '../support/processes';
 import { Sandbox } from '../support/sandbox';
-import { AgentPod, diagnostics, startPrimaryWithAgent } from './backup-flow';
+import { AgentPod, archiveAll, diagnostics, startPrimaryWithAgent, waitPromoted } from './backup-flow';
 import { SUPERUSER, SynthContext, synthDb } from './real-cluster';
 
 jest.setTimeout(300_000);
 
 const BUCKET = 'backups';
 const S3_SECRETS = { 'db-s3': { AWS_ACCESS_KEY_ID: 'test-access-key', AWS_SECRET_ACCESS_KEY: 'test-secret-key' } };
-
-/** Switches to a new WAL segment and waits until the one holding everything written so far is archived. */
-async function archiveAll(p: AgentPod): Promise<void> {
-  const segment = (await p.server.sql(`SELECT pg_walfile_name(pg_current_wal_lsn()); SELECT pg_switch_wal()`, SUPERUSER)).split('\n')[0];
-  await waitFor(
-    `${p.pod.podName}: WAL ${segment} to be archived`,
-    async () => (await p.server.sql(`SELECT coalesce(last_archived_wal, '') >= '${segment}' FROM pg_stat_archiver`, SUPERUSER)) === 't',
-    { timeoutMs: 90_000, diagnostics: diagnostics(p) },
-  );
-}
-
-async function waitPromoted(p: AgentPod): Promise<void> {
-  await waitFor(
-    'recovery to finish and the server to be promoted',
-    async () => (await p.server.sql('SELECT pg_is_in_recovery()', SUPERUSER)) === 'f',
-    {
-      timeoutMs: 90_000,
-      diagnostics: diagnostics(p),
-    },
-  );
-}
 
 /** Rows by origin, e.g. `copy:600,db:3000`. */
 async function rowsByOrigin(server: PostgresServer): Promise<string> {
