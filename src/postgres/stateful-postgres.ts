@@ -913,6 +913,7 @@ export class StatefulPostgres extends Construct {
       lines.push('repo1-cipher-type=aes-256-cbc');
     }
     lines.push(
+      'compress-type=lz4',
       'start-fast=y',
       'delta=y',
       'process-max=2',

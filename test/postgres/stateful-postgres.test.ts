@@ -137,6 +137,8 @@ describe('StatefulPostgres', () => {
     expect(pgbackrest).toContain('repo1-path=/clusters/orders');
     expect(pgbackrest).toContain('repo1-retention-full=4');
     expect(pgbackrest).toContain('repo1-cipher-type=aes-256-cbc');
+    // fast enough for archive-push to keep up with a busy primary
+    expect(pgbackrest).toMatch(/^compress-type=lz4$/m);
     // the restore and restore_command read the source, with its own configuration and credentials
     const source = find(objects, 'ConfigMap', 'orders-pgbackrest').data['restore-source.conf'];
     expect(source).toContain('repo1-path=/pgbackrest/legacy-orders');
