@@ -263,6 +263,13 @@ export interface PostgresCloneSource {
   readonly user?: string;
   /** That role's password. */
   readonly password: PasswordSecret;
+  /**
+   * The source's StatefulPostgres name. The primary's pods carry the source's client label
+   * `<clusterName>-client: "true"`, which the source's NetworkPolicy admits (from another
+   * namespace, list it in the source's `clientNamespaces`).
+   * @default - the name in `host` when it is a StatefulPostgres read-write Service (`<name>-rw`, `<name>-rw.<namespace>.svc`); otherwise no label
+   */
+  readonly clusterName?: string;
 }
 
 /**
@@ -414,8 +421,10 @@ export interface StatefulPostgresProps {
    */
   readonly superuserSecretKey?: string;
   /**
-   * Password of the `replicator` role replicas stream as.
-   * @default - the superuser Secret, key `replication-password`
+   * Password of the `replicator` role replicas stream as, and other clusters clone with
+   * (`OnEmptyPrimary.CLONE`). Setting it on a single instance creates the role, so that the
+   * instance can be cloned; with replicas the role always exists.
+   * @default - the superuser Secret, key `replication-password` (with replicas or highAvailability); no `replicator` role on a single instance
    */
   readonly replicationPassword?: PasswordSecret;
   /**

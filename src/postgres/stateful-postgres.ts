@@ -262,7 +262,8 @@ export class StatefulPostgres extends Construct {
       return resolved;
     };
     this.superuser = secretKey({ secret: props.superuserSecret, key: props.superuserSecretKey ?? 'password' }, 'superuserSecret', 'password');
-    const needsReplicationRole = this.replicas > 1 || this.ha;
+    // replicas stream as the role, and other clusters clone with it: a single instance has it once its password is given
+    const needsReplicationRole = this.replicas > 1 || this.ha || props.replicationPassword !== undefined;
     if (needsReplicationRole) {
       this.passwordFiles.set(REPLICATION_USER, secretKey(props.replicationPassword, 'replicationPassword', 'replication-password'));
     }
@@ -429,6 +430,13 @@ export class StatefulPostgres extends Construct {
         props.cloneFrom.port,
       );
       errors.check(isSqlName(props.cloneFrom.user ?? REPLICATION_USER), 'cloneFrom.user', 'a role name', props.cloneFrom.user);
+      const sourceName = props.cloneFrom.clusterName;
+      errors.check(
+        sourceName === undefined || (isDnsLabel(sourceName) && sourceName.length <= MAX_NAME_LENGTH),
+        'cloneFrom.clusterName',
+        `a DNS label of at most ${MAX_NAME_LENGTH} characters`,
+        sourceName,
+      );
       secretKey(props.cloneFrom.password, 'cloneFrom.password', 'password');
     }
     const source = props.restoreFrom;
@@ -662,6 +670,15 @@ export class StatefulPostgres extends Construct {
       matchLabels: { [LABEL_NAME]: APP_NAME, [LABEL_INSTANCE]: this.name },
       matchExpressions: [{ key: LABEL_COMPONENT, operator: 'In', values: ['primary', 'read', 'member'] }],
     };
+  }
+
+  /** The StatefulPostgres a CLONE copies, by name: `cloneFrom.clusterName`, or the `<name>-rw` Service in its host. */
+  private cloneSourceName(): string | undefined {
+    const from = this.props.cloneFrom;
+    if (!from) {
+      return undefined;
+    }
+    return from.clusterName ?? /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)-rw(\.|$)/.exec(from.host)?.[1];
   }
 
   private validateRepository(errors: PropErrors, repo: BackupRepository, prop = 'backup.repository'): void {
@@ -988,7 +1005,12 @@ export class StatefulPostgres extends Construct {
     const backup = role === 'primary' ? props.backup : undefined;
     const stsName = `${this.name}-${role}`;
     const selector = selectorLabels({ name: APP_NAME, instance: this.name, component: role });
-    const podLabels = { ...this.labels(role), 'postgresql.cdk8s-patterns.io/member': 'true' };
+    const podLabels: Record<string, string> = { ...this.labels(role), 'postgresql.cdk8s-patterns.io/member': 'true' };
+    const cloneSource = role === 'primary' ? this.cloneSourceName() : undefined;
+    if (cloneSource) {
+      // the source's NetworkPolicy admits its clients: the clone's primary is one
+      podLabels[`${cloneSource}-client`] = 'true';
+    }
     const memQ = sizeToQuantity(memory);
     const memKiB = sizeInKibibytes(memory)!;
     const shm = sizeToQuantity(Size.kibibytes(Math.max(256 * 1024, Math.floor(memKiB / 4 / 1024) * 1024)));

@@ -163,6 +163,11 @@ describe('errors name the construct path, the prop, the rule and the value', () 
       /recoveryTargetTime must be a timestamp such as 2025-01-31 12:00:00\+00, got "yesterday"/,
     ],
     [
+      'clone source name',
+      { onEmptyPrimary: OnEmptyPrimary.CLONE, cloneFrom: { host: 'x', clusterName: 'Old_DB', password: { secret: secret('s') } } },
+      /cloneFrom.clusterName must be a DNS label of at most 30 characters, got "Old_DB"/,
+    ],
+    [
       'restore source without restore',
       { restoreFrom: { repository: BackupRepository.volume(), clusterName: 'other' } },
       /restoreFrom must be set only with onEmptyPrimary RESTORE_FROM_BACKUP, got "other"/,

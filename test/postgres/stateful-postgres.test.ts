@@ -658,6 +658,35 @@ describe('backups', () => {
       secret: { secretName: 'old-repl', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 },
     });
   });
+
+  test('a clone is a client of its source: the source name comes from its -rw host or from clusterName', () => {
+    const labelsOf = (cloneFrom: { host: string; clusterName?: string }) => {
+      const chart = Testing.chart();
+      new StatefulPostgres(chart, 'db', {
+        superuserSecret: superuser(chart),
+        onEmptyPrimary: OnEmptyPrimary.CLONE,
+        cloneFrom: { ...cloneFrom, password: { secret: kplus.Secret.fromSecretName(chart, 'C', 'old-repl') } },
+      });
+      return find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.metadata.labels;
+    };
+    expect(labelsOf({ host: 'old-db-rw.legacy.svc' })['old-db-client']).toBe('true');
+    expect(labelsOf({ host: 'orders-rw' })['orders-client']).toBe('true');
+    expect(labelsOf({ host: 'pg.example.com', clusterName: 'legacy' })['legacy-client']).toBe('true');
+    expect(Object.keys(labelsOf({ host: 'pg.example.com' })).filter((k) => k.endsWith('-client'))).toEqual([]);
+  });
+
+  test('a single instance has the replicator role, to be cloned, once replicationPassword is set', () => {
+    const plain = synthDb();
+    expect(plain.db.usersSql ?? '').not.toContain('replicator');
+    const chart = Testing.chart();
+    const db = new StatefulPostgres(chart, 'db', {
+      superuserSecret: superuser(chart),
+      replicationPassword: { secret: kplus.Secret.fromSecretName(chart, 'R', 'db-replication') },
+    });
+    const pod = find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
+    expect(envOf(container(pod, 'bootstrap')).REPLICATION_PASSWORD_FILE).toBe('/etc/postgresql-secrets/replication/password');
+    expect(db.usersSql).toMatch(/"replicator"/);
+  });
 });
 
 describe('networkPolicy: false', () => {
