@@ -474,7 +474,10 @@ export interface StatefulPostgresProps {
    */
   readonly restoreFrom?: PostgresRestoreSource;
   /**
-   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time (`2025-01-31 12:00:00+00`) instead of the end of the archive.
+   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time instead of the end of the
+   * archive: `YYYY-MM-DD HH:MM:SS`, optionally with up to 6 fraction digits, and a UTC offset
+   * (`+00`, `+0530`, `-05:00` or `Z`); `T` may separate date and time. It reaches pgBackRest as
+   * `2025-01-31 12:00:00+00:00`. Other forms (no seconds, no offset, a zone name) are refused.
    * @default - the latest archived WAL
    */
   readonly recoveryTargetTime?: string;

@@ -21,6 +21,7 @@ import {
   SPILO_UID,
 } from './images';
 import { renderPgHba } from './pg-hba';
+import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import {
   CONFIG_DIR,
   DATA_MOUNT,
@@ -476,9 +477,9 @@ export class StatefulPostgres extends Construct {
         props.recoveryTargetTime,
       );
       errors.check(
-        /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?$/.test(props.recoveryTargetTime),
+        normalizeRecoveryTargetTime(props.recoveryTargetTime) !== undefined,
         'recoveryTargetTime',
-        'a timestamp such as 2025-01-31 12:00:00+00',
+        RECOVERY_TARGET_TIME_RULE,
         props.recoveryTargetTime,
       );
     }
@@ -1076,7 +1077,7 @@ export class StatefulPostgres extends Construct {
           ...this.repositoryEnv(from),
         ];
         if (props.recoveryTargetTime) {
-          restoreEnv.push(env('RECOVERY_TARGET_TIME', props.recoveryTargetTime));
+          restoreEnv.push(env('RECOVERY_TARGET_TIME', normalizeRecoveryTargetTime(props.recoveryTargetTime)!));
         }
         const restoreMounts: Record<string, unknown>[] = [
           { name: 'data', mountPath: DATA_MOUNT },

@@ -128,7 +128,7 @@ describe('StatefulPostgres', () => {
     const pod = primary.spec.template.spec;
     expect(pod.terminationGracePeriodSeconds).toBe(300);
     expect(container(pod, 'restore').command).toEqual(['/bin/sh', '/etc/postgresql/restore-backup.sh']);
-    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00');
+    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00:00');
     expect(envOf(container(pod, 'pgbackrest')).PGBACKREST_REPO1_CIPHER_PASS).toEqual({ secretKeyRef: { name: 'orders-cipher', key: 'password' } });
     expect(envOf(container(pod, 'postgres')).TLS_DIR).toBe('/etc/postgresql-secrets/tls');
     const pgbackrest = find(objects, 'ConfigMap', 'orders-pgbackrest').data['pgbackrest.conf'];
