@@ -296,6 +296,20 @@ export interface PostgresTlsOptions {
    * @default true
    */
   readonly require?: boolean;
+  /**
+   * DNS names the certificate holds, such as `orders-db-rw` or
+   * `orders-db-pooler.orders.svc`. A connection (`db.connection()`, the pooler's to PostgreSQL)
+   * whose Service has one of them connects to that name and checks it (`verify-full`); otherwise
+   * it checks only that the CA signed the certificate (`verify-ca`).
+   * @default - none: the server is verified against the CA without its name
+   */
+  readonly serverNames?: string[];
+  /**
+   * Whether clients verify the server against the `ca.crt` of the Secret (cert-manager writes it).
+   * Turn it off for a Secret without `ca.crt`: clients then only require TLS.
+   * @default true
+   */
+  readonly verifyServer?: boolean;
 }
 
 /** Properties of `StatefulPostgres`. */

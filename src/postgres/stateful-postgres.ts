@@ -1,5 +1,5 @@
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
-import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { sha256Of } from '../common/checksum';
@@ -21,6 +21,7 @@ import {
   SPILO_IMAGES,
   SPILO_UID,
 } from './images';
+import { componentLabels, podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
 import { renderPgHba } from './pg-hba';
 import {
   CONFIG_DIR,
@@ -61,24 +62,9 @@ const POOLER_PORT = 6432;
 const METRICS_PORT = 9187;
 const PATRONI_PORT = 8008;
 
-/** Options of `connectionEnv`. */
-export interface ConnectionEnvOptions {
-  /**
-   * The role to connect as: a declared user.
-   * @default - the owner of the database
-   */
-  readonly user?: string;
-  /**
-   * Whether to connect through pgBouncer when a pooler is configured.
-   * @default true
-   */
-  readonly viaPooler?: boolean;
-  /**
-   * Connect to the read-only Service (the replicas) instead.
-   * @default false
-   */
-  readonly readOnly?: boolean;
-}
+/** Options of `connectionEnv` (the same as `connection`'s). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the name connectionEnv's options have always had
+export interface ConnectionEnvOptions extends PostgresConnectionOptions {}
 
 interface ResolvedSecret {
   readonly name: string;
@@ -132,6 +118,9 @@ export class StatefulPostgres extends Construct {
   private readonly replicas: number;
   private readonly metricsEnabled: boolean;
   private readonly pooled: boolean;
+  /** Ingress rules of the members' and the pooler's NetworkPolicies, open to `allowClient`; undefined without policies. */
+  private readonly memberIngress?: Record<string, unknown>[];
+  private readonly poolerIngress?: Record<string, unknown>[];
 
   constructor(scope: Construct, id: string, props: StatefulPostgresProps) {
     super(scope, id);
@@ -563,7 +552,7 @@ export class StatefulPostgres extends Construct {
       }
     }
     if (props.networkPolicy ?? true) {
-      this.createNetworkPolicies();
+      [this.memberIngress, this.poolerIngress] = this.createNetworkPolicies();
     } else {
       // asked for explicitly: the pods' traffic is governed by policies outside this construct
       for (const workload of workloadsBelow(this)) {
@@ -573,46 +562,103 @@ export class StatefulPostgres extends Construct {
   }
 
   /**
+   * A connection to a declared database, for the `database` prop of `WebAppWithIngress` and
+   * `SerialBatchJob`: they get the libpq env (the password as a `secretKeyRef`, with TLS the CA as
+   * a file and `verify-ca`/`verify-full`) and the NetworkPolicy rules of both sides.
+   *
+   * @param database a declared database
+   */
+  public connection(database: string, options: PostgresConnectionOptions = {}): PostgresConnection {
+    return this.resolveConnection('connection', database, options);
+  }
+
+  /**
    * Environment for a workload connecting to a database: `PGHOST`, `PGPORT`, `PGDATABASE`,
    * `PGUSER`, `PGSSLMODE` and `PGPASSWORD` as a `secretKeyRef` to the user's Secret. libpq and most
    * drivers read these directly. The workload's pods must carry the `<name>-client: "true"` label
-   * (see `clientLabelKey`) to pass the NetworkPolicy.
+   * (see `clientLabelKey`) to pass the NetworkPolicy. Env alone carries no CA file, so with TLS
+   * the server is not verified (`require`); `connection()` given to a pattern verifies it.
    *
    * @param database a declared database
    */
   public connectionEnv(database: string, options: ConnectionEnvOptions = {}): { [name: string]: kplus.EnvValue } {
+    return this.resolveConnection('connectionEnv', database, options)._envValues();
+  }
+
+  private resolveConnection(method: string, database: string, options: PostgresConnectionOptions): PostgresConnection {
     const db = (this.props.databases ?? []).find((d) => d.name === database);
     if (!db) {
-      throwPropError(this, 'connectionEnv(database)', 'a declared database', database);
+      throwPropError(this, `${method}(database)`, 'a declared database', database);
     }
     const user = options.user ?? db.owner;
     if (!user) {
-      throwPropError(this, 'connectionEnv(options.user)', `a declared user (database ${database} has no owner user)`, user);
+      throwPropError(this, `${method}(options.user)`, `a declared user (database ${database} has no owner user)`, user);
     }
     const secret = this.passwordFiles.get(user);
     if (!secret || !(this.props.users ?? []).some((u) => u.name === user)) {
-      throwPropError(this, 'connectionEnv(options.user)', 'a declared user', user);
+      throwPropError(this, `${method}(options.user)`, 'a declared user', user);
     }
-    const viaPooler = (options.viaPooler ?? true) && this.poolerService !== undefined && !options.readOnly;
-    let host = this.primaryService.name;
-    if (options.readOnly) {
+    const readOnly = options.readOnly ?? false;
+    const viaPooler = (options.viaPooler ?? true) && this.poolerService !== undefined && !readOnly;
+    let service = this.primaryService.name;
+    let component = this.ha ? 'member' : 'primary';
+    if (readOnly) {
       if (!this.replicaService) {
-        throwPropError(this, 'connectionEnv(options.readOnly)', 'false with a single instance (there is no read-only Service)', true);
+        throwPropError(this, `${method}(options.readOnly)`, 'false with a single instance (there is no read-only Service)', true);
       }
-      host = this.replicaService.name;
+      service = this.replicaService.name;
+      component = this.ha ? 'member' : 'read';
     } else if (viaPooler) {
-      host = this.poolerService!.name;
+      service = this.poolerService!.name;
+      component = 'pooler';
     }
     const refId = `ConnectionSecret-${secret.name}`;
     const secretRef = (this.node.tryFindChild(refId) as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(this, refId, secret.name);
-    return {
-      PGHOST: kplus.EnvValue.fromValue(host),
-      PGPORT: kplus.EnvValue.fromValue(String(PG_PORT)),
-      PGDATABASE: kplus.EnvValue.fromValue(database),
-      PGUSER: kplus.EnvValue.fromValue(user),
-      PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: secretRef, key: secret.key }),
-      PGSSLMODE: kplus.EnvValue.fromValue(this.props.tls ? 'require' : 'prefer'),
-    };
+    const tls = this.tlsClient(service);
+    const namespace = Chart.of(this).namespace;
+    return PostgresConnection._of({
+      database,
+      user,
+      host: tls.host,
+      port: PG_PORT,
+      sslMode: tls.sslMode,
+      readOnly,
+      viaPooler,
+      password: { secret: secretRef, key: secret.key },
+      ca: tls.caFile
+        ? {
+            secretName: this.props.tls!.secret.name,
+            key: 'ca.crt',
+            volumeName: `${this.name}-ca`,
+            directory: `/etc/postgresql-ca/${this.name}`,
+            file: tls.caFile,
+          }
+        : undefined,
+      peer: { podLabels: componentLabels(APP_NAME, this.name, component), namespace, port: viaPooler ? POOLER_PORT : PG_PORT },
+      allowFrom: (podLabels, clientNamespace) => {
+        const rules = viaPooler ? this.poolerIngress : this.memberIngress;
+        rules?.push({
+          from: [podPeer(podLabels, clientNamespace, namespace)],
+          ports: [{ protocol: 'TCP', port: viaPooler ? POOLER_PORT : PG_PORT }],
+        });
+      },
+    });
+  }
+
+  /**
+   * How a client reaches `service` with the instance's TLS: the host to name (a name of the
+   * certificate when `tls.serverNames` has one for the Service), the sslmode and the CA file.
+   */
+  private tlsClient(service: string): { host: string; sslMode: string; caFile?: string } {
+    const tls = this.props.tls;
+    if (!tls) {
+      return { host: service, sslMode: 'prefer' };
+    }
+    if (!(tls.verifyServer ?? true)) {
+      return { host: service, sslMode: 'require' };
+    }
+    const named = (tls.serverNames ?? []).find((n) => n === service || n.startsWith(`${service}.`));
+    return { host: named ?? service, sslMode: named ? 'verify-full' : 'verify-ca', caFile: `/etc/postgresql-ca/${this.name}/ca.crt` };
   }
 
   // ------------------------------------------------------------------ helpers
@@ -1675,7 +1721,7 @@ export class StatefulPostgres extends Construct {
     });
   }
 
-  private createNetworkPolicies(): void {
+  private createNetworkPolicies(): [Record<string, unknown>[], Record<string, unknown>[] | undefined] {
     const dns = {
       ports: [
         { protocol: 'UDP', port: 53 },
@@ -1728,21 +1774,17 @@ export class StatefulPostgres extends Construct {
     }
     this.networkPolicy('NetworkPolicy', this.name, 'member', members, memberIngress, memberEgress);
     const toDb = { to: [sameInstance(['primary', 'read', 'member'])], ports: [{ protocol: 'TCP', port: PG_PORT }] };
+    let poolerIngress: Record<string, unknown>[] | undefined;
     if (this.pooled) {
       const pooler = { matchLabels: selectorLabels({ name: APP_NAME, instance: this.name, component: 'pooler' }) };
-      this.networkPolicy(
-        'PoolerNetworkPolicy',
-        `${this.name}-pooler`,
-        'pooler',
-        pooler,
-        [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }],
-        [dns, toDb],
-      );
+      poolerIngress = [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }];
+      this.networkPolicy('PoolerNetworkPolicy', `${this.name}-pooler`, 'pooler', pooler, poolerIngress, [dns, toDb]);
     }
     const jobEgress: Record<string, unknown>[] = [dns, toDb];
     if (this.props.backup) {
       jobEgress.push(kubernetesApi);
     }
     this.networkPolicy('JobsNetworkPolicy', `${this.name}-jobs`, 'users', sameInstance(['users', 'backup']).podSelector, [], jobEgress);
+    return [memberIngress, poolerIngress];
   }
 }
