@@ -61,6 +61,8 @@ const PG_PORT = 5432;
 const POOLER_PORT = 6432;
 const METRICS_PORT = 9187;
 const PATRONI_PORT = 8008;
+/** Where the pgBouncer container mounts the TLS Secret. */
+const POOLER_TLS_DIR = '/etc/pgbouncer/tls';
 
 /** Options of `connectionEnv` (the same as `connection`'s). */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the name connectionEnv's options have always had
@@ -1455,7 +1457,7 @@ export class StatefulPostgres extends Construct {
     const poolMode = opts.poolMode ?? PoolMode.TRANSACTION;
     const ini = assets.PGBOUNCER_INI_TMPL.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
       const values: Record<string, string> = {
-        primaryHost: this.primaryService.name,
+        primaryHost: this.tlsClient(this.primaryService.name).host,
         primaryPort: String(PG_PORT),
         listenPort: String(POOLER_PORT),
         authUser: POOLER_USER,
@@ -1465,7 +1467,7 @@ export class StatefulPostgres extends Construct {
         reservePoolSize: String(Math.max(1, Math.floor((opts.defaultPoolSize ?? 20) / 4))),
         maxDbConnections: String(Math.max(1, (this.props.maxConnections ?? 100) - 10)),
         maxPreparedStatements: String(opts.maxPreparedStatements ?? 200),
-        serverTlsSslmode: this.props.tls ? 'require' : 'prefer',
+        tlsSettings: this.poolerTlsSettings(POOLER_TLS_DIR),
       };
       return values[key];
     });
@@ -1509,6 +1511,7 @@ export class StatefulPostgres extends Construct {
       volumeMounts: [
         { name: 'runtime', mountPath: runtime, readOnly: true },
         { name: 'tmp', mountPath: '/tmp' },
+        ...(this.props.tls ? [{ name: 'tls', mountPath: POOLER_TLS_DIR, readOnly: true }] : []),
       ],
     };
     new ApiObject(this, 'PoolerDeployment', {
@@ -1541,6 +1544,7 @@ export class StatefulPostgres extends Construct {
               emptyDir('runtime', '1Mi', true),
               emptyDir('tmp', '16Mi'),
               secretFileVolume('pooler-password', auth.name, auth.key),
+              ...(this.props.tls ? [{ name: 'tls', secret: { secretName: this.props.tls.secret.name, defaultMode: 0o440 } }] : []),
             ],
           },
         },
@@ -1560,6 +1564,29 @@ export class StatefulPostgres extends Construct {
       svc.selectLabel(k, v);
     }
     return svc;
+  }
+
+  /**
+   * pgbouncer.ini's TLS lines. With `tls`, clients reach pgBouncer over TLS with the server's own
+   * certificate (required unless `tls.require` is false), and pgBouncer reaches PostgreSQL over TLS,
+   * verifying it as a client of `db.connection()` would.
+   */
+  private poolerTlsSettings(tlsDir: string): string {
+    const tls = this.props.tls;
+    if (!tls) {
+      return 'server_tls_sslmode = prefer';
+    }
+    const server = this.tlsClient(this.primaryService.name);
+    const lines = [
+      `client_tls_sslmode = ${(tls.require ?? true) ? 'require' : 'allow'}`,
+      `client_tls_cert_file = ${tlsDir}/tls.crt`,
+      `client_tls_key_file = ${tlsDir}/tls.key`,
+      `server_tls_sslmode = ${server.sslMode}`,
+    ];
+    if (server.caFile) {
+      lines.push(`server_tls_ca_file = ${tlsDir}/ca.crt`);
+    }
+    return lines.join('\n');
   }
 
   private cronJob(

@@ -84,7 +84,7 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     logicalBackup: { schedule: Cron.daily(), storage: Size.gibibytes(30), storageClassName: 'standard', retentionDays: 14, databases: ['orders'] },
     onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
     recoveryTargetTime: '2025-01-31 12:00:00+00',
-    tls: { secret: secret('Tls', 'orders-tls'), require: true },
+    tls: { secret: secret('Tls', 'orders-tls'), require: true, serverNames: ['orders-rw', 'orders-pooler'], verifyServer: true },
     networkPolicy: true,
     clientNamespaces: ['web'],
     runAsUser: 999,
@@ -150,7 +150,16 @@ describe('StatefulPostgres', () => {
     expect(ini).toMatch(/^max_client_conn = 500$/m);
     expect(ini).toMatch(/^default_pool_size = 30$/m);
     expect(ini).toMatch(/^max_prepared_statements = 100$/m);
-    expect(ini).toMatch(/^server_tls_sslmode = require$/m);
+    // TLS both ways: clients with the server's certificate, PostgreSQL verified by its name
+    expect(ini).toMatch(/^client_tls_sslmode = require$/m);
+    expect(ini).toMatch(/^client_tls_cert_file = \/etc\/pgbouncer\/tls\/tls\.crt$/m);
+    expect(ini).toMatch(/^client_tls_key_file = \/etc\/pgbouncer\/tls\/tls\.key$/m);
+    expect(ini).toMatch(/^server_tls_sslmode = verify-full$/m);
+    expect(ini).toMatch(/^server_tls_ca_file = \/etc\/pgbouncer\/tls\/ca\.crt$/m);
+    expect(ini).toMatch(/^\* = host=orders-rw port=5432$/m);
+    const poolerPod = find(objects, 'Deployment', 'orders-pooler').spec.template.spec;
+    expect(container(poolerPod, 'pgbouncer').volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/pgbouncer/tls', readOnly: true });
+    expect(poolerPod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'orders-tls', defaultMode: 0o440 } });
     expect(find(objects, 'Deployment', 'orders-pooler').spec.replicas).toBe(3);
     expect(db.usersSql).toContain('CREATE EXTENSION IF NOT EXISTS "pgcrypto";');
     expect(db.usersSql).toContain('GRANT "pg_read_all_stats" TO "orders_app";');
