@@ -50,6 +50,18 @@ import { isSqlName } from './sql';
 import { DatabaseSpec, GrantSpec, RoleSpec, renderUsersSql } from './users-sql';
 
 const APP_NAME = 'postgresql';
+
+/** A pgBackRest repository as a pod sees it: this cluster's own, or the source of a restore. */
+interface RepositoryTarget {
+  readonly repository: BackupRepository;
+  /** The cluster that writes it (default S3 path, volume claim). */
+  readonly clusterName: string;
+  readonly encryptionKey?: PasswordSecret;
+  /** Suffix of its volume names and mount paths: '' for the own repository. */
+  readonly suffix: string;
+  /** Mounted read-only (a restore source). */
+  readonly readOnly: boolean;
+}
 const SUPERUSER = 'postgres';
 const REPLICATION_USER = 'replicator';
 const METRICS_USER = 'postgres_exporter';
@@ -411,6 +423,35 @@ export class StatefulPostgres extends Construct {
       errors.check(isSqlName(props.cloneFrom.user ?? REPLICATION_USER), 'cloneFrom.user', 'a role name', props.cloneFrom.user);
       secretKey(props.cloneFrom.password, 'cloneFrom.password', 'password');
     }
+    const source = props.restoreFrom;
+    if (source) {
+      errors.check(
+        onEmpty === OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        'restoreFrom',
+        'set only with onEmptyPrimary RESTORE_FROM_BACKUP',
+        source.clusterName,
+      );
+      errors.check(
+        isDnsLabel(source.clusterName) && source.clusterName.length <= MAX_NAME_LENGTH,
+        'restoreFrom.clusterName',
+        `a DNS label of at most ${MAX_NAME_LENGTH} characters`,
+        source.clusterName,
+      );
+      errors.check(/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(source.stanza ?? STANZA), 'restoreFrom.stanza', 'a pgBackRest stanza name', source.stanza);
+      this.validateRepository(errors, source.repository, 'restoreFrom.repository');
+      if (source.encryptionKey) {
+        secretKey(source.encryptionKey, 'restoreFrom.encryptionKey', 'password');
+      }
+      if (backup) {
+        const own = backup.repository._location(this.name);
+        errors.check(
+          source.repository._location(source.clusterName) !== own,
+          'restoreFrom',
+          'another repository than backup.repository (a restored cluster must never archive into its source)',
+          own,
+        );
+      }
+    }
     if (props.recoveryTargetTime !== undefined) {
       errors.check(
         onEmpty === OnEmptyPrimary.RESTORE_FROM_BACKUP,
@@ -497,10 +538,18 @@ export class StatefulPostgres extends Construct {
 
     let pgbackrestConf: string | undefined;
     if (backup) {
-      pgbackrestConf = this.renderPgBackRestConf(backup.repository, backup.fullRetention ?? 7, backup.encryptionKey !== undefined);
+      const retention = backup.fullRetention ?? 7;
+      pgbackrestConf = this.renderPgBackRestConf(this.ownRepository(), retention, STANZA);
+      const data: Record<string, string> = { 'pgbackrest.conf': pgbackrestConf };
+      const source = this.sourceRepository();
+      if (source) {
+        // a configuration of its own, which no archiving, backup or stanza command reads
+        data['restore-source.conf'] = this.renderPgBackRestConf(source, retention, props.restoreFrom!.stanza ?? STANZA);
+        pgbackrestConf += data['restore-source.conf'];
+      }
       new kplus.ConfigMap(this, 'PgBackRestConfig', {
         metadata: { name: `${this.name}-pgbackrest`, labels: this.labels('backup') },
-        data: { 'pgbackrest.conf': pgbackrestConf },
+        data,
       });
     }
     const checksum = sha256Of({ config: configData, pgbackrest: pgbackrestConf ?? '' });
@@ -681,31 +730,31 @@ export class StatefulPostgres extends Construct {
     };
   }
 
-  private validateRepository(errors: PropErrors, repo: BackupRepository): void {
+  private validateRepository(errors: PropErrors, repo: BackupRepository, prop = 'backup.repository'): void {
     if (repo._s3) {
       const s3 = repo._s3;
-      errors.check(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket), 'backup.repository.bucket', 'an S3 bucket name', s3.bucket);
-      errors.check(/^[a-z0-9-]{2,32}$/.test(s3.region), 'backup.repository.region', 'a region such as eu-west-1', s3.region);
+      errors.check(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket), `${prop}.bucket`, 'an S3 bucket name', s3.bucket);
+      errors.check(/^[a-z0-9-]{2,32}$/.test(s3.region), `${prop}.region`, 'a region such as eu-west-1', s3.region);
       if (s3.endpoint !== undefined) {
-        errors.check(/^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(s3.endpoint), 'backup.repository.endpoint', 'a host name (no scheme)', s3.endpoint);
+        errors.check(/^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(s3.endpoint), `${prop}.endpoint`, 'a host name (no scheme)', s3.endpoint);
       }
       if (s3.path !== undefined) {
-        errors.check(/^\/[A-Za-z0-9._/-]*$/.test(s3.path) && !s3.path.includes('..'), 'backup.repository.path', 'an absolute path', s3.path);
+        errors.check(/^\/[A-Za-z0-9._/-]*$/.test(s3.path) && !s3.path.includes('..'), `${prop}.path`, 'an absolute path', s3.path);
       }
-      for (const [prop, key] of [
+      for (const [key, value] of [
         ['accessKeyIdKey', s3.accessKeyIdKey],
         ['secretAccessKeyKey', s3.secretAccessKeyKey],
       ] as const) {
-        errors.check(key === undefined || /^[-._a-zA-Z0-9]+$/.test(key), `backup.repository.${prop}`, 'a Secret key', key);
+        errors.check(value === undefined || /^[-._a-zA-Z0-9]+$/.test(value), `${prop}.${key}`, 'a Secret key', value);
       }
       const caKey = s3.caBundleKey;
-      errors.check(caKey === undefined || /^[-._a-zA-Z0-9]+$/.test(caKey), 'backup.repository.caBundleKey', 'a ConfigMap key', caKey);
+      errors.check(caKey === undefined || /^[-._a-zA-Z0-9]+$/.test(caKey), `${prop}.caBundleKey`, 'a ConfigMap key', caKey);
     } else if (repo._volume) {
       const size = repo._volume.size ?? Size.gibibytes(20);
       const kib = sizeInKibibytes(size);
       errors.check(
         kib !== undefined && kib >= 1024 * 1024 && kib % 1024 === 0,
-        'backup.repository.size',
+        `${prop}.size`,
         'at least 1Gi and a whole number of MiB',
         size.asString(),
       );
@@ -800,13 +849,21 @@ export class StatefulPostgres extends Construct {
       env('PGBACKREST_PG1_SOCKET_PATH', SOCKET_DIR),
       env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
       env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
-      ...this.repositoryEnv(),
       env('ARCHIVE_SPOOL_DIR', SPOOL_DIR),
       env('PG_RUNTIME_DIR', '/tmp/pgbackrest-agent'),
       env('PGPASSFILE', '/tmp/pgbackrest-agent/pgpass'),
       env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
-      ...this.pgbackrestSecretEnv(),
+      ...this.repositoryEnv(this.ownRepository()),
     ];
+    const source = this.sourceRepository();
+    if (source) {
+      // restore_command reads the restore source, read only (see pgbackrest-agent.sh)
+      envs.push(
+        env('RESTORE_SOURCE_CONFIG', `${PGBACKREST_CONFIG_DIR}/restore-source.conf`),
+        env('RESTORE_SOURCE_STANZA', this.props.restoreFrom!.stanza ?? STANZA),
+        ...this.repositoryEnv(source, 'RESTORE_SOURCE_'),
+      );
+    }
     const mounts: Record<string, unknown>[] = [
       { name: 'data', mountPath: DATA_MOUNT },
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
@@ -815,7 +872,8 @@ export class StatefulPostgres extends Construct {
       { name: 'spool', mountPath: SPOOL_DIR },
       { name: 'agent-tmp', mountPath: '/tmp' },
       { name: 'superuser-password', mountPath: `${SECRETS_DIR}/superuser`, readOnly: true },
-      ...this.repositoryMounts(),
+      ...this.repositoryMounts(this.ownRepository()),
+      ...(source ? this.repositoryMounts(source) : []),
     ];
     return {
       name: 'pgbackrest',
@@ -835,62 +893,76 @@ export class StatefulPostgres extends Construct {
     };
   }
 
-  /** Env pointing pgBackRest at the repository volume or at the CA bundle of an S3 repository. */
-  private repositoryEnv(): Record<string, unknown>[] {
-    const repo = this.props.backup!.repository;
-    if (repo._volume) {
-      return [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)];
+  /** This cluster's own repository, where it archives and backs up. */
+  private ownRepository(): RepositoryTarget {
+    const backup = this.props.backup!;
+    return { repository: backup.repository, clusterName: this.name, encryptionKey: backup.encryptionKey, suffix: '', readOnly: false };
+  }
+
+  /** The read-only repository a restore reads (`restoreFrom`), if any. */
+  private sourceRepository(): RepositoryTarget | undefined {
+    const src = this.props.restoreFrom;
+    return src
+      ? { repository: src.repository, clusterName: src.clusterName, encryptionKey: src.encryptionKey, suffix: '-source', readOnly: true }
+      : undefined;
+  }
+
+  /**
+   * Env pointing pgBackRest at the repository volume or at the CA bundle of an S3 repository, and
+   * the repository's secrets (`secretKeyRef`), with names `<prefix>REPO1_...`.
+   */
+  private repositoryEnv(t: RepositoryTarget, prefix = 'PGBACKREST_'): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    const s3 = t.repository._s3;
+    if (t.repository._volume) {
+      out.push(env(`${prefix}REPO1_PATH`, `${PGBACKREST_REPO_MOUNT}${t.suffix}`));
+    } else if (s3?.caBundle) {
+      out.push(env(`${prefix}REPO1_STORAGE_CA_FILE`, `${PGBACKREST_CA_DIR}${t.suffix}/ca.crt`));
     }
-    return repo._s3?.caBundle ? [env('PGBACKREST_REPO1_STORAGE_CA_FILE', `${PGBACKREST_CA_DIR}/ca.crt`)] : [];
+    if (s3?.credentials) {
+      out.push(secretEnv(`${prefix}REPO1_S3_KEY`, s3.credentials.name, s3.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID'));
+      out.push(secretEnv(`${prefix}REPO1_S3_KEY_SECRET`, s3.credentials.name, s3.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'));
+    }
+    if (t.encryptionKey) {
+      out.push(secretEnv(`${prefix}REPO1_CIPHER_PASS`, t.encryptionKey.secret.name, t.encryptionKey.key ?? 'password'));
+    }
+    return out;
   }
 
   /** Mounts of the repository volume or of the CA bundle, in every container that runs pgBackRest. */
-  private repositoryMounts(): Record<string, unknown>[] {
-    const repo = this.props.backup!.repository;
-    if (repo._volume) {
-      return [{ name: 'pgbackrest-repo', mountPath: PGBACKREST_REPO_MOUNT }];
+  private repositoryMounts(t: RepositoryTarget): Record<string, unknown>[] {
+    if (t.repository._volume) {
+      return [{ name: `pgbackrest-repo${t.suffix}`, mountPath: `${PGBACKREST_REPO_MOUNT}${t.suffix}`, ...(t.readOnly ? { readOnly: true } : {}) }];
     }
-    return repo._s3?.caBundle ? [{ name: 'pgbackrest-ca', mountPath: PGBACKREST_CA_DIR, readOnly: true }] : [];
+    return t.repository._s3?.caBundle ? [{ name: `pgbackrest-ca${t.suffix}`, mountPath: `${PGBACKREST_CA_DIR}${t.suffix}`, readOnly: true }] : [];
   }
 
   /** The volumes behind {@link repositoryMounts}. */
-  private repositoryVolumes(): Record<string, unknown>[] {
-    const repo = this.props.backup!.repository;
+  private repositoryVolumes(t: RepositoryTarget): Record<string, unknown>[] {
+    const repo = t.repository;
     if (repo._volume) {
-      return [{ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: `${this.name}-pgbackrest-repo` } }];
+      const claim = { claimName: `${t.clusterName}-pgbackrest-repo`, ...(t.readOnly ? { readOnly: true } : {}) };
+      return [{ name: `pgbackrest-repo${t.suffix}`, persistentVolumeClaim: claim }];
     }
     const ca = repo._s3?.caBundle;
     return ca
       ? [
           {
-            name: 'pgbackrest-ca',
+            name: `pgbackrest-ca${t.suffix}`,
             configMap: { name: ca.name, items: [{ key: repo._s3!.caBundleKey ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
           },
         ]
       : [];
   }
 
-  private pgbackrestSecretEnv(): Record<string, unknown>[] {
-    const backup = this.props.backup!;
-    const out: Record<string, unknown>[] = [];
-    const s3 = backup.repository._s3;
-    if (s3?.credentials) {
-      out.push(secretEnv('PGBACKREST_REPO1_S3_KEY', s3.credentials.name, s3.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID'));
-      out.push(secretEnv('PGBACKREST_REPO1_S3_KEY_SECRET', s3.credentials.name, s3.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'));
-    }
-    if (backup.encryptionKey) {
-      out.push(secretEnv('PGBACKREST_REPO1_CIPHER_PASS', backup.encryptionKey.secret.name, backup.encryptionKey.key ?? 'password'));
-    }
-    return out;
-  }
-
-  private renderPgBackRestConf(repo: BackupRepository, retention: number, encrypted: boolean): string {
+  private renderPgBackRestConf(t: RepositoryTarget, retention: number, stanza: string): string {
+    const repo = t.repository;
     const lines = ['# pgBackRest configuration generated by StatefulPostgres; credentials come from PGBACKREST_* environment variables.', '[global]'];
     if (repo._s3) {
       const s3 = repo._s3;
       lines.push(
         'repo1-type=s3',
-        `repo1-path=${s3.path ?? `/pgbackrest/${this.name}`}`,
+        `repo1-path=${s3.path ?? `/pgbackrest/${t.clusterName}`}`,
         `repo1-s3-bucket=${s3.bucket}`,
         `repo1-s3-endpoint=${s3.endpoint ?? `s3.${s3.region}.amazonaws.com`}`,
         `repo1-s3-region=${s3.region}`,
@@ -898,10 +970,10 @@ export class StatefulPostgres extends Construct {
         `repo1-s3-key-type=${s3.credentials ? 'shared' : 'auto'}`,
       );
     } else {
-      lines.push('repo1-type=posix', `repo1-path=${PGBACKREST_REPO_MOUNT}`);
+      lines.push('repo1-type=posix', `repo1-path=${PGBACKREST_REPO_MOUNT}${t.suffix}`);
     }
     lines.push('repo1-retention-full-type=count', `repo1-retention-full=${retention}`);
-    if (encrypted) {
+    if (t.encryptionKey) {
       lines.push('repo1-cipher-type=aes-256-cbc');
     }
     lines.push(
@@ -914,7 +986,7 @@ export class StatefulPostgres extends Construct {
       'log-level-console=info',
       'log-level-file=off',
       '',
-      `[${STANZA}]`,
+      `[${stanza}]`,
       `pg1-path=${this.pgdata}`,
       `pg1-port=${PG_PORT}`,
       `pg1-socket-path=${SOCKET_DIR}`,
@@ -1031,16 +1103,17 @@ export class StatefulPostgres extends Construct {
         initMounts.push({ name: 'clone-password', mountPath: `${SECRETS_DIR}/clone`, readOnly: true });
       }
       if (onEmpty === OnEmptyPrimary.RESTORE_FROM_BACKUP) {
+        // the restore reads the restore source when there is one, else the own repository
+        const from = this.sourceRepository() ?? this.ownRepository();
         const restoreEnv = [
           env('PGDATA', this.pgdata),
-          env('PGBACKREST_STANZA', STANZA),
-          env('PGBACKREST_CONFIG', `${PGBACKREST_CONFIG_DIR}/pgbackrest.conf`),
+          env('PGBACKREST_STANZA', props.restoreFrom?.stanza ?? STANZA),
+          env('PGBACKREST_CONFIG', `${PGBACKREST_CONFIG_DIR}/${props.restoreFrom ? 'restore-source.conf' : 'pgbackrest.conf'}`),
           env('PGBACKREST_PG1_PATH', this.pgdata),
           env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
           env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
-          ...this.repositoryEnv(),
           env('PG_SCRIPTS_DIR', CONFIG_DIR),
-          ...this.pgbackrestSecretEnv(),
+          ...this.repositoryEnv(from),
         ];
         if (props.recoveryTargetTime) {
           restoreEnv.push(env('RECOVERY_TARGET_TIME', props.recoveryTargetTime));
@@ -1050,7 +1123,7 @@ export class StatefulPostgres extends Construct {
           { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
           { name: 'pgbackrest-config', mountPath: PGBACKREST_CONFIG_DIR, readOnly: true },
           { name: 'tmp', mountPath: '/tmp' },
-          ...this.repositoryMounts(),
+          ...this.repositoryMounts(from),
         ];
         initContainers.push({
           name: 'restore',
@@ -1098,7 +1171,14 @@ export class StatefulPostgres extends Construct {
       volumes.push(emptyDir('spool', '64Mi'));
     }
     if (backup || (role === 'primary' && props.onEmptyPrimary === OnEmptyPrimary.RESTORE_FROM_BACKUP)) {
-      volumes.push({ name: 'pgbackrest-config', configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 } }, ...this.repositoryVolumes());
+      volumes.push(
+        { name: 'pgbackrest-config', configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 } },
+        ...this.repositoryVolumes(this.ownRepository()),
+      );
+      const source = role === 'primary' ? this.sourceRepository() : undefined;
+      if (source) {
+        volumes.push(...this.repositoryVolumes(source));
+      }
     }
     if (backup) {
       volumes.push(emptyDir('agent-tmp', '1Gi'));
@@ -1295,7 +1375,7 @@ export class StatefulPostgres extends Construct {
           name: 'pgbackrest-config',
           configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 },
         },
-        ...this.repositoryVolumes(),
+        ...this.repositoryVolumes(this.ownRepository()),
       );
     }
     if (props.tls) {
