@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { sha256Of } from '../common/checksum';
 import { escapeKubernetesExpansion } from '../common/env';
 import { PropErrors, throwPropError } from '../common/errors';
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import { AppIdentity, LABEL_INSTANCE, LABEL_NAME, selectorLabels, standardLabels } from '../common/labels';
 import { patchContainerSecurity, patchPodHardening, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 import { WebAppNetworkPeer } from './network-peer';
@@ -106,6 +107,7 @@ export class WebAppWithIngress extends Construct {
   constructor(scope: Construct, id: string, props: WebAppWithIngressProps) {
     super(scope, id);
     const app = resolveWebAppProps(this, id, props);
+    ensureUniqueObjectNames(this);
     this.app = app;
     this.appName = app.name;
     this.instance = app.instance;
