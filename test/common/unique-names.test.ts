@@ -1,5 +1,6 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
-import { WebAppWithIngress } from '../../src';
+import * as kplus from 'cdk8s-plus-27';
+import { SerialBatchJob, StatefulPostgres, WebAppWithIngress } from '../../src';
 import { objectNameCollisions } from '../../src/common/unique-names';
 import { MINIMAL } from '../web/support';
 
@@ -81,5 +82,27 @@ describe('names that never collide', () => {
     expect(() => Testing.synth(chart)).toThrow(
       /Deployment "shop" without a namespace is synthesized twice, by test\/Web\/Deployment\/Resource and by test\/Other/,
     );
+  });
+
+  test('every pattern takes part: two StatefulPostgres or two SerialBatchJob under one name in one namespace', () => {
+    const db = synthError((app) => {
+      for (const id of ['A', 'B']) {
+        const chart = new Chart(app, id, { namespace: 'data' });
+        new StatefulPostgres(chart, 'db', { superuserSecret: kplus.Secret.fromSecretName(chart, 'Superuser', 'db-superuser') });
+      }
+    });
+    expect(db).toContain(
+      'StatefulSet "db-primary" in namespace "data" is synthesized twice, by A/db/PrimaryStatefulSet and by B/db/PrimaryStatefulSet',
+    );
+    const batch = synthError((app) => {
+      for (const id of ['A', 'B']) {
+        new SerialBatchJob(new Chart(app, id), 'nightly', {
+          name: 'nightly',
+          image: 'ghcr.io/acme/batch:2.3.0',
+          steps: [{ name: 'extract', command: ['./extract.sh'] }],
+        });
+      }
+    });
+    expect(batch).toMatch(/Job "nightly" without a namespace is synthesized twice, by A\/nightly\/\S+ and by B\/nightly\//);
   });
 });
