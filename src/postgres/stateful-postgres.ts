@@ -1,3 +1,4 @@
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
 import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -138,6 +139,7 @@ export class StatefulPostgres extends Construct {
 
   constructor(scope: Construct, id: string, props: StatefulPostgresProps) {
     super(scope, id);
+    ensureUniqueObjectNames(this);
     this.props = props;
     const errors = new PropErrors(this);
 
