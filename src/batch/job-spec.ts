@@ -1,0 +1,53 @@
+/**
+ * The Job spec of the batch, and the CronJob spec around it for a scheduled batch. Pure functions
+ * of the resolved batch, the planned steps and the pod spec.
+ */
+import * as kplus from 'cdk8s-plus-27';
+import { PlannedStep, ResolvedBatch } from './resolve-props';
+
+/**
+ * The Job's deadline: the one given, or (sum of step timeouts + kill grace per step + 1 minute per
+ * step + 5 minutes) × (retries + 1).
+ */
+export function activeDeadlineSeconds(batch: ResolvedBatch, steps: readonly PlannedStep[]): number {
+  if (batch.activeDeadlineSeconds !== undefined) {
+    return batch.activeDeadlineSeconds;
+  }
+  const perPod = steps.reduce((sum, { step }) => sum + step.timeoutSeconds + batch.killGraceSeconds + 60, 0) + 300;
+  return perPod * (batch.retry.retries + 1);
+}
+
+/** The Job spec: backoff, deadline, TTL and, with `restartPolicy: Never`, the disruption rule. */
+export function buildJobSpec(
+  batch: ResolvedBatch,
+  steps: readonly PlannedStep[],
+  labels: { [key: string]: string },
+  podSpec: kplus.k8s.PodSpec,
+): kplus.k8s.JobSpec {
+  return {
+    backoffLimit: batch.retry.retries,
+    activeDeadlineSeconds: activeDeadlineSeconds(batch, steps),
+    ttlSecondsAfterFinished: batch.ttlSecondsAfterFinished,
+    // evictions, preemption and node drains (DisruptionTarget) do not use up the retries
+    podFailurePolicy:
+      batch.restartPolicy === 'Never'
+        ? { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] }
+        : undefined,
+    template: { metadata: { labels }, spec: podSpec },
+  };
+}
+
+/** The CronJob spec of a scheduled batch. */
+export function buildCronJobSpec(batch: ResolvedBatch, labels: { [key: string]: string }, jobSpec: kplus.k8s.JobSpec): kplus.k8s.CronJobSpec {
+  const s = batch.schedule!;
+  return {
+    schedule: s.expression,
+    timeZone: s.timeZone,
+    concurrencyPolicy: s.concurrencyPolicy,
+    startingDeadlineSeconds: s.startingDeadlineSeconds,
+    successfulJobsHistoryLimit: s.successfulJobsHistoryLimit,
+    failedJobsHistoryLimit: s.failedJobsHistoryLimit,
+    suspend: s.suspend,
+    jobTemplate: { metadata: { labels }, spec: jobSpec },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The batch pod: one init container per step (under the `step.sh` wrapper unless raw), then the
+ * `summary` container, sharing the workspace, a writable /tmp and the scripts ConfigMap.
+ * Pure functions of the resolved batch and the planned steps.
+ */
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { ENV_PREFIX, pullPolicyOf, PlannedStep, ResolvedBatch, ResolvedResources } from './resolve-props';
+import { SecretKeyReference } from './serial-batch-job-props';
+import { escapeKubernetesExpansion } from '../common/env';
+import { cpuToQuantity, sizeToQuantity } from '../common/quantities';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
+
+const k8s = kplus.k8s;
+
+/** Where things live inside the containers. */
+export const WORKSPACE_PATH = '/workspace';
+export const SCRIPTS_PATH = '/opt/serial-batch';
+const TMP_PATH = '/tmp';
+const TERMINATION_LOG = '/dev/termination-log';
+const RUN_ID_LABEL = 'batch.kubernetes.io/controller-uid';
+export const SUMMARY_CONTAINER = 'summary';
+
+/** Names of the objects the pod refers to. */
+export interface PodObjectNames {
+  readonly scriptsConfigMap: string;
+  readonly configMap?: string;
+  readonly workspaceClaim?: string;
+}
+
+/** The pod spec of the batch's Job. */
+export function buildPodSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], names: PodObjectNames): kplus.k8s.PodSpec {
+  const workspace: kplus.k8s.Volume =
+    names.workspaceClaim !== undefined
+      ? { name: 'workspace', persistentVolumeClaim: { claimName: names.workspaceClaim } }
+      : { name: 'workspace', emptyDir: { sizeLimit: quantity(sizeToQuantity(batch.workspaceSizeLimit)) } };
+  return {
+    restartPolicy: batch.restartPolicy,
+    enableServiceLinks: false,
+    automountServiceAccountToken: batch.automountServiceAccountToken,
+    terminationGracePeriodSeconds: batch.terminationGraceSeconds,
+    securityContext: restrictedPodSecurityContext({ user: batch.user, group: batch.group }) as kplus.k8s.PodSecurityContext,
+    serviceAccountName: batch.serviceAccount?.name,
+    initContainers: steps.map((s) => buildStepContainer(batch, s, names)),
+    containers: [buildSummaryContainer(batch)],
+    volumes: [
+      workspace,
+      { name: 'tmp', emptyDir: { sizeLimit: quantity(sizeToQuantity(batch.tmpSizeLimit)) } },
+      { name: 'serial-batch', configMap: { name: names.scriptsConfigMap, defaultMode: 0o444 } },
+    ],
+  };
+}
+
+function buildStepContainer(batch: ResolvedBatch, planned: PlannedStep, names: PodObjectNames): kplus.k8s.Container {
+  const step = planned.step;
+  const command = step.command.map(escapeKubernetesExpansion);
+  return {
+    ...containerBase(batch, planned.containerName, step.image, step.resources),
+    ...(step.raw ? { command } : { command: ['/bin/sh', `${SCRIPTS_PATH}/step.sh`], args: command }),
+    env: [
+      { name: `${ENV_PREFIX}STEP`, value: step.name },
+      { name: `${ENV_PREFIX}INDEX`, value: planned.index },
+      { name: `${ENV_PREFIX}TIMEOUT`, value: String(step.timeoutSeconds) },
+      { name: `${ENV_PREFIX}KILL_GRACE`, value: String(batch.killGraceSeconds) },
+      { name: `${ENV_PREFIX}CONTINUE_ON_ERROR`, value: String(step.continueOnError) },
+      ...commonEnv(batch),
+      ...secretEnv(batch.secretEnv),
+      ...secretEnv(step.secretEnv),
+      ...Object.entries(step.env).map(([name, value]) => ({ name, value: escapeKubernetesExpansion(value) })),
+    ],
+    envFrom: names.configMap !== undefined ? [{ configMapRef: { name: names.configMap } }] : undefined,
+    workingDir: step.workingDir,
+    volumeMounts: mounts(batch),
+  };
+}
+
+function buildSummaryContainer(batch: ResolvedBatch): kplus.k8s.Container {
+  return {
+    ...containerBase(batch, SUMMARY_CONTAINER, batch.summaryImage, batch.summaryResources),
+    command: ['/bin/sh', `${SCRIPTS_PATH}/summary.sh`],
+    env: [...commonEnv(batch), { name: `${ENV_PREFIX}CLEAN_UP`, value: String(batch.cleanUpOnSuccess) }],
+    volumeMounts: mounts(batch),
+  };
+}
+
+function containerBase(batch: ResolvedBatch, name: string, image: string, resources: ResolvedResources): kplus.k8s.Container {
+  return {
+    name,
+    image,
+    imagePullPolicy: pullPolicyOf(batch, image),
+    resources: buildResources(resources),
+    securityContext: restrictedContainerSecurityContext({ user: batch.user, group: batch.group }) as kplus.k8s.SecurityContext,
+    terminationMessagePath: TERMINATION_LOG,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
+
+function commonEnv(batch: ResolvedBatch): kplus.k8s.EnvVar[] {
+  return [
+    { name: `${ENV_PREFIX}RUN_ID`, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${RUN_ID_LABEL}']` } } },
+    { name: `${ENV_PREFIX}WORKSPACE`, value: WORKSPACE_PATH },
+    { name: `${ENV_PREFIX}PLAN`, value: `${SCRIPTS_PATH}/plan` },
+    { name: `${ENV_PREFIX}TERMINATION_LOG`, value: TERMINATION_LOG },
+    { name: `${ENV_PREFIX}RESUME`, value: String(batch.claim !== undefined) },
+  ];
+}
+
+function mounts(batch: ResolvedBatch): kplus.k8s.VolumeMount[] {
+  return [
+    batch.claim !== undefined
+      ? { name: 'workspace', mountPath: WORKSPACE_PATH, subPathExpr: `$(${ENV_PREFIX}RUN_ID)` }
+      : { name: 'workspace', mountPath: WORKSPACE_PATH },
+    { name: 'tmp', mountPath: TMP_PATH },
+    { name: 'serial-batch', mountPath: SCRIPTS_PATH, readOnly: true },
+  ];
+}
+
+function secretEnv(refs: { readonly [name: string]: SecretKeyReference }): kplus.k8s.EnvVar[] {
+  return Object.entries(refs).map(([name, ref]) => ({ name, valueFrom: { secretKeyRef: { name: ref.secret.name, key: ref.key } } }));
+}
+
+function quantity(value: string): kplus.k8s.Quantity {
+  return k8s.Quantity.fromString(value);
+}
+
+function buildResources(r: ResolvedResources): kplus.k8s.ResourceRequirements {
+  const cpu = (m: number) => quantity(cpuToQuantity(kplus.Cpu.millis(m)));
+  const size = (kib: number) => quantity(sizeToQuantity(Size.kibibytes(kib)));
+  return {
+    requests: { cpu: cpu(r.cpu.request), memory: size(r.memory.request), 'ephemeral-storage': size(r.ephemeralStorage.request) },
+    limits: { cpu: cpu(r.cpu.limit), memory: size(r.memory.limit), 'ephemeral-storage': size(r.ephemeralStorage.limit) },
+  };
+}
