@@ -3,18 +3,27 @@
  * of the resolved batch, the planned steps and the pod spec.
  */
 import * as kplus from 'cdk8s-plus-27';
-import { PlannedStep, ResolvedBatch } from './resolve-props';
+import { PlannedStep, ResolvedBatch, ResolvedStep } from './resolve-props';
 
 /**
- * The Job's deadline: the one given, or (sum of step timeouts + kill grace per step + 1 minute per
- * step + 5 minutes) × (retries + 1).
+ * The Job's deadline: the one given, or the worst case. For each step, every attempt running to
+ * its timeout plus the kill grace and a minute to start, and the backoffs between attempts; plus
+ * 5 minutes for the pod; times the pods the Job may start.
  */
 export function activeDeadlineSeconds(batch: ResolvedBatch, steps: readonly PlannedStep[]): number {
   if (batch.activeDeadlineSeconds !== undefined) {
     return batch.activeDeadlineSeconds;
   }
-  const perPod = steps.reduce((sum, { step }) => sum + step.timeoutSeconds + batch.killGraceSeconds + 60, 0) + 300;
+  const perPod = steps.reduce((sum, { step }) => sum + worstCaseSeconds(batch, step), 0) + 300;
   return perPod * (batch.retry.retries + 1);
+}
+
+function worstCaseSeconds(batch: ResolvedBatch, step: ResolvedStep): number {
+  let backoffs = 0;
+  for (let retry = 0; retry < step.retries; retry++) {
+    backoffs += Math.min(step.retryBackoffSeconds * 2 ** retry, batch.maxRetryBackoffSeconds);
+  }
+  return (step.timeoutSeconds + batch.killGraceSeconds + 60) * (step.retries + 1) + backoffs;
 }
 
 /** The Job spec: backoff, deadline, TTL and, with `restartPolicy: Never`, the disruption rule. */

@@ -18,7 +18,10 @@ export const WORKSPACE_PATH = '/workspace';
 export const SCRIPTS_PATH = '/opt/serial-batch';
 const TMP_PATH = '/tmp';
 const TERMINATION_LOG = '/dev/termination-log';
-const RUN_ID_LABEL = 'batch.kubernetes.io/controller-uid';
+const JOB_UID_LABEL = 'batch.kubernetes.io/controller-uid';
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+/** The run identity: the Job's name, unless a re-run sets it to the run it repeats. */
+export const RUN_ENV = `${ENV_PREFIX}RUN`;
 export const SUMMARY_CONTAINER = 'summary';
 
 /** Names of the objects the pod refers to. */
@@ -63,6 +66,16 @@ function buildStepContainer(batch: ResolvedBatch, planned: PlannedStep, names: P
       { name: `${ENV_PREFIX}TIMEOUT`, value: String(step.timeoutSeconds) },
       { name: `${ENV_PREFIX}KILL_GRACE`, value: String(batch.killGraceSeconds) },
       { name: `${ENV_PREFIX}CONTINUE_ON_ERROR`, value: String(step.continueOnError) },
+      ...(step.retries > 0
+        ? [
+            { name: `${ENV_PREFIX}RETRIES`, value: String(step.retries) },
+            { name: `${ENV_PREFIX}RETRY_BACKOFF`, value: String(step.retryBackoffSeconds) },
+            { name: `${ENV_PREFIX}RETRY_BACKOFF_MAX`, value: String(batch.maxRetryBackoffSeconds) },
+          ]
+        : []),
+      ...(step.finally ? [{ name: `${ENV_PREFIX}FINALLY`, value: 'true' }] : []),
+      ...(planned.ancestors.length > 0 ? [{ name: `${ENV_PREFIX}DEPENDS_ON`, value: planned.ancestors.join(' ') }] : []),
+      ...(planned.stopOnFailure ? [{ name: `${ENV_PREFIX}STOP_ON_FAILURE`, value: 'true' }] : []),
       ...commonEnv(batch),
       ...secretEnv(batch.secretEnv),
       ...secretEnv(step.secretEnv),
@@ -96,9 +109,18 @@ function containerBase(batch: ResolvedBatch, name: string, image: string, resour
 }
 
 function commonEnv(batch: ResolvedBatch): kplus.k8s.EnvVar[] {
+  const fieldRef = (name: string, fieldPath: string): kplus.k8s.EnvVar => ({ name: `${ENV_PREFIX}${name}`, valueFrom: { fieldRef: { fieldPath } } });
   return [
-    { name: `${ENV_PREFIX}RUN_ID`, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${RUN_ID_LABEL}']` } } },
+    fieldRef('POD_UID', 'metadata.uid'),
+    ...(batch.claim !== undefined
+      ? [
+          fieldRef('JOB_UID', `metadata.labels['${JOB_UID_LABEL}']`),
+          fieldRef('JOB_NAME', `metadata.labels['${JOB_NAME_LABEL}']`),
+          { name: RUN_ENV, value: `$(${ENV_PREFIX}JOB_NAME)` },
+        ]
+      : []),
     { name: `${ENV_PREFIX}WORKSPACE`, value: WORKSPACE_PATH },
+    { name: `${ENV_PREFIX}RESULTS`, value: `${WORKSPACE_PATH}/.serial-batch/results` },
     { name: `${ENV_PREFIX}PLAN`, value: `${SCRIPTS_PATH}/plan` },
     { name: `${ENV_PREFIX}TERMINATION_LOG`, value: TERMINATION_LOG },
     { name: `${ENV_PREFIX}RESUME`, value: String(batch.claim !== undefined) },
@@ -108,7 +130,7 @@ function commonEnv(batch: ResolvedBatch): kplus.k8s.EnvVar[] {
 function mounts(batch: ResolvedBatch): kplus.k8s.VolumeMount[] {
   return [
     batch.claim !== undefined
-      ? { name: 'workspace', mountPath: WORKSPACE_PATH, subPathExpr: `$(${ENV_PREFIX}RUN_ID)` }
+      ? { name: 'workspace', mountPath: WORKSPACE_PATH, subPathExpr: `$(${RUN_ENV})` }
       : { name: 'workspace', mountPath: WORKSPACE_PATH },
     { name: 'tmp', mountPath: TMP_PATH },
     { name: 'serial-batch', mountPath: SCRIPTS_PATH, readOnly: true },

@@ -8,7 +8,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { BatchRetry, BatchRetryMode } from './batch-retry';
 import { SecretKeyReference, SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
-import { orderSteps } from './step-order';
+import { OrderableStep, orderSteps } from './step-order';
 import { findDuplicateEnv, reservedEnvReason } from '../common/env';
 import { PropErrors } from '../common/errors';
 import {
@@ -44,6 +44,9 @@ export interface ResolvedResources {
 const DEFAULTS = {
   retry: () => BatchRetry.failFast(),
   defaultStepTimeout: Duration.hours(1),
+  defaultStepRetries: 0,
+  defaultStepRetryBackoff: Duration.seconds(10),
+  maxRetryBackoff: Duration.minutes(5),
   killGracePeriod: Duration.seconds(10),
   terminationGracePeriod: Duration.seconds(30),
   startingDeadline: Duration.minutes(10),
@@ -106,6 +109,9 @@ export interface ResolvedBatch {
   /** The deadline the user gave; undefined means it is derived from the steps at synth. */
   readonly activeDeadlineSeconds?: number;
   readonly defaultStepTimeoutSeconds: number;
+  readonly defaultStepRetries: number;
+  readonly defaultStepRetryBackoffSeconds: number;
+  readonly maxRetryBackoffSeconds: number;
   readonly killGraceSeconds: number;
   readonly terminationGraceSeconds: number;
   readonly stepResources: ResolvedResources;
@@ -132,6 +138,12 @@ export interface ResolvedStep {
   /** Seconds one attempt may run; 0 for a raw step (nothing enforces a limit). */
   readonly timeoutSeconds: number;
   readonly continueOnError: boolean;
+  /** Runs after the main steps whatever happened to them. */
+  readonly finally: boolean;
+  /** Further attempts after a failure or timeout (0 for a raw step). */
+  readonly retries: number;
+  /** Seconds before the first retry, doubling up to the batch's cap. */
+  readonly retryBackoffSeconds: number;
   readonly env: { readonly [name: string]: string };
   readonly secretEnv: { readonly [name: string]: SecretKeyReference };
   readonly resources: ResolvedResources;
@@ -177,6 +189,12 @@ export function resolveBatchProps(scope: IConstruct, props: SerialBatchJobProps)
     'a whole number of seconds, at least 1',
     defaultStepTimeout.toHumanString(),
   );
+  const defaultStepRetries = props.defaultStepRetries ?? DEFAULTS.defaultStepRetries;
+  checkRetries(errors, 'defaultStepRetries', defaultStepRetries);
+  const defaultStepRetryBackoff = props.defaultStepRetryBackoff ?? DEFAULTS.defaultStepRetryBackoff;
+  checkBackoff(errors, 'defaultStepRetryBackoff', defaultStepRetryBackoff, 0);
+  const maxRetryBackoff = props.maxRetryBackoff ?? DEFAULTS.maxRetryBackoff;
+  checkBackoff(errors, 'maxRetryBackoff', maxRetryBackoff, 1);
   const killGrace = props.killGracePeriod ?? DEFAULTS.killGracePeriod;
   const grace = secondsOf(killGrace);
   errors.check(
@@ -249,6 +267,9 @@ export function resolveBatchProps(scope: IConstruct, props: SerialBatchJobProps)
     ttlSecondsAfterFinished: !scheduled || props.ttlAfterFinished !== undefined ? (props.ttlAfterFinished ?? DEFAULTS.jobTtl).toSeconds() : undefined,
     activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
     defaultStepTimeoutSeconds: defaultStepTimeout.toSeconds(),
+    defaultStepRetries,
+    defaultStepRetryBackoffSeconds: defaultStepRetryBackoff.toSeconds(),
+    maxRetryBackoffSeconds: maxRetryBackoff.toSeconds(),
     killGraceSeconds: killGrace.toSeconds(),
     terminationGraceSeconds: termination.toSeconds(),
     stepResources,
@@ -331,6 +352,13 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
       step.continueOnError,
     );
   }
+  if (step.retries !== undefined) {
+    checkRetries(errors, `${at}.retries`, step.retries);
+    errors.check(!step.raw, `${at}.retries`, 'unset on a raw step (without the wrapper nothing retries it)', step.retries);
+  }
+  if (step.retryBackoff !== undefined) {
+    checkBackoff(errors, `${at}.retryBackoff`, step.retryBackoff, 0);
+  }
   if (step.workingDir !== undefined) {
     errors.check(typeof step.workingDir === 'string' && step.workingDir.startsWith('/'), `${at}.workingDir`, 'an absolute path', step.workingDir);
   }
@@ -393,6 +421,9 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
     dependsOn: [...(step.dependsOn ?? [])],
     timeoutSeconds: raw ? 0 : (step.timeout?.toSeconds() ?? batch.defaultStepTimeoutSeconds),
     continueOnError: step.continueOnError ?? false,
+    finally: step.finally ?? false,
+    retries: raw ? 0 : (step.retries ?? batch.defaultStepRetries),
+    retryBackoffSeconds: step.retryBackoff?.toSeconds() ?? batch.defaultStepRetryBackoffSeconds,
     env,
     secretEnv: step.secretEnv ?? {},
     resources,
@@ -401,11 +432,18 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
   };
 }
 
-/** A step in run order, with its zero-padded position and its container name. */
+/** A step in run order, with its zero-padded position, its container name and what the wrapper needs to know of the others. */
 export interface PlannedStep {
   readonly step: ResolvedStep;
   readonly index: string;
   readonly containerName: string;
+  /** `index-name` of every step it depends on, directly or not, in run order. */
+  readonly ancestors: readonly string[];
+  /**
+   * Whether a failure of this step must stop the pod: the kubelet retries it in place, or a raw
+   * main step comes later that nothing could keep from running.
+   */
+  readonly stopOnFailure: boolean;
 }
 
 /** Zero-padded position (at least two digits, more when there are more steps). */
@@ -429,23 +467,92 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
       step.name,
     );
   }
-  for (const p of orderSteps(steps).problems) {
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  steps.forEach((step, i) => {
+    for (const dep of step.dependsOn) {
+      const target = byName.get(dep);
+      if (target !== undefined && target.finally !== step.finally) {
+        errors.add(
+          `steps[${i}].dependsOn`,
+          step.finally
+            ? `names of finally steps (finally step ${JSON.stringify(step.name)} runs after every main step whatever happened to them)`
+            : `names of main steps (step ${JSON.stringify(step.name)} cannot wait for a finally step, which runs after every main step)`,
+          dep,
+        );
+      }
+    }
+  });
+  const ordered = orderSteps(orderable(steps));
+  for (const p of ordered.problems) {
     errors.add(p.prop, p.rule, p.value);
+  }
+  if (ordered.problems.length === 0) {
+    // a raw step cannot skip itself: it must not depend on a step that may fail and go on
+    for (const i of ordered.order) {
+      const step = steps[i];
+      if (step.raw) {
+        for (const a of ancestorsOf(steps, i)) {
+          errors.check(
+            !steps[a].continueOnError,
+            `steps[${JSON.stringify(step.name)}].dependsOn`,
+            'free of steps with continueOnError, directly or not (a raw step cannot skip itself when they fail)',
+            steps[a].name,
+          );
+        }
+      }
+    }
   }
   return errors.messages();
 }
 
+/** The steps as the ordering sees them: finally steps after every main step, no dependency across the two groups. */
+function orderable(steps: readonly ResolvedStep[]): OrderableStep[] {
+  const group = new Map(steps.map((s) => [s.name, s.finally]));
+  const main = steps.filter((s) => !s.finally).map((s) => s.name);
+  return steps.map((s) => ({
+    name: s.name,
+    dependsOn: [...s.dependsOn.filter((d) => group.get(d) === undefined || group.get(d) === s.finally), ...(s.finally ? main : [])],
+  }));
+}
+
+/** Indexes of the steps `i` depends on, directly or not, through declared dependencies. */
+function ancestorsOf(steps: readonly ResolvedStep[], i: number): Set<number> {
+  const indexByName = new Map(steps.map((s, n) => [s.name, n]));
+  const found = new Set<number>();
+  const visit = (n: number) => {
+    for (const dep of steps[n].dependsOn) {
+      const d = indexByName.get(dep);
+      if (d !== undefined && !found.has(d) && steps[d].finally === steps[i].finally) {
+        found.add(d);
+        visit(d);
+      }
+    }
+  };
+  visit(i);
+  return found;
+}
+
 /** The steps in run order; throws the ordering problems (unknown names, cycles). */
-export function planSteps(scope: IConstruct, steps: readonly ResolvedStep[]): PlannedStep[] {
-  const result = orderSteps(steps);
+export function planSteps(scope: IConstruct, steps: readonly ResolvedStep[], stopEveryFailure: boolean): PlannedStep[] {
+  const result = orderSteps(orderable(steps));
   const errors = new PropErrors(scope);
   for (const p of result.problems) {
     errors.add(p.prop, p.rule, p.value);
   }
   errors.throwIfAny();
+  const indexOf = new Map(result.order.map((i, position) => [i, indexLabel(position, steps.length)]));
+  const lastRawMain = Math.max(-1, ...result.order.map((i, position) => (steps[i].raw && !steps[i].finally ? position : -1)));
   return result.order.map((i, position) => {
-    const index = indexLabel(position, steps.length);
-    return { step: steps[i], index, containerName: `s${index}-${steps[i].name}` };
+    const step = steps[i];
+    const index = indexOf.get(i)!;
+    const ancestors = [...ancestorsOf(steps, i)].sort((a, b) => indexOf.get(a)!.localeCompare(indexOf.get(b)!));
+    return {
+      step,
+      index,
+      containerName: `s${index}-${step.name}`,
+      ancestors: ancestors.map((a) => `${indexOf.get(a)}-${steps[a].name}`),
+      stopOnFailure: !step.raw && (stopEveryFailure || position < lastRawMain),
+    };
   });
 }
 
@@ -503,7 +610,7 @@ function checkSecretRefs(errors: PropErrors, prop: string, refs: { [name: string
 }
 
 function checkRetry(errors: PropErrors, r: BatchRetry): void {
-  errors.check(Number.isInteger(r.retries) && r.retries >= 0 && r.retries <= 100, 'retry.retries', 'a whole number from 0 to 100', r.retries);
+  checkRetries(errors, 'retry.retries', r.retries);
   if (r.mode !== BatchRetryMode.RESUME_FROM_VOLUME) {
     return;
   }
@@ -520,6 +627,15 @@ function checkRetry(errors: PropErrors, r: BatchRetry): void {
       storageClassName,
     );
   }
+}
+
+function checkRetries(errors: PropErrors, prop: string, retries: number): void {
+  errors.check(Number.isInteger(retries) && retries >= 0 && retries <= 100, prop, 'a whole number from 0 to 100', retries);
+}
+
+function checkBackoff(errors: PropErrors, prop: string, backoff: Duration, min: number): void {
+  const s = secondsOf(backoff);
+  errors.check(Number.isInteger(s) && s >= min && s <= 3600, prop, `a whole number of seconds from ${min} to 3600`, backoff.toHumanString());
 }
 
 function resolveSchedule(errors: PropErrors, p: SerialBatchJobProps): ResolvedSchedule | undefined {

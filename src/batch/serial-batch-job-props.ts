@@ -44,11 +44,34 @@ export interface SerialBatchStep {
   readonly timeout?: Duration;
   /**
    * Record a failure (or timeout) of this step in the summary and go on with the next step
-   * instead of failing the Job.
+   * instead of failing the Job. The steps that depend on it (`dependsOn`, transitively) are then
+   * skipped and reported as skipped; the others run.
    *
    * @default false
    */
   readonly continueOnError?: boolean;
+  /**
+   * A finally step: it runs after every main step, whatever happened to them (success, a failed
+   * step, a step timeout), for cleanup such as dropping staging tables or releasing a lock.
+   * Finally steps run in declaration order (or `dependsOn` order among themselves). A finally step
+   * that fails is reported and fails the Job, without hiding the failure of a main step.
+   *
+   * @default false
+   */
+  readonly finally?: boolean;
+  /**
+   * How many more times the wrapper runs the step, in the same container, after a failure or a
+   * timeout. The timeout applies to each attempt; each attempt is logged.
+   *
+   * @default - the batch's `defaultStepRetries`
+   */
+  readonly retries?: number;
+  /**
+   * Wait before the first retry; it doubles for each further retry, up to the batch's `maxRetryBackoff`.
+   *
+   * @default - the batch's `defaultStepRetryBackoff`
+   */
+  readonly retryBackoff?: Duration;
   /**
    * Environment variables of this step only. Names must not repeat a `config` key or a secret
    * variable; names libpq, the kubelet or the shell read (`PG*`, `KUBERNETES_*`, service-link
@@ -79,8 +102,10 @@ export interface SerialBatchStep {
   readonly workingDir?: string;
   /**
    * Run the command directly, without the generated `sh` wrapper: for images without a shell.
-   * Such a step has no per-step timeout (only the Job's deadline), no continue-on-error, no result
-   * record (the summary lists it as `ok-raw`) and, in resume mode, runs again in every new pod.
+   * Such a step has no per-step timeout (only the Job's deadline), no retries, no continue-on-error,
+   * no result record (the summary lists it as `ok-raw`) and, in resume mode, runs again in every
+   * new pod. Nothing can keep it from running, so a failure of a main step before it stops the pod
+   * at once: the finally steps and the summary do not run then, and a failing raw step stops it too.
    *
    * @default false
    */
@@ -185,7 +210,8 @@ export interface SerialBatchJobProps {
   /**
    * Deadline of the whole Job, pending time included: the Job fails with `DeadlineExceeded` when it is reached.
    *
-   * @default - (sum of step timeouts + kill grace per step + 1 minute per step + 5 minutes) × (retries + 1)
+   * @default - the worst case: for each step, (timeout + kill grace + 1 minute) per attempt plus the
+   * backoffs between attempts; plus 5 minutes; times the pods the Job may start (`retry`)
    */
   readonly activeDeadline?: Duration;
   /**
@@ -194,6 +220,24 @@ export interface SerialBatchJobProps {
    * @default Duration.hours(1)
    */
   readonly defaultStepTimeout?: Duration;
+  /**
+   * Retries of the steps that set none (see `SerialBatchStep.retries`).
+   *
+   * @default 0
+   */
+  readonly defaultStepRetries?: number;
+  /**
+   * Backoff before the first retry of the steps that set none; it doubles for each further retry.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly defaultStepRetryBackoff?: Duration;
+  /**
+   * The longest wait between two attempts of a step, however often the backoff doubled.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly maxRetryBackoff?: Duration;
   /**
    * Time between the SIGTERM the wrapper sends to a timed-out or stopped step and the SIGKILL.
    *

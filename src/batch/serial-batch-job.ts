@@ -16,11 +16,13 @@ import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annota
  * A batch of steps that run strictly one after another in one Job pod (or one pod per scheduled
  * run of a CronJob).
  *
- * Each step is an init container: the kubelet runs them in order, stops at the first failure, and
- * the pod reserves the largest step's request rather than the sum; `kubectl get pods` shows the
- * progress as `Init:N/M`. A generated POSIX `sh` wrapper gives each step a timeout, forwards SIGTERM
- * to it, records its exit code and duration in the shared workspace and writes a one-line
- * termination message. A small final `summary` container prints a table of every step.
+ * Each step is an init container: the kubelet runs them in order, and the pod reserves the largest
+ * step's request rather than the sum; `kubectl get pods` shows the progress as `Init:N/M`. A
+ * generated POSIX `sh` wrapper gives each step a timeout per attempt and retries with a doubling
+ * backoff, forwards SIGTERM to it, records its outcome in the shared workspace and writes a one-line
+ * termination message. After a failed step the main steps after it record themselves as not run,
+ * the `finally` steps run, and the final `summary` container prints a table of every step and
+ * fails the pod, its termination message naming the first failed step.
  *
  * ```ts
  * const nightly = new SerialBatchJob(chart, 'nightly', {
@@ -28,6 +30,7 @@ import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annota
  *   steps: [
  *     { name: 'extract', command: ['sh', '-c', './extract.sh'] },
  *     { name: 'load', command: ['psql', '-f', 'load.sql'], timeout: Duration.minutes(30) },
+ *     { name: 'unlock', command: ['psql', '-c', 'SELECT pg_advisory_unlock_all()'], finally: true },
  *   ],
  *   config: { CFG_REGION: 'eu' },
  *   schedule: Cron.daily(),
@@ -147,7 +150,7 @@ export class SerialBatchJob extends Construct {
   }
 
   private plan(): PlannedStep[] {
-    return planSteps(this, this.steps);
+    return planSteps(this, this.steps, this.batch.restartPolicy === 'OnFailure');
   }
 
   private renderSpec(): unknown {

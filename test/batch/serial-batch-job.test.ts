@@ -97,10 +97,15 @@ describe('defaults', () => {
     const env = envOf(load);
     expect(env.SERIAL_BATCH_TIMEOUT.value).toBe('1800');
     expect(env.SERIAL_BATCH_INDEX.value).toBe('02');
-    expect(env.SERIAL_BATCH_RUN_ID.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['batch.kubernetes.io/controller-uid']");
+    expect(env.SERIAL_BATCH_POD_UID.valueFrom.fieldRef.fieldPath).toBe('metadata.uid');
+    expect(env.SERIAL_BATCH_RESULTS.value).toBe('/workspace/.serial-batch/results');
+    // without a claim there is no run to resume: no run identity
+    expect(env.SERIAL_BATCH_RUN).toBeUndefined();
+    expect(env.SERIAL_BATCH_RETRIES).toBeUndefined();
+    expect(env.SERIAL_BATCH_STOP_ON_FAILURE).toBeUndefined();
     expect(envOf(pod.initContainers[2]).SERIAL_BATCH_CONTINUE_ON_ERROR.value).toBe('true');
     const scripts = byKind(objects, 'ConfigMap').find((c) => c.metadata.name.endsWith('-scripts'))!;
-    expect(scripts.data.plan).toBe('01 extract wrapped\n02 load wrapped\n03 report wrapped\n');
+    expect(scripts.data.plan).toBe('01 extract wrapped main\n02 load wrapped main\n03 report wrapped main\n');
     expect(Object.keys(scripts.data).sort()).toEqual(['plan', 'step.sh', 'summary.sh']);
   });
 
@@ -185,8 +190,12 @@ describe('options', () => {
           secretEnv: { CFG_SOURCE_KEY: { secret, key: 'source-key' } },
           resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(1) } },
           workingDir: '/app',
+          retries: 2,
+          retryBackoff: Duration.seconds(30),
         },
-        { name: 'load', command: ['/usr/bin/loader'], raw: true, dependsOn: ['extract'] },
+        { name: 'load', command: ['/usr/bin/loader'], raw: true },
+        { name: 'report', command: ['./report.sh'], dependsOn: ['extract'] },
+        { name: 'unlock', command: ['./unlock.sh'], finally: true },
       ],
       name: 'nightly',
       config: { CFG_REGION: 'eu' },
@@ -203,6 +212,9 @@ describe('options', () => {
       ttlAfterFinished: Duration.hours(12),
       activeDeadline: Duration.hours(2),
       defaultStepTimeout: Duration.minutes(20),
+      defaultStepRetries: 1,
+      defaultStepRetryBackoff: Duration.seconds(5),
+      maxRetryBackoff: Duration.seconds(40),
       killGracePeriod: Duration.seconds(20),
       terminationGracePeriod: Duration.seconds(60),
       stepResources: { memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) } },
@@ -245,7 +257,7 @@ describe('options', () => {
     expect(pod.securityContext).toMatchObject({ runAsUser: 20000, runAsGroup: 20001, fsGroup: 20001 });
     expect(pod.volumes[0]).toEqual({ name: 'workspace', persistentVolumeClaim: { claimName: 'batch-work' } });
     expect(pod.volumes[1]).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '100Mi' } });
-    const [extract, load] = pod.initContainers;
+    const [extract, load, report, unlock] = pod.initContainers;
     expect(extract).toMatchObject({ image: 'ghcr.io/acme/extract:1.0.0', imagePullPolicy: 'IfNotPresent', workingDir: '/app' });
     expect(extract.args).toEqual(['sh', '-c', 'echo "$$(date)"']);
     expect(extract.resources).toEqual({
@@ -258,7 +270,19 @@ describe('options', () => {
     expect(env.SERIAL_BATCH_TIMEOUT.value).toBe('300');
     expect(env.SERIAL_BATCH_KILL_GRACE.value).toBe('20');
     expect(env.SERIAL_BATCH_RESUME.value).toBe('true');
-    expect(extract.volumeMounts[0]).toEqual({ name: 'workspace', mountPath: '/workspace', subPathExpr: '$(SERIAL_BATCH_RUN_ID)' });
+    expect(env.SERIAL_BATCH_RETRIES.value).toBe('2');
+    expect(env.SERIAL_BATCH_RETRY_BACKOFF.value).toBe('30');
+    expect(env.SERIAL_BATCH_RETRY_BACKOFF_MAX.value).toBe('40');
+    // the load step is raw: a failure of extract must stop the pod before it
+    expect(env.SERIAL_BATCH_STOP_ON_FAILURE.value).toBe('true');
+    expect(env.SERIAL_BATCH_RUN.value).toBe('$(SERIAL_BATCH_JOB_NAME)');
+    expect(extract.volumeMounts[0]).toEqual({ name: 'workspace', mountPath: '/workspace', subPathExpr: '$(SERIAL_BATCH_RUN)' });
+    expect(envOf(report).SERIAL_BATCH_DEPENDS_ON.value).toBe('01-extract');
+    expect(envOf(report).SERIAL_BATCH_RETRIES.value).toBe('1');
+    expect(envOf(report).SERIAL_BATCH_RETRY_BACKOFF.value).toBe('5');
+    expect(envOf(report).SERIAL_BATCH_STOP_ON_FAILURE).toBeUndefined();
+    expect(unlock.name).toBe('s04-unlock');
+    expect(envOf(unlock).SERIAL_BATCH_FINALLY.value).toBe('true');
     expect(load.command).toEqual(['/usr/bin/loader']);
     expect(load.args).toBeUndefined();
     expect(envOf(load).SERIAL_BATCH_TIMEOUT.value).toBe('0');
@@ -310,7 +334,7 @@ describe('options', () => {
     expect(BatchRetry.failFast().mode).toBe(BatchRetryMode.FAIL_FAST);
   });
 
-  test('resume from a volume: a new claim, the workspace in a directory per Job uid, markers on', () => {
+  test('resume from a volume: a new claim, the workspace in a directory per run, named after the Job unless a re-run says otherwise', () => {
     const { job, objects } = synth({ retry: BatchRetry.resumeFromVolume({ storage: Size.gibibytes(2), storageClassName: 'standard' }) });
     const pvc = only(objects, 'PersistentVolumeClaim');
     expect(pvc.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, storageClassName: 'standard' });
@@ -320,7 +344,13 @@ describe('options', () => {
     expect(spec.template.spec.restartPolicy).toBe('Never');
     expect(spec.template.spec.volumes[0]).toEqual({ name: 'workspace', persistentVolumeClaim: { claimName: pvc.metadata.name } });
     for (const c of [...spec.template.spec.initContainers, ...spec.template.spec.containers]) {
-      expect(c.volumeMounts[0].subPathExpr).toBe('$(SERIAL_BATCH_RUN_ID)');
+      expect(c.volumeMounts[0].subPathExpr).toBe('$(SERIAL_BATCH_RUN)');
+      const env = envOf(c);
+      expect(env.SERIAL_BATCH_JOB_NAME.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['batch.kubernetes.io/job-name']");
+      expect(env.SERIAL_BATCH_JOB_UID.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['batch.kubernetes.io/controller-uid']");
+      // the kubelet expands $(VAR) only from variables defined earlier
+      const names = (c.env as Obj[]).map((e) => e.name);
+      expect(names.indexOf('SERIAL_BATCH_JOB_NAME')).toBeLessThan(names.indexOf('SERIAL_BATCH_RUN'));
     }
     expect(envOf(spec.template.spec.containers[0]).SERIAL_BATCH_CLEAN_UP.value).toBe('true');
     // three attempts may each use the whole per-attempt budget
@@ -359,6 +389,37 @@ describe('options', () => {
 
   test('networkPolicy false creates none', () => {
     expect(byKind(synth({ networkPolicy: false }).objects, 'NetworkPolicy')).toHaveLength(0);
+  });
+
+  test('finally steps run after every main step, in their own dependency order', () => {
+    const { job } = synth({
+      steps: [
+        { name: 'unlock', command: ['./unlock.sh'], finally: true, dependsOn: ['notify'] },
+        { name: 'extract', command: ['./extract.sh'] },
+        { name: 'notify', command: ['./notify.sh'], finally: true },
+        { name: 'load', command: ['./load.sh'] },
+      ],
+    });
+    expect(job.runOrder()).toEqual(['extract', 'load', 'notify', 'unlock']);
+  });
+
+  test('retries: the deadline covers every attempt of every step and the capped backoffs between them', () => {
+    const spec = jobSpecOf(
+      synth({
+        steps: [{ name: 'export', command: ['./export.sh'], timeout: Duration.minutes(10), retries: 3, retryBackoff: Duration.minutes(2) }],
+        maxRetryBackoff: Duration.minutes(3),
+      }).objects,
+    );
+    // 4 attempts of (600 s + 10 s kill grace + 60 s), backoffs 120 + 180 + 180 s, 300 s for the pod
+    expect(spec.activeDeadlineSeconds).toBe(4 * 670 + 480 + 300);
+    expect(envOf(spec.template.spec.initContainers[0]).SERIAL_BATCH_RETRY_BACKOFF_MAX.value).toBe('180');
+  });
+
+  test('in-place retry: every failure stops the pod, for the kubelet to restart the step', () => {
+    const pod = podSpecOf(synth({ retry: BatchRetry.inPlace() }).objects);
+    for (const c of pod.initContainers) {
+      expect(envOf(c).SERIAL_BATCH_STOP_ON_FAILURE.value).toBe('true');
+    }
   });
 
   test('more than 99 steps widen the index to three digits', () => {
@@ -506,6 +567,49 @@ describe('errors', () => {
   test('a raw step with a timeout or continueOnError', () => {
     fails({ steps: [{ name: 'a', command: ['a'], raw: true, timeout: Duration.minutes(1) }] }, /steps\["a"\]\.timeout must be unset on a raw step/);
     fails({ steps: [{ name: 'a', command: ['a'], raw: true, continueOnError: true }] }, /steps\["a"\]\.continueOnError must be unset on a raw step/);
+  });
+  test('a raw step with retries, or depending on a step that may fail and go on', () => {
+    fails({ steps: [{ name: 'a', command: ['a'], raw: true, retries: 1 }] }, /steps\["a"\]\.retries must be unset on a raw step/);
+    fails(
+      {
+        steps: [
+          { name: 'a', command: ['a'], continueOnError: true },
+          { name: 'b', command: ['b'], dependsOn: ['a'] },
+          { name: 'c', command: ['c'], raw: true, dependsOn: ['b'] },
+        ],
+      },
+      /steps\["c"\]\.dependsOn must be free of steps with continueOnError, directly or not .*, got "a"/,
+    );
+  });
+  test('dependencies across main and finally steps', () => {
+    fails(
+      {
+        steps: [
+          { name: 'a', command: ['a'] },
+          { name: 'b', command: ['b'], finally: true, dependsOn: ['a'] },
+        ],
+      },
+      /steps\[1\]\.dependsOn must be names of finally steps .*, got "a"/,
+    );
+    fails(
+      {
+        steps: [
+          { name: 'a', command: ['a'], dependsOn: ['b'] },
+          { name: 'b', command: ['b'], finally: true },
+        ],
+      },
+      /steps\[0\]\.dependsOn must be names of main steps .*, got "b"/,
+    );
+  });
+  test('retries and backoffs out of range', () => {
+    fails({ steps: [{ name: 'a', command: ['a'], retries: -1 }] }, /steps\["a"\]\.retries must be a whole number from 0 to 100, got -1/);
+    fails({ defaultStepRetries: 1.5 }, /defaultStepRetries must be a whole number from 0 to 100, got 1\.5/);
+    fails(
+      { steps: [{ name: 'a', command: ['a'], retryBackoff: Duration.millis(1500) }] },
+      /steps\["a"\]\.retryBackoff must be a whole number of seconds from 0 to 3600/,
+    );
+    fails({ defaultStepRetryBackoff: Duration.hours(2) }, /defaultStepRetryBackoff must be a whole number of seconds from 0 to 3600/);
+    fails({ maxRetryBackoff: Duration.seconds(0) }, /maxRetryBackoff must be a whole number of seconds from 1 to 3600/);
   });
   test('a step timeout below one second', () => {
     fails(
