@@ -11,6 +11,7 @@ import { renderRunPlan } from './run-plan';
 import { SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
 import { labelAll, standardLabels, versionFromImage } from '../common/labels';
 import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annotations';
+import { ensureUniqueObjectNames } from '../common/unique-names';
 
 /**
  * A batch of steps that run strictly one after another in one Job pod (or one pod per scheduled
@@ -61,6 +62,7 @@ export class SerialBatchJob extends Construct {
 
   public constructor(scope: Construct, id: string, props: SerialBatchJobProps) {
     super(scope, id);
+    ensureUniqueObjectNames(this);
     const batch = resolveBatchProps(this, props);
     this.batch = batch;
     this.scheduled = batch.schedule !== undefined;
