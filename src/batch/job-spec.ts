@@ -27,12 +27,7 @@ function worstCaseSeconds(batch: ResolvedBatch, step: ResolvedStep): number {
 }
 
 /** The Job spec: backoff, deadline, TTL and, with `restartPolicy: Never`, the disruption rule. */
-export function buildJobSpec(
-  batch: ResolvedBatch,
-  steps: readonly PlannedStep[],
-  labels: { [key: string]: string },
-  podSpec: kplus.k8s.PodSpec,
-): kplus.k8s.JobSpec {
+export function buildJobSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], template: kplus.k8s.PodTemplateSpec): kplus.k8s.JobSpec {
   return {
     backoffLimit: batch.retry.retries,
     activeDeadlineSeconds: activeDeadlineSeconds(batch, steps),
@@ -42,7 +37,7 @@ export function buildJobSpec(
       batch.restartPolicy === 'Never'
         ? { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] }
         : undefined,
-    template: { metadata: { labels }, spec: podSpec },
+    template,
   };
 }
 

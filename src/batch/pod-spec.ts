@@ -5,18 +5,15 @@
  */
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { ENV_PREFIX, pullPolicyOf, PlannedStep, ResolvedBatch, ResolvedResources } from './resolve-props';
-import { SecretKeyReference } from './serial-batch-job-props';
+import { ENV_PREFIX, pullPolicyOf, PlannedStep, ResolvedBatch, ResolvedResources, SCRIPTS_PATH, TMP_PATH, WORKSPACE_PATH } from './resolve-props';
 import { escapeKubernetesExpansion } from '../common/env';
+import { applyPodOptions } from '../common/resolve-pod-options';
+import { SecretKeyReference } from '../common/secret-key-reference';
 import { cpuToQuantity, sizeToQuantity } from '../common/quantities';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 
 const k8s = kplus.k8s;
 
-/** Where things live inside the containers. */
-export const WORKSPACE_PATH = '/workspace';
-export const SCRIPTS_PATH = '/opt/serial-batch';
-const TMP_PATH = '/tmp';
 const TERMINATION_LOG = '/dev/termination-log';
 const JOB_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
@@ -31,8 +28,19 @@ export interface PodObjectNames {
   readonly workspaceClaim?: string;
 }
 
+/** The pod template of the batch's Job: the pod spec below, its labels and the shared pod options. */
+export function buildPodTemplate(
+  batch: ResolvedBatch,
+  steps: readonly PlannedStep[],
+  names: PodObjectNames,
+  labels: { [key: string]: string },
+): kplus.k8s.PodTemplateSpec {
+  // the extra volumes go into the steps (init containers), which buildPodSpec mounts them in
+  return applyPodOptions({ metadata: { labels }, spec: buildPodSpec(batch, steps, names) }, batch.podOptions, []);
+}
+
 /** The pod spec of the batch's Job. */
-export function buildPodSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], names: PodObjectNames): kplus.k8s.PodSpec {
+function buildPodSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], names: PodObjectNames): kplus.k8s.PodSpec {
   const workspace: kplus.k8s.Volume =
     names.workspaceClaim !== undefined
       ? { name: 'workspace', persistentVolumeClaim: { claimName: names.workspaceClaim } }
@@ -50,8 +58,45 @@ export function buildPodSpec(batch: ResolvedBatch, steps: readonly PlannedStep[]
       workspace,
       { name: 'tmp', emptyDir: { sizeLimit: quantity(sizeToQuantity(batch.tmpSizeLimit)) } },
       { name: 'serial-batch', configMap: { name: names.scriptsConfigMap, defaultMode: 0o444 } },
+      ...databaseVolumes(batch),
     ],
   };
+}
+
+/**
+ * The connections' variables. A database in another namespace is reached by the Service's
+ * namespaced name: a short name resolves only in the pod's own namespace.
+ */
+function databaseEnv(batch: ResolvedBatch): kplus.k8s.EnvVar[] {
+  return batch.databases.flatMap((d) => {
+    const peerNamespace = d.connection._egressPeer().namespace;
+    const qualify = peerNamespace !== undefined && peerNamespace !== batch.namespace;
+    return d.connection
+      ._env(d.envPrefix)
+      .map((e) => (qualify && e.name === `${d.envPrefix}PGHOST` && !e.value!.includes('.') ? { ...e, value: `${e.value}.${peerNamespace}.svc` } : e));
+  });
+}
+
+/** The volumes the database connections need (CA files), each once. */
+function databaseVolumes(batch: ResolvedBatch): kplus.k8s.Volume[] {
+  const byName = new Map<string, kplus.k8s.Volume>();
+  for (const d of batch.databases) {
+    for (const v of d.connection._volumes()) {
+      byName.set(v.name, v);
+    }
+  }
+  return [...byName.values()];
+}
+
+/** The mounts of {@link databaseVolumes}, each once. */
+function databaseMounts(batch: ResolvedBatch): kplus.k8s.VolumeMount[] {
+  const byName = new Map<string, kplus.k8s.VolumeMount>();
+  for (const d of batch.databases) {
+    for (const m of d.connection._mounts()) {
+      byName.set(m.name, m);
+    }
+  }
+  return [...byName.values()];
 }
 
 function buildStepContainer(batch: ResolvedBatch, planned: PlannedStep, names: PodObjectNames): kplus.k8s.Container {
@@ -77,13 +122,14 @@ function buildStepContainer(batch: ResolvedBatch, planned: PlannedStep, names: P
       ...(planned.ancestors.length > 0 ? [{ name: `${ENV_PREFIX}DEPENDS_ON`, value: planned.ancestors.join(' ') }] : []),
       ...(planned.stopOnFailure ? [{ name: `${ENV_PREFIX}STOP_ON_FAILURE`, value: 'true' }] : []),
       ...commonEnv(batch),
+      ...databaseEnv(batch),
       ...secretEnv(batch.secretEnv),
       ...secretEnv(step.secretEnv),
       ...Object.entries(step.env).map(([name, value]) => ({ name, value: escapeKubernetesExpansion(value) })),
     ],
     envFrom: names.configMap !== undefined ? [{ configMapRef: { name: names.configMap } }] : undefined,
     workingDir: step.workingDir,
-    volumeMounts: mounts(batch),
+    volumeMounts: [...mounts(batch), ...databaseMounts(batch), ...batch.podOptions.volumeMounts],
   };
 }
 
@@ -138,7 +184,10 @@ function mounts(batch: ResolvedBatch): kplus.k8s.VolumeMount[] {
 }
 
 function secretEnv(refs: { readonly [name: string]: SecretKeyReference }): kplus.k8s.EnvVar[] {
-  return Object.entries(refs).map(([name, ref]) => ({ name, valueFrom: { secretKeyRef: { name: ref.secret.name, key: ref.key } } }));
+  return Object.entries(refs).map(([name, ref]) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: ref.secret.name, key: ref.key, optional: ref.optional } },
+  }));
 }
 
 function quantity(value: string): kplus.k8s.Quantity {

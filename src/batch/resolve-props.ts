@@ -3,14 +3,19 @@
  * place: the construct and the builders only ever see a complete, valid `ResolvedBatch` and
  * `ResolvedStep`s. Every problem is reported at once, prefixed with the construct path.
  */
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { BatchRetry, BatchRetryMode } from './batch-retry';
-import { SecretKeyReference, SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
+import { SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
 import { OrderableStep, orderSteps } from './step-order';
 import { findDuplicateEnv, reservedEnvReason } from '../common/env';
 import { PropErrors } from '../common/errors';
+import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_VERSION } from '../common/labels';
+import { objectName } from '../common/object-names';
+import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
+import { SecretKeyReference } from '../common/secret-key-reference';
+import { PostgresConnection } from '../postgres/connection';
 import {
   imagePinProblem,
   isDigestPinned,
@@ -33,6 +38,31 @@ const MAX_STEP_ENV_BYTES = 1024 * 1024;
 const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
 /** Names that look like credentials must come from Secrets (kube-linter env-var-secret, Polaris). */
 const SECRET_LIKE = /secret|passw(or)?d|token|credential|private[-_.]?key|api[-_.]?key/i;
+
+/** Where the construct's own volumes are mounted in the containers. */
+export const WORKSPACE_PATH = '/workspace';
+export const SCRIPTS_PATH = '/opt/serial-batch';
+export const TMP_PATH = '/tmp';
+const OWN_VOLUMES = ['workspace', 'tmp', 'serial-batch'];
+/** Pod labels the construct or the Job controller sets. */
+const OWN_POD_LABELS = [
+  LABEL_NAME,
+  LABEL_INSTANCE,
+  LABEL_COMPONENT,
+  LABEL_PART_OF,
+  LABEL_VERSION,
+  LABEL_MANAGED_BY,
+  'job-name',
+  'controller-uid',
+  'batch.kubernetes.io/job-name',
+  'batch.kubernetes.io/controller-uid',
+];
+
+/** A database connection of the steps and the prefix of its variables. */
+export interface ResolvedDatabase {
+  readonly connection: PostgresConnection;
+  readonly envPrefix: string;
+}
 
 /** Requests and limits in millicores and KiB. */
 export interface ResolvedResources {
@@ -90,8 +120,14 @@ export interface ResolvedClaim {
 /** The batch-wide settings, every default applied. */
 export interface ResolvedBatch {
   readonly image: string;
-  /** The name the user gave; undefined means cdk8s generates one from the construct path. */
-  readonly name?: string;
+  /** Name of the Job or CronJob: `name`, or the construct id in kebab case. */
+  readonly name: string;
+  /** Namespace of the construct's chart; undefined: wherever the manifests are applied. */
+  readonly namespace?: string;
+  /** The databases of the steps, the unprefixed one first. */
+  readonly databases: readonly ResolvedDatabase[];
+  /** The shared pod options, checked. */
+  readonly podOptions: ResolvedPodOptions;
   /** Set for a CronJob, undefined for a Job. */
   readonly schedule?: ResolvedSchedule;
   readonly config?: { readonly [key: string]: string };
@@ -157,7 +193,7 @@ export function pullPolicyOf(batch: ResolvedBatch, image: string): string {
 }
 
 /** Checks the batch-wide props and applies their defaults; throws listing every problem. */
-export function resolveBatchProps(scope: IConstruct, props: SerialBatchJobProps): ResolvedBatch {
+export function resolveBatchProps(scope: IConstruct, id: string, props: SerialBatchJobProps): ResolvedBatch {
   const errors = new PropErrors(scope);
   const scheduled = props.schedule !== undefined;
   const retry = props.retry ?? DEFAULTS.retry();
@@ -167,15 +203,15 @@ export function resolveBatchProps(scope: IConstruct, props: SerialBatchJobProps)
   if (props.summaryImage !== undefined) {
     errors.check(imagePinProblem(props.summaryImage) === undefined, 'summaryImage', imagePinProblem(props.summaryImage) ?? '', props.summaryImage);
   }
-  if (props.name !== undefined) {
-    const max = scheduled ? MAX_CRONJOB_NAME_LENGTH : MAX_JOB_NAME_LENGTH;
-    errors.check(
-      isDnsLabel(props.name, max),
-      'name',
-      `a DNS-1123 label of at most ${max} characters (${scheduled ? 'the CronJob controller appends 11 characters for each Job' : "it becomes the pods' job-name label"})`,
-      props.name,
-    );
-  }
+  const name = objectName(id, props.name);
+  const max = scheduled ? MAX_CRONJOB_NAME_LENGTH : MAX_JOB_NAME_LENGTH;
+  errors.check(
+    isDnsLabel(name, max),
+    'name',
+    `a DNS-1123 label of at most ${max} characters (${scheduled ? 'the CronJob controller appends 11 characters for each Job' : "it becomes the pods' job-name label"})`,
+    name,
+  );
+  const databases = resolveDatabases(errors, props);
   const configBytes = checkConfig(errors, props.config, allowReservedEnv);
   checkEnvNames(errors, 'secretEnv', Object.keys(props.secretEnv ?? {}), allowReservedEnv);
   checkSecretRefs(errors, 'secretEnv', props.secretEnv);
@@ -242,6 +278,12 @@ export function resolveBatchProps(scope: IConstruct, props: SerialBatchJobProps)
       errors.check(isWholeKib(size), prop, 'a positive whole number of KiB', size.asString());
     }
   }
+  const databaseMounts = databases.flatMap((d) => d.connection._mounts());
+  const podOptions = resolvePodOptions(errors, props, {
+    labelKeys: OWN_POD_LABELS,
+    volumeNames: [...OWN_VOLUMES, ...databaseMounts.map((m) => m.name)],
+    mountPaths: [WORKSPACE_PATH, TMP_PATH, SCRIPTS_PATH, ...databaseMounts.map((m) => m.mountPath)],
+  });
   const networkPolicy = props.networkPolicy ?? true;
   if (props.egress !== undefined) {
     errors.check(networkPolicy, 'egress', 'unset when networkPolicy is false (there is no policy to add it to)', `${props.egress.length} rules`);
@@ -251,7 +293,10 @@ export function resolveBatchProps(scope: IConstruct, props: SerialBatchJobProps)
   const resume = retry.mode === BatchRetryMode.RESUME_FROM_VOLUME;
   return {
     image: props.image,
-    name: props.name,
+    name,
+    namespace: Chart.of(scope).namespace,
+    databases,
+    podOptions,
     schedule,
     config: props.config,
     configKeys: Object.keys(props.config ?? {}),
@@ -387,6 +432,7 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
     );
   }
   const dups = findDuplicateEnv([
+    { source: 'database', names: batch.databases.flatMap((d) => d.connection._env(d.envPrefix).map((e) => e.name)) },
     { source: 'config', names: [...batch.configKeys] },
     { source: 'secretEnv', names: Object.keys(batch.secretEnv) },
     { source: `${at}.env`, names: envNames },
@@ -554,6 +600,38 @@ export function planSteps(scope: IConstruct, steps: readonly ResolvedStep[], sto
       stopOnFailure: !step.raw && (stopEveryFailure || position < lastRawMain),
     };
   });
+}
+
+function resolveDatabases(errors: PropErrors, props: SerialBatchJobProps): ResolvedDatabase[] {
+  const out: ResolvedDatabase[] = [];
+  if (props.database !== undefined) {
+    if (errors.check(props.database instanceof PostgresConnection, 'database', 'a connection from StatefulPostgres.connection()', props.database)) {
+      out.push({ connection: props.database, envPrefix: '' });
+    }
+  }
+  (props.databases ?? []).forEach((d, i) => {
+    const at = `databases[${i}]`;
+    const connectionOk = errors.check(
+      d !== null && typeof d === 'object' && d.connection instanceof PostgresConnection,
+      `${at}.connection`,
+      'a connection from StatefulPostgres.connection()',
+      d?.connection,
+    );
+    const prefix = d?.envPrefix;
+    const prefixOk = errors.check(
+      typeof prefix === 'string' && /^[A-Za-z_][A-Za-z0-9_]*_$/.test(prefix) && !prefix.startsWith(ENV_PREFIX),
+      `${at}.envPrefix`,
+      `a variable name prefix ending in "_" (such as "ARCHIVE_"), not starting with ${ENV_PREFIX}`,
+      prefix,
+    );
+    if (prefixOk) {
+      errors.check(!out.some((o) => o.envPrefix === prefix), `${at}.envPrefix`, 'a prefix no other database uses', prefix);
+    }
+    if (connectionOk && prefixOk) {
+      out.push({ connection: d.connection, envPrefix: prefix });
+    }
+  });
+  return out;
 }
 
 function checkConfig(errors: PropErrors, config: { [key: string]: string } | undefined, allowed: ReadonlySet<string>): number {

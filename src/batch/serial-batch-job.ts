@@ -1,15 +1,15 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { STEP_SH, SUMMARY_SH } from './assets.generated';
 import { BatchRetry } from './batch-retry';
 import { buildCronJobSpec, buildJobSpec } from './job-spec';
 import { createBatchNetworkPolicy } from './network-policy';
-import { buildPodSpec } from './pod-spec';
+import { buildPodTemplate } from './pod-spec';
 import { checkStepSet, planSteps, PlannedStep, pullPolicyOf, resolveBatchProps, ResolvedBatch, ResolvedStep, resolveStep } from './resolve-props';
 import { renderRunPlan } from './run-plan';
 import { SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
-import { labelAll, standardLabels, versionFromImage } from '../common/labels';
+import { labelAll, selectorLabels, standardLabels, versionFromImage } from '../common/labels';
 import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annotations';
 import { ensureUniqueObjectNames } from '../common/unique-names';
 
@@ -63,7 +63,7 @@ export class SerialBatchJob extends Construct {
   public constructor(scope: Construct, id: string, props: SerialBatchJobProps) {
     super(scope, id);
     ensureUniqueObjectNames(this);
-    const batch = resolveBatchProps(this, props);
+    const batch = resolveBatchProps(this, id, props);
     this.batch = batch;
     this.scheduled = batch.schedule !== undefined;
     this.retry = batch.retry;
@@ -71,7 +71,7 @@ export class SerialBatchJob extends Construct {
     this.workload = new ApiObject(this, 'Resource', {
       apiVersion: 'batch/v1',
       kind: this.scheduled ? 'CronJob' : 'Job',
-      metadata: batch.name !== undefined ? { name: batch.name } : {},
+      metadata: { name: batch.name },
       spec: Lazy.any({ produce: () => this.renderSpec() }),
     });
     this.name = this.workload.name;
@@ -105,7 +105,7 @@ export class SerialBatchJob extends Construct {
     }
 
     if (batch.networkPolicy) {
-      this.networkPolicy = createBatchNetworkPolicy(this, batch, this.name);
+      this.networkPolicy = createBatchNetworkPolicy(this, batch);
     } else {
       // asked for explicitly: the pod's traffic is governed by policies outside this construct
       addKubeScoreIgnore(this.workload, 'pod-networkpolicy');
@@ -116,6 +116,11 @@ export class SerialBatchJob extends Construct {
         'non-existent-service-account',
         `the ServiceAccount ${batch.serviceAccount.name} is managed outside this construct`,
       );
+    }
+
+    // the databases' NetworkPolicies let the batch pods in
+    for (const d of batch.databases) {
+      d.connection._allowFrom(selectorLabels(this.identity()), Chart.of(this).namespace);
     }
 
     for (const step of props.steps ?? []) {
@@ -158,12 +163,13 @@ export class SerialBatchJob extends Construct {
   private renderSpec(): unknown {
     const steps = this.plan();
     const labels = standardLabels(this.identity());
-    const podSpec = buildPodSpec(this.batch, steps, {
-      scriptsConfigMap: this.scriptsConfigMap.name,
-      configMap: this.configMap?.name,
-      workspaceClaim: this.workspaceClaim?.name,
-    });
-    const jobSpec = buildJobSpec(this.batch, steps, labels, podSpec);
+    const template = buildPodTemplate(
+      this.batch,
+      steps,
+      { scriptsConfigMap: this.scriptsConfigMap.name, configMap: this.configMap?.name, workspaceClaim: this.workspaceClaim?.name },
+      labels,
+    );
+    const jobSpec = buildJobSpec(this.batch, steps, template);
     return this.scheduled ? kplus.k8s.toJson_CronJobSpec(buildCronJobSpec(this.batch, labels, jobSpec)) : kplus.k8s.toJson_JobSpec(jobSpec);
   }
 

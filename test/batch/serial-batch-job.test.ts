@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { bytes, byKind, effectiveRequest, jobSpecOf, millis, Obj, only, podSpecOf } from './helpers';
 import { nightlyApp, NIGHTLY_STEPS } from '../../apps/nightly';
-import { BatchRetry, BatchRetryMode, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../src';
+import { BatchRetry, BatchRetryMode, ExtraVolumeSource, SerialBatchJob, SerialBatchJobProps, SerialBatchStep, StatefulPostgres } from '../../src';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
 const STEPS: SerialBatchStep[] = [
@@ -177,8 +177,27 @@ describe('options', () => {
     const chart = Testing.chart();
     const claim = kplus.PersistentVolumeClaim.fromClaimName(chart, 'Claim', 'batch-work');
     const secret = kplus.Secret.fromSecretName(chart, 'Db', 'db');
+    const warehouse = new StatefulPostgres(chart, 'warehouse', {
+      superuserSecret: kplus.Secret.fromSecretName(chart, 'Su', 'warehouse-superuser'),
+      users: [{ name: 'etl', password: { secret: kplus.Secret.fromSecretName(chart, 'Etl', 'warehouse-etl') } }],
+      databases: [
+        { name: 'sales', owner: 'etl' },
+        { name: 'archive', owner: 'etl' },
+      ],
+    });
     const props: Required<SerialBatchJobProps> = {
       image: IMAGE,
+      database: warehouse.connection('sales'),
+      databases: [{ connection: warehouse.connection('archive'), envPrefix: 'ARCHIVE_' }],
+      nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }],
+      podLabels: { team: 'data' },
+      podAnnotations: { 'example.com/owner': 'data-team' },
+      imagePullSecrets: ['registry-acme'],
+      priorityClassName: 'batch-low',
+      volumes: [
+        { name: 'sql', source: ExtraVolumeSource.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, 'Sql', 'nightly-sql')), mountPath: '/sql' },
+      ],
       steps: [
         {
           name: 'extract',
@@ -199,8 +218,8 @@ describe('options', () => {
       ],
       name: 'nightly',
       config: { CFG_REGION: 'eu' },
-      secretEnv: { PGPASSWORD: { secret, key: 'password' } },
-      allowReservedEnv: ['PGPASSWORD'],
+      secretEnv: { PGOPTIONS: { secret, key: 'options', optional: true } },
+      allowReservedEnv: ['PGOPTIONS'],
       schedule: Cron.schedule({ minute: '0', hour: '3' }),
       timeZone: 'Europe/Paris',
       concurrencyPolicy: kplus.ConcurrencyPolicy.REPLACE,
@@ -253,7 +272,22 @@ describe('options', () => {
     const spec = jobSpecOf(objects);
     expect(spec).toMatchObject({ backoffLimit: 4, activeDeadlineSeconds: 7200, ttlSecondsAfterFinished: 43200 });
     const pod = spec.template.spec;
-    expect(pod).toMatchObject({ serviceAccountName: 'batch', automountServiceAccountToken: true, terminationGracePeriodSeconds: 60 });
+    expect(pod).toMatchObject({
+      serviceAccountName: 'batch',
+      automountServiceAccountToken: true,
+      terminationGracePeriodSeconds: 60,
+      nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }],
+      imagePullSecrets: [{ name: 'registry-acme' }],
+      priorityClassName: 'batch-low',
+    });
+    expect(spec.template.metadata.labels.team).toBe('data');
+    expect(spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'data-team' });
+    expect(pod.volumes).toContainEqual({ name: 'sql', configMap: { name: 'nightly-sql', defaultMode: 0o440 } });
+    for (const c of pod.initContainers) {
+      expect(c.volumeMounts).toContainEqual({ name: 'sql', mountPath: '/sql', readOnly: true });
+    }
+    expect(pod.containers[0].volumeMounts.map((m: Obj) => m.name)).not.toContain('sql');
     expect(pod.securityContext).toMatchObject({ runAsUser: 20000, runAsGroup: 20001, fsGroup: 20001 });
     expect(pod.volumes[0]).toEqual({ name: 'workspace', persistentVolumeClaim: { claimName: 'batch-work' } });
     expect(pod.volumes[1]).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '100Mi' } });
@@ -266,6 +300,9 @@ describe('options', () => {
     });
     const env = envOf(extract);
     expect(env.CFG_SOURCE.value).toBe('s3://bucket/$$(date)');
+    expect(env.PGDATABASE.value).toBe('sales');
+    expect(env.PGOPTIONS.valueFrom.secretKeyRef).toEqual({ name: 'db', key: 'options', optional: true });
+    expect(env.ARCHIVE_PGDATABASE.value).toBe('archive');
     expect(env.CFG_SOURCE_KEY.valueFrom.secretKeyRef).toEqual({ name: 'db', key: 'source-key' });
     expect(env.SERIAL_BATCH_TIMEOUT.value).toBe('300');
     expect(env.SERIAL_BATCH_KILL_GRACE.value).toBe('20');
@@ -290,8 +327,10 @@ describe('options', () => {
     expect(summary).toMatchObject({ image: 'busybox:1.36.1' });
     expect(summary.resources.requests.cpu).toBe('20m');
     expect(envOf(summary).SERIAL_BATCH_CLEAN_UP.value).toBe('false');
-    const np = only(objects, 'NetworkPolicy');
-    expect(np.spec.egress[1]).toEqual({ ports: [{ port: 5432, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] });
+    const np = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'nightly')!;
+    // DNS, the warehouse (both connections reach the same pods: one rule), then the user's rule
+    expect(np.spec.egress).toHaveLength(3);
+    expect(np.spec.egress[2]).toEqual({ ports: [{ port: 5432, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] });
     expect(np.metadata.labels['app.kubernetes.io/part-of']).toBe('warehouse');
     expect(byKind(objects, 'PersistentVolumeClaim')).toHaveLength(0);
   });
