@@ -131,7 +131,8 @@ describe('the 22-step nightly example', () => {
   test('one CronJob whose pod requests what the largest step requests, not the sum', () => {
     const objects = nightlyObjects();
     expect(byKind(objects, 'CronJob')).toHaveLength(1);
-    expect(byKind(objects, 'Job')).toHaveLength(0);
+    // the only Job is the warehouse's own (it applies the users)
+    expect(byKind(objects, 'Job').map((j) => j.metadata.labels['app.kubernetes.io/name'])).toEqual(['postgresql']);
     const pod = podSpecOf(objects);
     expect(pod.initContainers).toHaveLength(22);
     expect(pod.restartPolicy).toBe('Never');
@@ -151,24 +152,36 @@ describe('the 22-step nightly example', () => {
     expect(names).toEqual(NIGHTLY_STEPS.map((s) => s.name));
   });
 
-  test('secrets are referenced, never copied', () => {
+  test('the warehouse connection: libpq variables from the database, the password referenced, never copied', () => {
     const objects = nightlyObjects();
     expect(byKind(objects, 'Secret')).toHaveLength(0);
     const env = envOf(podSpecOf(objects).initContainers[0]);
-    expect(env.PGPASSWORD).toEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'warehouse-db', key: 'password' } } });
+    expect(env.PGPASSWORD).toEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'warehouse-etl', key: 'password' } } });
+    expect([env.PGHOST.value, env.PGPORT.value, env.PGDATABASE.value, env.PGUSER.value]).toEqual(['warehouse-rw', '5432', 'sales', 'etl']);
   });
 
-  test('egress: DNS over UDP and TCP plus the warehouse database only', () => {
-    const np = only(nightlyObjects(), 'NetworkPolicy');
-    expect(np.spec.egress).toHaveLength(2);
+  test('egress: DNS over UDP and TCP, the warehouse primary and the export target only', () => {
+    const np = nightlyObjects().find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'nightly')!;
+    expect(np.spec.egress).toHaveLength(3);
     expect(np.spec.egress[0].ports).toEqual([
       { port: 53, protocol: 'UDP' },
       { port: 53, protocol: 'TCP' },
     ]);
     expect(np.spec.egress[1]).toEqual({
       ports: [{ port: 5432, protocol: 'TCP' }],
-      to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'warehouse-db' } } }],
+      to: [
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/component': 'primary',
+              'app.kubernetes.io/instance': 'warehouse',
+              'app.kubernetes.io/name': 'postgresql',
+            },
+          },
+        },
+      ],
     });
+    expect(np.spec.egress[2]).toEqual({ ports: [{ port: 22, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '198.51.100.20/32' } }] });
   });
 });
 
@@ -649,6 +662,34 @@ describe('errors', () => {
     );
     fails({ defaultStepRetryBackoff: Duration.hours(2) }, /defaultStepRetryBackoff must be a whole number of seconds from 0 to 3600/);
     fails({ maxRetryBackoff: Duration.seconds(0) }, /maxRetryBackoff must be a whole number of seconds from 1 to 3600/);
+  });
+  test('pod options that collide with what the construct or the Job controller sets', () => {
+    fails(
+      { podLabels: { 'batch.kubernetes.io/job-name': 'x' } },
+      /podLabels\["batch.kubernetes.io\/job-name"\] must be a label the construct or a controller does not set/,
+    );
+    fails(
+      {
+        volumes: [
+          { name: 'workspace', source: ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(Testing.chart(), 'S', 's')), mountPath: '/data' },
+        ],
+      },
+      /volumes\[0\].name must be a volume name not used in the pod already, got "workspace"/,
+    );
+    fails(
+      {
+        volumes: [
+          { name: 'data', source: ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(Testing.chart(), 'S', 's')), mountPath: '/workspace' },
+        ],
+      },
+      /volumes\[0\].mountPath must be a path not mounted already, got "\/workspace"/,
+    );
+  });
+  test('a name derived from the construct id that is not a DNS label', () => {
+    expect(() => new SerialBatchJob(Testing.chart(), 'x'.repeat(70), { image: IMAGE, steps: STEPS })).toThrow(
+      /name must be a DNS-1123 label of at most 63/,
+    );
+    expect(new SerialBatchJob(Testing.chart(), 'NightlyLoad', { image: IMAGE, steps: STEPS }).name).toBe('nightly-load');
   });
   test('a step timeout below one second', () => {
     fails(
