@@ -102,6 +102,11 @@ export interface PodRunOptions {
   readonly jobName?: string;
   /** Secret values by `<secret>/<key>`. */
   readonly secrets?: Record<string, string>;
+  /**
+   * Variables replaced after the manifest's env is built, e.g. a Service's name by the loopback
+   * address of the server standing in for it (`PGHOST: '127.0.0.1'`).
+   */
+  readonly envOverrides?: Record<string, string>;
   /** Called with the process of each container once it started (to signal it). */
   readonly onStart?: (container: string, pid: number) => void;
   /** Deadline for one container. */
@@ -206,6 +211,12 @@ async function runContainer(
     } else if (e.valueFrom?.secretKeyRef) {
       const ref = e.valueFrom.secretKeyRef;
       env[e.name] = opts.secrets?.[`${ref.name}/${ref.key}`] ?? '';
+    }
+  }
+
+  for (const [name, value] of Object.entries(opts.envOverrides ?? {})) {
+    if (name in env) {
+      env[name] = value;
     }
   }
 
