@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { STEP_SH, SUMMARY_SH } from './assets.generated';
+import { STEP_SH, SUMMARY_SH } from './scripts/assets.generated';
 import { BatchRetry } from './batch-retry';
 import { buildCronJobSpec, buildJobSpec } from './job-spec';
 import { createBatchNetworkPolicy } from './network-policy';

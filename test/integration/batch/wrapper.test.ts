@@ -516,7 +516,7 @@ test('shellcheck -s sh finds nothing in the container scripts', () => {
     console.warn('\n!!! SKIPPING shellcheck: not installed (run scripts/install-test-deps.sh) !!!\n');
     return;
   }
-  const dir = path.join(__dirname, '../../../src/batch');
+  const dir = path.join(__dirname, '../../../src/batch/scripts');
   const scripts = fs.readdirSync(dir).filter((f) => f.endsWith('.sh'));
   expect(scripts.sort()).toEqual(['step.sh', 'summary.sh']);
   const r = spawnSync(shellcheck.stdout.trim(), ['-s', 'sh', ...scripts.map((s) => path.join(dir, s))], { encoding: 'utf8' });
