@@ -77,26 +77,18 @@ function databaseEnv(batch: ResolvedBatch): kplus.k8s.EnvVar[] {
   });
 }
 
-/** The volumes the database connections need (CA files), each once. */
+/** The volumes the database connections need (CA files), each once: two connections to one instance share them. */
 function databaseVolumes(batch: ResolvedBatch): kplus.k8s.Volume[] {
-  const byName = new Map<string, kplus.k8s.Volume>();
-  for (const d of batch.databases) {
-    for (const v of d.connection._volumes()) {
-      byName.set(v.name, v);
-    }
-  }
-  return [...byName.values()];
+  return uniqueByName(batch.databases.flatMap((d) => d.connection._volumes()));
 }
 
 /** The mounts of {@link databaseVolumes}, each once. */
 function databaseMounts(batch: ResolvedBatch): kplus.k8s.VolumeMount[] {
-  const byName = new Map<string, kplus.k8s.VolumeMount>();
-  for (const d of batch.databases) {
-    for (const m of d.connection._mounts()) {
-      byName.set(m.name, m);
-    }
-  }
-  return [...byName.values()];
+  return uniqueByName(batch.databases.flatMap((d) => d.connection._mounts()));
+}
+
+function uniqueByName<T extends { readonly name: string }>(items: readonly T[]): T[] {
+  return [...new Map(items.map((i) => [i.name, i])).values()];
 }
 
 function buildStepContainer(batch: ResolvedBatch, planned: PlannedStep, names: PodObjectNames): kplus.k8s.Container {
