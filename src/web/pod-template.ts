@@ -8,6 +8,9 @@ import type { ResolvedWebApp } from './resolve-props';
 /** Name of the container port every probe, the Service and the NetworkPolicy refer to. */
 export const HTTP_PORT_NAME = 'http';
 
+/** Name of the container and Service port serving metrics on a port of their own. */
+export const METRICS_PORT_NAME = 'metrics';
+
 /** Name of the app container. */
 export const CONTAINER_NAME = 'app';
 

@@ -3,7 +3,7 @@
  * construct only ever sees a complete, valid `ResolvedWebApp`. Every problem is reported at once,
  * prefixed with the construct path.
  */
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { reservedEnvReason } from '../common/env';
@@ -86,6 +86,9 @@ const DEFAULTS = {
   writableDirectories: ['/tmp'],
   writableDirectorySizeLimit: Size.mebibytes(256),
   ingressControllerNamespace: 'ingress-nginx',
+  metricsPath: '/metrics',
+  metricsInterval: Duration.seconds(30),
+  scraperNamespace: 'monitoring',
   canaryReplicas: 1,
   canaryWeight: 10,
   revisionHistoryLimit: 5,
@@ -115,6 +118,24 @@ export interface ResolvedCanary {
   readonly header?: string;
   readonly headerValue?: string;
   readonly cookie?: string;
+}
+
+export interface ResolvedGateway {
+  readonly name: string;
+  readonly namespace: string;
+  readonly sectionName?: string;
+  readonly dataPlaneNamespace: string;
+  readonly dataPlanePodLabels?: Record<string, string>;
+  readonly referenceGrant: boolean;
+}
+
+export interface ResolvedMetrics {
+  readonly port: number;
+  /** `http` when the metrics are served on the app port, `metrics` otherwise. */
+  readonly portName: string;
+  readonly path: string;
+  readonly intervalSeconds: number;
+  readonly scraperNamespace: string;
 }
 
 export interface ResolvedEgressRule {
@@ -157,6 +178,9 @@ export interface ResolvedWebApp {
   readonly preStopSeconds: number;
   readonly terminationGraceSeconds: number;
   readonly tls?: ResolvedTls;
+  readonly ingressEnabled: boolean;
+  readonly gateway?: ResolvedGateway;
+  readonly metrics?: ResolvedMetrics;
   readonly ingressClassName: string;
   readonly ingressAnnotations: Record<string, string>;
   readonly autoscaling?: ResolvedAutoscaling;
@@ -517,6 +541,81 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     });
   }
 
+  // gateway
+  let gateway: ResolvedGateway | undefined;
+  if (props.gateway !== undefined) {
+    const g = props.gateway ?? ({} as ResolvedGateway);
+    errors.check(isDnsSubdomain(g.name), 'gateway.name', 'a Gateway name (DNS-1123 subdomain)', g.name);
+    errors.check(isDnsLabel(g.namespace), 'gateway.namespace', 'a namespace name (DNS-1123 label)', g.namespace);
+    errors.check(
+      g.sectionName === undefined || isDnsSubdomain(g.sectionName),
+      'gateway.sectionName',
+      'a listener name (DNS-1123 subdomain)',
+      g.sectionName,
+    );
+    const dataPlaneNamespace = g.dataPlaneNamespace ?? g.namespace;
+    errors.check(
+      g.dataPlaneNamespace === undefined || isDnsLabel(g.dataPlaneNamespace),
+      'gateway.dataPlaneNamespace',
+      'a namespace name (DNS-1123 label)',
+      g.dataPlaneNamespace,
+    );
+    errors.check(
+      g.dataPlanePodLabels === undefined ||
+        (isStringMap(g.dataPlanePodLabels) && Object.entries(g.dataPlanePodLabels).every(([k, v]) => isLabelKey(k) && isLabelValue(v))),
+      'gateway.dataPlanePodLabels',
+      'a map of valid label keys and values',
+      g.dataPlanePodLabels,
+    );
+    const referenceGrant = g.referenceGrant ?? false;
+    if (referenceGrant) {
+      errors.check(props.tls !== undefined, 'gateway.referenceGrant', 'false unless tls names the Secret the Gateway uses', referenceGrant);
+      const chartNamespace = Chart.of(scope).namespace;
+      errors.check(
+        chartNamespace !== undefined && chartNamespace !== g.namespace,
+        'gateway.referenceGrant',
+        `false unless the chart's namespace (${chartNamespace ?? 'unset'}) is set and differs from gateway.namespace`,
+        referenceGrant,
+      );
+    }
+    gateway = {
+      name: g.name,
+      namespace: g.namespace,
+      sectionName: g.sectionName,
+      dataPlaneNamespace,
+      dataPlanePodLabels: g.dataPlanePodLabels,
+      referenceGrant,
+    };
+  }
+  const ingressEnabled = props.ingressEnabled ?? gateway === undefined;
+  errors.check(
+    ingressEnabled || gateway !== undefined,
+    'ingressEnabled',
+    'true unless gateway is set (the app would not be published)',
+    ingressEnabled,
+  );
+
+  // metrics
+  let metrics: ResolvedMetrics | undefined;
+  if (props.metrics !== undefined) {
+    const m = props.metrics ?? ({} as ResolvedMetrics);
+    errors.check(isPort(m.port), 'metrics.port', 'an integer from 1 to 65535', m.port);
+    const path = m.path ?? DEFAULTS.metricsPath;
+    const problem = prefixPathProblem(path);
+    errors.check(problem === undefined, 'metrics.path', problem ?? '', path);
+    const intervalSeconds = c.seconds(m.interval, DEFAULTS.metricsInterval, 'metrics.interval', 1, 3600);
+    const scraperNamespace = m.scraperNamespace ?? DEFAULTS.scraperNamespace;
+    errors.check(isDnsLabel(scraperNamespace), 'metrics.scraperNamespace', 'a namespace name (DNS-1123 label)', scraperNamespace);
+    const portName = m.port === port ? 'http' : 'metrics';
+    errors.check(
+      portName === 'http' || m.port !== servicePort,
+      'metrics.port',
+      `the app port (${port}) or a port other than the Service port (${servicePort}): it is published on the Service too`,
+      m.port,
+    );
+    metrics = { port: m.port, portName, path, intervalSeconds, scraperNamespace };
+  }
+
   // canary
   let canary: ResolvedCanary | undefined;
   if (canaryProps !== undefined) {
@@ -544,6 +643,12 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       cp.cookie === undefined || (typeof cp.cookie === 'string' && HTTP_TOKEN.test(cp.cookie)),
       'canary.cookie',
       'a cookie name',
+      cp.cookie,
+    );
+    errors.check(
+      cp.cookie === undefined || gateway === undefined,
+      'canary.cookie',
+      'unset when gateway is set (an HTTPRoute cannot match cookies portably: use canary.header)',
       cp.cookie,
     );
     canary = {
@@ -591,6 +696,9 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     preStopSeconds,
     terminationGraceSeconds: preStopSeconds + drainSeconds + GRACE_MARGIN_SECONDS,
     tls,
+    ingressEnabled,
+    gateway,
+    metrics,
     ingressClassName,
     ingressAnnotations: { ...ingressAnnotations },
     autoscaling,
