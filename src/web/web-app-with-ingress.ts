@@ -5,6 +5,7 @@ import { sha256Of } from '../common/checksum';
 import { escapeKubernetesExpansion } from '../common/env';
 import { sizeToQuantity } from '../common/quantities';
 import { PropErrors, throwPropError } from '../common/errors';
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import { AppIdentity, LABEL_INSTANCE, LABEL_NAME, selectorLabels, standardLabels } from '../common/labels';
 import { applyPodOptions } from '../common/resolve-pod-options';
 import { toResourceRequirements } from '../common/resources';
@@ -119,6 +120,7 @@ export class WebAppWithIngress extends Construct {
   constructor(scope: Construct, id: string, props: WebAppWithIngressProps) {
     super(scope, id);
     const app = resolveWebAppProps(this, id, props);
+    ensureUniqueObjectNames(this);
     this.app = app;
     this.appName = app.name;
     this.instance = app.instance;
