@@ -53,6 +53,21 @@ export function startupProbe(app: ResolvedWebApp): Record<string, unknown> {
   return { ...handler(app.healthCheckPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: app.startupFailureThreshold, successThreshold: 1 };
 }
 
+/**
+ * The app container's env: `secretEnv` as `secretKeyRef`s, then each database's libpq variables
+ * (`PGHOST`, ..., `PGPASSWORD` from the user's Secret), prefixed for `databases`.
+ */
+export function containerEnv(app: ResolvedWebApp): kplus.k8s.EnvVar[] {
+  const env: kplus.k8s.EnvVar[] = app.secretEnv.map(([name, ref]) => ({
+    name,
+    valueFrom: { secretKeyRef: { key: ref.key, name: ref.secret.name, optional: ref.optional ?? false } },
+  }));
+  for (const { connection, envPrefix } of app.databases) {
+    env.push(...connection._env(envPrefix));
+  }
+  return env;
+}
+
 /** A volume name for a writable directory: `/var/cache/nginx` → `var-cache-nginx`. */
 export function volumeNameFor(path: string, index: number, taken: Set<string>): string {
   let name = path

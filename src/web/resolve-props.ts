@@ -29,6 +29,7 @@ import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-opt
 import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, resolveResources } from '../common/resources';
 import { SecretKeyReference } from '../common/secret-key-reference';
+import { PostgresConnection } from '../postgres/connection';
 import { WebAppNetworkPeer } from './network-peer';
 import { volumeNameFor } from './pod-template';
 import { WebAppWithIngressProps } from './web-app-with-ingress-props';
@@ -38,6 +39,9 @@ const POD_LABEL_KEYS = [LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_
 
 /** The pod-template annotation holding the checksum of `config`: a change rolls the pods. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
+
+/** The prefix of a database's variables in `databases`: `ORDERS_` gives `ORDERS_PGHOST`. */
+const DATABASE_ENV_PREFIX = /^[A-Z][A-Z0-9_]*_$/;
 
 /** Suffix of the canary track's instance and object names. */
 export const CANARY_SUFFIX = '-canary';
@@ -138,6 +142,13 @@ export interface ResolvedMetrics {
   readonly scraperNamespace: string;
 }
 
+/** A database the app connects to, and the prefix of its variables. */
+export interface ResolvedDatabase {
+  readonly connection: PostgresConnection;
+  /** '' for `database`, e.g. `ORDERS_` for `databases`. */
+  readonly envPrefix: string;
+}
+
 export interface ResolvedEgressRule {
   readonly peer: WebAppNetworkPeer;
   readonly ports?: number[];
@@ -186,6 +197,11 @@ export interface ResolvedWebApp {
   readonly autoscaling?: ResolvedAutoscaling;
   readonly config?: Record<string, string>;
   readonly secretEnv: Array<[string, SecretKeyReference]>;
+  readonly databases: ResolvedDatabase[];
+  /** The volumes the database connections need (their CA files), each once. */
+  readonly databaseVolumes: kplus.k8s.Volume[];
+  /** Their mounts in the app container. */
+  readonly databaseMounts: kplus.k8s.VolumeMount[];
   readonly command?: string[];
   readonly args?: string[];
   readonly resources: ResolvedResources;
@@ -412,6 +428,61 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const preStopSeconds = c.seconds(props.preStopDelay, DEFAULTS.preStopDelay, 'preStopDelay', 0, 300);
   const drainSeconds = c.seconds(props.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', 0, 3600);
 
+  // databases
+  const databases: ResolvedDatabase[] = [];
+  if (props.database !== undefined) {
+    if (
+      errors.check(
+        props.database instanceof PostgresConnection,
+        'database',
+        'a PostgresConnection from StatefulPostgres.connection()',
+        props.database,
+      )
+    ) {
+      databases.push({ connection: props.database, envPrefix: '' });
+    }
+  }
+  if (props.databases !== undefined) {
+    const dbs = props.databases;
+    if (
+      errors.check(dbs !== null && typeof dbs === 'object' && !Array.isArray(dbs), 'databases', 'a map of env prefixes to PostgresConnections', dbs)
+    ) {
+      for (const [envPrefix, connection] of Object.entries(dbs)) {
+        const prop = `databases[${JSON.stringify(envPrefix)}]`;
+        const prefixOk = errors.check(
+          DATABASE_ENV_PREFIX.test(envPrefix),
+          prop,
+          'keyed by an env prefix of capitals, digits and "_" ending in "_" (such as ORDERS_)',
+          envPrefix,
+        );
+        const connectionOk = errors.check(
+          connection instanceof PostgresConnection,
+          prop,
+          'a PostgresConnection from StatefulPostgres.connection()',
+          connection,
+        );
+        if (prefixOk && connectionOk) {
+          databases.push({ connection, envPrefix });
+        }
+      }
+    }
+  }
+  const databaseEnvNames = new Set(databases.flatMap((d) => d.connection._env(d.envPrefix).map((e) => e.name)));
+  const databaseVolumes: kplus.k8s.Volume[] = [];
+  const databaseMounts: kplus.k8s.VolumeMount[] = [];
+  for (const { connection } of databases) {
+    for (const volume of connection._volumes()) {
+      if (!databaseVolumes.some((v) => v.name === volume.name)) {
+        databaseVolumes.push(volume);
+      }
+    }
+    for (const mount of connection._mounts()) {
+      if (!databaseMounts.some((m) => m.name === mount.name)) {
+        databaseMounts.push(mount);
+      }
+    }
+  }
+
   // environment
   let config: Record<string, string> | undefined;
   const envNames: string[] = [];
@@ -428,6 +499,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
         const reserved = reservedEnvReason(key);
         errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, key);
         errors.check(!SENSITIVE_KEY.test(key), prop, 'free of credentials (pass them with secretEnv, which reads an existing Secret)', key);
+        errors.check(!databaseEnvNames.has(key), prop, 'keyed by a name the databases do not set (duplicate variable)', key);
         envNames.push(key);
       }
       errors.check(bytes <= MAX_CONFIG_BYTES, 'config', `at most ${MAX_CONFIG_BYTES} bytes of keys and values`, `${bytes} bytes`);
@@ -443,6 +515,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
           const reserved = reservedEnvReason(envName);
           errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, envName);
           errors.check(!envNames.includes(envName), prop, 'keyed by a name not also set by config (duplicate variable)', envName);
+          errors.check(!databaseEnvNames.has(envName), prop, 'keyed by a name the databases do not set (duplicate variable)', envName);
         }
         const secretName = safe(() => ref?.secret?.name);
         errors.check(isDnsSubdomain(secretName as string), `${prop}.secret`, 'a Secret with a valid name', secretName);
@@ -499,8 +572,8 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const podOptions = resolvePodOptions(errors, props, {
     labelKeys: POD_LABEL_KEYS,
     annotationKeys: [CONFIG_CHECKSUM_ANNOTATION],
-    volumeNames: writableVolumes.map((w) => w.volumeName),
-    mountPaths: writableVolumes.map((w) => w.path),
+    volumeNames: [...writableVolumes.map((w) => w.volumeName), ...databaseVolumes.map((v) => v.name)],
+    mountPaths: [...writableVolumes.map((w) => w.path), ...databaseMounts.map((m) => m.mountPath)],
   });
 
   // network policy
@@ -704,6 +777,9 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     autoscaling,
     config,
     secretEnv,
+    databases,
+    databaseVolumes,
+    databaseMounts,
     command: props.command,
     args: props.args,
     resources,

@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { PodOptions } from '../common/pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
+import type { PostgresConnection } from '../postgres/connection';
 import { WebAppNetworkPeer } from './network-peer';
 
 /**
@@ -440,7 +441,8 @@ export interface WebAppWithIngressProps extends PodOptions {
   /**
    * Non-secret configuration: becomes a ConfigMap read with `envFrom`. Its checksum annotates the pod
    * template, so a change rolls the pods. Keys must be C identifiers; keys that look like secrets
-   * (`*PASSWORD*`, `*TOKEN*`, `*SECRET*`, ...) are rejected: use `secretEnv`.
+   * (`*PASSWORD*`, `*TOKEN*`, `*SECRET*`, ...) are rejected: use `secretEnv`. Reserved names
+   * (`PG*`, `KUBERNETES_*`, ...) are rejected too: database variables come from `database`.
    *
    * @default - no ConfigMap
    */
@@ -453,6 +455,26 @@ export interface WebAppWithIngressProps extends PodOptions {
    * @default - no secret variables
    */
   readonly secretEnv?: { [name: string]: SecretKeyReference };
+
+  /**
+   * The PostgreSQL database the app uses, from `db.connection('orders')` of a `StatefulPostgres`.
+   * The container gets libpq's `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD` (a
+   * `secretKeyRef` to the user's Secret, never a value) and `PGSSLMODE`; with TLS the CA is
+   * mounted and `PGSSLROOTCERT` names it. The NetworkPolicies of both sides are opened: the app's
+   * egress to the database (or pooler) pods on their port, and their ingress from the app's pods
+   * (its canary's too), with a namespaceSelector when the charts' namespaces differ.
+   *
+   * @default - no database
+   */
+  readonly database?: PostgresConnection;
+
+  /**
+   * More databases, keyed by the prefix of their variables (`ORDERS_` gives `ORDERS_PGHOST`, ...),
+   * each wired like `database`.
+   *
+   * @default - no other databases
+   */
+  readonly databases?: { [envPrefix: string]: PostgresConnection };
 
   /**
    * Container command (overrides the image's ENTRYPOINT). `$(` is passed literally, never expanded.

@@ -12,11 +12,21 @@ import { toResourceRequirements } from '../common/resources';
 import { spreadScheduling } from '../common/scheduling';
 import { patchContainerSecurity, patchPodHardening, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 import { HttpRoute } from '../imports/gateway-httproutes-gateway.networking.k8s.io';
+import type { PostgresConnection } from '../postgres/connection';
 import { ReferenceGrantV1Beta1 } from '../imports/gateway-referencegrants-gateway.networking.k8s.io';
 import { ServiceMonitor } from '../imports/monitoring-servicemonitors-monitoring.coreos.com';
 import { httpRouteSpec, tlsReferenceGrantSpec } from './gateway';
 import { WebAppNetworkPeer } from './network-peer';
-import { CONTAINER_NAME, HTTP_PORT_NAME, livenessProbe, METRICS_PORT_NAME, namedPort, readinessProbe, startupProbe } from './pod-template';
+import {
+  CONTAINER_NAME,
+  containerEnv,
+  HTTP_PORT_NAME,
+  livenessProbe,
+  METRICS_PORT_NAME,
+  namedPort,
+  readinessProbe,
+  startupProbe,
+} from './pod-template';
 import {
   CANARY_SUFFIX,
   CONFIG_CHECKSUM_ANNOTATION,
@@ -129,6 +139,19 @@ export class WebAppWithIngress extends Construct {
     this.url = `${app.tls ? 'https' : 'http'}://${app.hosts[0]}`;
     this.ingressPeers = [...app.networkPolicy.allowFrom];
     this.egressRules = [...app.networkPolicy.allowTo];
+    const databasePeers = new Map<string, PostgresConnection>();
+    for (const { connection } of app.databases) {
+      const peer = connection._egressPeer();
+      const key = JSON.stringify([peer.podLabels, peer.namespace, peer.port]);
+      if (!databasePeers.has(key)) {
+        databasePeers.set(key, connection);
+        this.egressRules.push({
+          peer: WebAppNetworkPeer.pods(peer.podLabels, peer.namespace),
+          ports: [peer.port],
+          protocol: kplus.NetworkProtocol.TCP,
+        });
+      }
+    }
 
     const identity: AppIdentity = { name: app.name, instance: app.instance, component: app.component, partOf: app.partOf, version: app.version };
     const sharedIdentity: AppIdentity = { ...identity, version: undefined };
@@ -194,6 +217,14 @@ export class WebAppWithIngress extends Construct {
       this.canaryIngress = canary.ingress;
       this.canaryPodDisruptionBudget = canary.podDisruptionBudget;
       this.canaryNetworkPolicy = canary.networkPolicy;
+    }
+
+    // the database side: its (or its pooler's) NetworkPolicy admits the pods of both tracks
+    for (const connection of databasePeers.values()) {
+      connection._allowFrom(this.selectorLabels, this._namespace);
+      if (app.canary) {
+        connection._allowFrom(selectorLabels({ name: app.name, instance: `${app.instance}${CANARY_SUFFIX}` }), this._namespace);
+      }
     }
 
     if (app.gateway) {
@@ -294,20 +325,23 @@ export class WebAppWithIngress extends Construct {
       {
         metadata: {},
         spec: {
-          containers: [{ name: CONTAINER_NAME, volumeMounts: app.writableDirectories.map((w) => ({ mountPath: w.path, name: w.volumeName })) }],
-          volumes: app.writableDirectories.map((w) => ({
-            emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(sizeToQuantity(app.writableDirectorySizeLimit)) },
-            name: w.volumeName,
-          })),
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              volumeMounts: [...app.writableDirectories.map((w) => ({ mountPath: w.path, name: w.volumeName })), ...app.databaseMounts],
+            },
+          ],
+          volumes: [
+            ...app.writableDirectories.map((w) => ({
+              emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(sizeToQuantity(app.writableDirectorySizeLimit)) },
+              name: w.volumeName,
+            })),
+            ...app.databaseVolumes,
+          ],
         },
       },
       app.podOptions,
     );
-
-    const env: Record<string, kplus.EnvValue> = {};
-    for (const [name, ref] of app.secretEnv) {
-      env[name] = kplus.EnvValue.fromSecretValue({ secret: ref.secret, key: ref.key }, { optional: ref.optional ?? false });
-    }
 
     const deployment = new kplus.Deployment(this, id('Deployment'), {
       metadata: { name: objectName, labels, annotations: this.deploymentAnnotations(track) },
@@ -331,7 +365,6 @@ export class WebAppWithIngress extends Construct {
           command: app.command?.map(escapeKubernetesExpansion),
           args: app.args?.map(escapeKubernetesExpansion),
           ports: this.containerPorts(),
-          envVariables: env,
           envFrom: this.configMap ? [kplus.Env.fromConfigMap(this.configMap)] : undefined,
           lifecycle: app.preStopSeconds > 0 ? { preStop: kplus.Handler.fromCommand(['sleep', String(app.preStopSeconds)]) } : undefined,
         },
@@ -372,6 +405,10 @@ export class WebAppWithIngress extends Construct {
     const { affinity, topologySpreadConstraints } = spreadScheduling(selector);
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/affinity`, affinity));
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/topologySpreadConstraints`, topologySpreadConstraints));
+    const env = containerEnv(app);
+    if (env.length > 0) {
+      obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/env`, env));
+    }
     const { containers, ...podFields } = pod.spec!;
     if (containers[0].volumeMounts?.length) {
       obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/volumeMounts`, containers[0].volumeMounts));

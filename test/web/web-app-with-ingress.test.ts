@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ExtraVolumeSource, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { ExtraVolumeSource, StatefulPostgres, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { all, container, MINIMAL, only, synthWebApp } from './support';
 
 const SELECTOR = { 'app.kubernetes.io/name': 'shop', 'app.kubernetes.io/instance': 'shop' };
@@ -193,8 +193,18 @@ describe('defaults', () => {
   });
 });
 
+const LIBPQ_ENV = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSSLMODE'];
+
 test('every prop', () => {
-  const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+  const cdk8sApp = Testing.app();
+  const chart = new Chart(cdk8sApp, 'shop', { namespace: 'shop' });
+  // the database lives in a chart of its own: the snapshot holds the web app's objects only
+  const dbChart = new Chart(cdk8sApp, 'data', { namespace: 'data' });
+  const pg = new StatefulPostgres(dbChart, 'shop-db', {
+    superuserSecret: kplus.Secret.fromSecretName(dbChart, 'Su', 'shop-db-superuser'),
+    users: [{ name: 'shop', password: { secret: kplus.Secret.fromSecretName(dbChart, 'Pw', 'shop-db-shop') } }],
+    databases: [{ name: 'shop', owner: 'shop' }],
+  });
   const db = kplus.Secret.fromSecretName(chart, 'Db', 'shop-db');
   const sa = kplus.ServiceAccount.fromServiceAccountName(chart, 'Sa', 'shop-runner');
   const props: Required<WebAppWithIngressProps> = {
@@ -259,6 +269,8 @@ test('every prop', () => {
     },
     // canary.cookie is Ingress-only: covered in canary.test.ts
     canary: { image: 'ghcr.io/acme/shop:1.5.0', replicas: 2, weight: 5, header: 'X-Canary', headerValue: 'yes' },
+    database: pg.connection('shop'),
+    databases: { AUDIT_: pg.connection('shop') },
     ingressEnabled: true,
     gateway: {
       name: 'public',
@@ -310,7 +322,9 @@ test('every prop', () => {
     { name: 'var-cache-app', emptyDir: { sizeLimit: '512Mi' } },
     { name: 'certs', secret: { secretName: 'shop-certs', defaultMode: 0o440 } },
   ]);
-  expect(c.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'url', optional: true } } }]);
+  expect(c.env.map((e: any) => e.name)).toEqual(['DATABASE_URL', ...LIBPQ_ENV, ...LIBPQ_ENV.map((n) => `AUDIT_${n}`)]);
+  expect(c.env[0]).toEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'url', optional: true } } });
+  expect(c.env.find((e: any) => e.name === 'PGPASSWORD').valueFrom).toEqual({ secretKeyRef: { name: 'shop-db-shop', key: 'password' } });
   expect(c.envFrom).toEqual([{ configMapRef: { name: 'shop-eu-config' } }]);
   expect(pod.imagePullSecrets).toEqual([{ name: 'ghcr-pull' }]);
   expect(pod.serviceAccountName).toBe('shop-runner');
@@ -395,6 +409,18 @@ test('every prop', () => {
     { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 3000, protocol: 'TCP' }] },
   ]);
   expect(np.spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ port: 5432, protocol: 'TCP' }] });
+  // one egress rule for the two connections to the same pods, across namespaces
+  expect(np.spec.egress.slice(2)).toEqual([
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'data' } },
+          podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/instance': 'shop-db' }) },
+        },
+      ],
+      ports: [{ port: 5432, protocol: 'TCP' }],
+    },
+  ]);
 
   const canaryIngress = only(objects, 'Ingress', 'shop-eu-canary');
   expect(canaryIngress.metadata.annotations).toEqual({
