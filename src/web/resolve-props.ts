@@ -25,7 +25,7 @@ import {
 } from '../common/names';
 import { objectName } from '../common/object-names';
 import { sizeInKibibytes } from '../common/quantities';
-import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
+import { isLabelMap, isStringMap, mountPathProblem, ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, resolveResources } from '../common/resources';
 import { SecretKeyReference } from '../common/secret-key-reference';
@@ -233,10 +233,6 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-function isStringMap(value: unknown): value is Record<string, string> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
-}
-
 /** Why a Prefix path is invalid, or undefined. */
 function prefixPathProblem(path: unknown): string | undefined {
   if (typeof path !== 'string' || !path.startsWith('/')) {
@@ -247,17 +243,6 @@ function prefixPathProblem(path: unknown): string | undefined {
   }
   if (/\/\/|\/\.\.?(\/|$)|%2f/i.test(path)) {
     return 'a normalized path without "//", "/./", "/../" or "%2F"';
-  }
-  return undefined;
-}
-
-/** Why a directory path is invalid for a volume mount, or undefined. */
-function mountPathProblem(path: unknown): string | undefined {
-  if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {
-    return 'an absolute directory path other than "/"';
-  }
-  if (path.endsWith('/') || /\/\/|\/\.\.?(\/|$)|:/.test(path)) {
-    return 'a normalized absolute path (no trailing "/", "//", "." or ".." segments, no ":")';
   }
   return undefined;
 }
@@ -587,12 +572,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   );
   if (np.ingressControllerPodLabels !== undefined) {
     const labels = np.ingressControllerPodLabels;
-    errors.check(
-      isStringMap(labels) && Object.entries(labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v)),
-      'networkPolicy.ingressControllerPodLabels',
-      'a map of valid label keys and values',
-      labels,
-    );
+    errors.check(isLabelMap(labels), 'networkPolicy.ingressControllerPodLabels', 'a map of valid label keys and values', labels);
   }
   const allowFrom = np.allowFrom ?? [];
   if (errors.check(Array.isArray(allowFrom), 'networkPolicy.allowFrom', 'a list of peers', allowFrom)) {
@@ -634,8 +614,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       g.dataPlaneNamespace,
     );
     errors.check(
-      g.dataPlanePodLabels === undefined ||
-        (isStringMap(g.dataPlanePodLabels) && Object.entries(g.dataPlanePodLabels).every(([k, v]) => isLabelKey(k) && isLabelValue(v))),
+      g.dataPlanePodLabels === undefined || isLabelMap(g.dataPlanePodLabels),
       'gateway.dataPlanePodLabels',
       'a map of valid label keys and values',
       g.dataPlanePodLabels,
