@@ -172,7 +172,18 @@ export function manifestProblems(obj: any): string[] {
   }
   const Model = modelFor(obj.apiVersion, obj.kind);
   if (!Model) {
-    return [`${obj.apiVersion} ${obj.kind} is not a Kubernetes 1.27 built-in type`];
+    const crd = crdSchemaFor(obj.apiVersion, obj.kind);
+    if (!crd) {
+      return [`${obj.apiVersion} ${obj.kind} is neither a Kubernetes 1.27 built-in type nor a custom resource of scripts/cluster/crds`];
+    }
+    if (!crd.validate(obj)) {
+      for (const e of crd.validate.errors ?? []) {
+        out.push(`schema: ${e.instancePath || '/'} ${e.message}`);
+      }
+    }
+    unknownFields(crd.schema, obj, '$', out);
+    nameRules(obj, out);
+    return out;
   }
   try {
     new Model(JSON.parse(JSON.stringify(obj))).validate();
@@ -186,6 +197,51 @@ export function manifestProblems(obj: any): string[] {
   unknownFields(topSchema, obj, '$', out);
   nameRules(obj, out);
   return out;
+}
+
+/**
+ * Custom resources are checked against the openAPIV3Schema of the pinned CRDs in
+ * scripts/cluster/crds (the ones the cluster suite installs): types, enums, patterns, required
+ * fields and unknown fields. Their CEL rules are left to the real API server.
+ */
+const CRD_DIR = require('path').join(__dirname, '..', '..', 'scripts', 'cluster', 'crds');
+let crdSchemas: Map<string, { schema: Schema; validate: any }> | undefined;
+
+function crdSchemaFor(apiVersion: string, kind: string): { schema: Schema; validate: any } | undefined {
+  if (!crdSchemas) {
+    crdSchemas = new Map();
+    const fs = require('fs');
+    const { parseAllDocuments } = require('yaml');
+    const Ajv = require('ajv').default;
+    // CRD patterns are Go RE2: a leading `(?i)` becomes the `i` flag; a pattern JavaScript cannot
+    // compile is left to the real API server.
+    const regExp = (pattern: string, flags: string) => {
+      const m = /^\(\?i\)(.*)$/s.exec(pattern);
+      try {
+        return m ? new RegExp(m[1], `${flags}i`) : new RegExp(pattern, flags);
+      } catch {
+        return /[^]*/;
+      }
+    };
+    regExp.code = 'regExp';
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp } });
+    const files: string[] = fs.existsSync(CRD_DIR) ? fs.readdirSync(CRD_DIR).filter((f: string) => f.endsWith('.yaml')) : [];
+    for (const file of files) {
+      for (const doc of parseAllDocuments(fs.readFileSync(require('path').join(CRD_DIR, file), 'utf8'))) {
+        const crd = doc.toJS();
+        if (crd?.kind !== 'CustomResourceDefinition') {
+          continue;
+        }
+        for (const version of crd.spec.versions ?? []) {
+          const schema = version.schema?.openAPIV3Schema;
+          if (schema && version.served !== false) {
+            crdSchemas.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, { schema, validate: ajv.compile(schema) });
+          }
+        }
+      }
+    }
+  }
+  return crdSchemas.get(`${apiVersion}/${kind}`);
 }
 
 const schemaByKind = new Map<string, Schema>();
