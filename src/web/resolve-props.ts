@@ -23,6 +23,10 @@ import {
   isPort,
   MAX_LABEL_LENGTH,
 } from '../common/names';
+import { describeDuration } from '../common/duration-checks';
+import { checkInt32, INT32_MAX } from '../common/number-ranges';
+import { checkNoNul } from '../common/process-strings';
+import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
 import { DEFAULT_RUN_AS_GROUP, DEFAULT_RUN_AS_USER } from '../common/security';
 import { WebAppNetworkPeer } from './network-peer';
@@ -182,7 +186,7 @@ export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
   return isDigestPinned(image) ? kplus.ImagePullPolicy.IF_NOT_PRESENT : kplus.ImagePullPolicy.ALWAYS;
 }
 
-function isInt(value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): value is number {
+function isInt(value: unknown, min: number, max: number = INT32_MAX): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
@@ -249,7 +253,7 @@ class Checker {
 
   public size(value: Size | undefined, fallback: Size, prop: string): number {
     const kib = sizeInKibibytes(value ?? fallback);
-    if (!isInt(kib, 1)) {
+    if (!isInt(kib, 1, MAX_QUANTITY_KIB)) {
       this.errors.add(prop, 'a whole number of KiB greater than 0', describeSize(value));
       return sizeInKibibytes(fallback)!;
     }
@@ -263,14 +267,6 @@ function safe<T>(fn: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describeDuration(d: unknown): unknown {
-  return safe(() => (d as Duration).toHumanString()) ?? d;
-}
-
-function describeSize(s: unknown): unknown {
-  return safe(() => (s as Size).asString()) ?? s;
 }
 
 /**
@@ -349,6 +345,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
           key,
         );
       }
+      checkNoNul(errors, `ingressAnnotations[${JSON.stringify(key)}]`, ingressAnnotations[key]);
     }
   }
   let tls: ResolvedTls | undefined;
@@ -367,14 +364,14 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const servicePort = props.servicePort ?? DEFAULTS.servicePort;
   errors.check(isPort(servicePort), 'servicePort', 'an integer from 1 to 65535', servicePort);
   const replicas = props.replicas ?? DEFAULTS.replicas;
-  errors.check(isInt(replicas, 1), 'replicas', 'an integer of at least 1', replicas);
+  checkInt32(errors, 'replicas', replicas, 1);
 
   let autoscaling: ResolvedAutoscaling | undefined;
   if (props.autoscaling !== undefined) {
     const a = props.autoscaling ?? ({} as ResolvedAutoscaling);
     const minReplicas = a.minReplicas ?? DEFAULTS.minReplicas;
-    const minOk = errors.check(isInt(minReplicas, 1), 'autoscaling.minReplicas', 'an integer of at least 1', minReplicas);
-    if (errors.check(isInt(a.maxReplicas, 1), 'autoscaling.maxReplicas', 'an integer of at least 1', a.maxReplicas) && minOk) {
+    const minOk = checkInt32(errors, 'autoscaling.minReplicas', minReplicas, 1);
+    if (checkInt32(errors, 'autoscaling.maxReplicas', a.maxReplicas, 1) && minOk) {
       errors.check(a.maxReplicas >= minReplicas, 'autoscaling.maxReplicas', `at least autoscaling.minReplicas (${minReplicas})`, a.maxReplicas);
     }
     const cpu = a.targetCpuUtilization ?? (a.targetMemoryUtilization === undefined ? DEFAULTS.targetCpuUtilization : undefined);
@@ -419,6 +416,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
         const reserved = reservedEnvReason(key);
         errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, key);
         errors.check(!SENSITIVE_KEY.test(key), prop, 'free of credentials (pass them with secretEnv, which reads an existing Secret)', key);
+        checkNoNul(errors, prop, value);
         envNames.push(key);
       }
       errors.check(bytes <= MAX_CONFIG_BYTES, 'config', `at most ${MAX_CONFIG_BYTES} bytes of keys and values`, `${bytes} bytes`);
@@ -442,8 +440,12 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       }
     }
   }
-  errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command);
-  errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args);
+  if (errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command)) {
+    checkNoNul(errors, 'command', props.command);
+  }
+  if (errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args)) {
+    checkNoNul(errors, 'args', props.args);
+  }
 
   // resources
   const r = props.resources ?? {};
@@ -486,7 +488,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   }
   const sizeLimit = props.writableDirectorySizeLimit ?? DEFAULTS.writableDirectorySizeLimit;
   const sizeLimitKib = sizeInKibibytes(sizeLimit);
-  const sizeLimitOk = isInt(sizeLimitKib, 1024) && sizeLimitKib % 1024 === 0;
+  const sizeLimitOk = isInt(sizeLimitKib, 1024, MAX_QUANTITY_KIB) && sizeLimitKib % 1024 === 0;
   if (
     errors.check(sizeLimitOk, 'writableDirectorySizeLimit', 'a whole number of MiB, at least 1', describeSize(sizeLimit)) &&
     sizeLimitKib !== undefined
@@ -563,7 +565,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     const problem = imagePinProblem(cp.image);
     errors.check(problem === undefined, 'canary.image', problem ?? '', cp.image);
     const canaryReplicas = cp.replicas ?? DEFAULTS.canaryReplicas;
-    errors.check(isInt(canaryReplicas, 1), 'canary.replicas', 'an integer of at least 1', canaryReplicas);
+    checkInt32(errors, 'canary.replicas', canaryReplicas, 1);
     const weight = cp.weight ?? (cp.header === undefined && cp.cookie === undefined ? DEFAULTS.canaryWeight : undefined);
     errors.check(weight === undefined || isInt(weight, 0, 100), 'canary.weight', 'an integer percentage from 0 to 100', weight);
     errors.check(

@@ -1,0 +1,145 @@
+import { Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import * as fc from 'fast-check';
+import { WebAppNetworkPeer, WebAppSecretKeyRef, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { fuzzPattern, isPropErrorsMessage } from './harness';
+import { hostileString, int, mebibytes, mostly, seconds, text } from './hostile';
+
+/** Secret references are made in the chart, so the arbitrary describes them by name. */
+type FuzzedWebProps = Omit<WebAppWithIngressProps, 'secretEnv'> & { readonly secretEnv?: Record<string, { name: string; key: string }> };
+
+const name = text('shop', 'shop-eu', 'web');
+const path = text('/', '/api', '/static/', '/v1/items');
+const host = mostly(fc.oneof(fc.domain(), fc.constantFrom('*.example.com', 'shop.example.com')), hostileString);
+const image = text('ghcr.io/acme/shop:1.4.2', 'nginx:1.27', `ghcr.io/acme/shop@sha256:${'d'.repeat(64)}`);
+const envValue = mostly(fc.string({ maxLength: 20 }), hostileString);
+const envName = text('LOG_LEVEL', 'FEATURE_X', 'REGION');
+const port = int(1, 65535);
+const ordered = (min: number, max: number) => fc.integer({ min, max }).chain((lo) => fc.tuple(fc.constant(lo), fc.integer({ min: lo, max })));
+const peer = mostly(
+  fc.oneof(
+    fc.constantFrom('10.0.0.0/8', 'fd00::/8').map((c) => WebAppNetworkPeer.ipBlock(c)),
+    name.map((ns) => WebAppNetworkPeer.allPodsIn(ns)),
+    fc.constant(WebAppNetworkPeer.pods({ app: 'redis' })),
+  ),
+  hostileString.map((c) => WebAppNetworkPeer.ipBlock(c)),
+);
+const cpu = mostly(
+  fc.integer({ min: 1, max: 4000 }).map((m) => kplus.Cpu.millis(m)),
+  fc.constantFrom(kplus.Cpu.millis(NaN), kplus.Cpu.millis(0.5), kplus.Cpu.units(1e22), kplus.Cpu.millis(-1)),
+);
+
+const props: fc.Arbitrary<FuzzedWebProps> = fc.record(
+  {
+    image,
+    host,
+    additionalHosts: mostly(
+      fc.uniqueArray(fc.constantFrom('www.example.org', 'shop.example.net'), { maxLength: 2 }),
+      fc.array(host, { maxLength: 2 }),
+    ),
+    paths: mostly(fc.uniqueArray(fc.constantFrom('/', '/api', '/static'), { minLength: 1, maxLength: 3 }), fc.array(path, { maxLength: 3 })),
+    port,
+    servicePort: port,
+    replicas: int(1, 20),
+    name,
+    instance: name,
+    component: name,
+    partOf: name,
+    healthCheckPath: path,
+    livenessCheckPath: path,
+    startupTimeout: seconds(5, 600),
+    preStopDelay: seconds(0, 30),
+    drainTimeout: seconds(0, 60),
+    tls: fc.record({ secretName: name, clusterIssuer: fc.option(name, { nil: undefined }) }),
+    ingressClassName: name,
+    ingressAnnotations: fc.dictionary(text('example.com/x', 'nginx.ingress.kubernetes.io/proxy-body-size'), envValue, { maxKeys: 2 }),
+    autoscaling: mostly(
+      ordered(2, 50).chain(([minReplicas, maxReplicas]) =>
+        fc.record(
+          { minReplicas: fc.constant(minReplicas), maxReplicas: fc.constant(maxReplicas), targetCpuUtilization: int(1, 100) },
+          { requiredKeys: ['maxReplicas'] },
+        ),
+      ),
+      fc.record({ minReplicas: int(2, 20), maxReplicas: int(2, 50), targetMemoryUtilization: int(1, 100) }, { requiredKeys: ['maxReplicas'] }),
+    ),
+    config: fc.dictionary(envName, envValue, { maxKeys: 3 }),
+    secretEnv: fc.dictionary(text('DB_PASSWORD', 'API_TOKEN'), fc.record({ name, key: text('password', 'token') }), { maxKeys: 2 }),
+    command: fc.array(envValue, { minLength: 1, maxLength: 3 }),
+    args: fc.array(envValue, { maxLength: 3 }),
+    resources: mostly(
+      fc.record(
+        {
+          cpu: ordered(1, 4000).map(([r, l]) => ({ request: kplus.Cpu.millis(r), limit: kplus.Cpu.millis(l) })),
+          memory: ordered(1, 4096).map(([r, l]) => ({ request: Size.mebibytes(r), limit: Size.mebibytes(l) })),
+          ephemeralStorage: ordered(1, 512).map(([r]) => ({ request: Size.mebibytes(r), limit: Size.mebibytes(2048) })),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.record(
+        {
+          cpu: fc.record({ request: cpu, limit: cpu }, { requiredKeys: [] }),
+          memory: fc.record({ request: mebibytes(1, 4096), limit: mebibytes(1, 4096) }, { requiredKeys: [] }),
+          ephemeralStorage: fc.record({ request: mebibytes(1, 512), limit: mebibytes(512, 4096) }, { requiredKeys: [] }),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+    runAsUser: int(1, 70000),
+    runAsGroup: int(1, 70000),
+    readOnlyRootFilesystem: fc.boolean(),
+    writableDirectories: mostly(fc.uniqueArray(fc.constantFrom('/tmp', '/var/cache'), { maxLength: 2 }), fc.array(text('/tmp'), { maxLength: 2 })),
+    writableDirectorySizeLimit: mebibytes(1, 128),
+    automountServiceAccountToken: fc.boolean(),
+    priorityClassName: name,
+    networkPolicy: fc.record(
+      {
+        enabled: fc.boolean(),
+        ingressControllerNamespace: name,
+        allowFrom: fc.array(peer, { maxLength: 2 }),
+        allowTo: fc.array(fc.record({ peer, ports: fc.option(fc.array(port, { minLength: 1, maxLength: 2 }), { nil: undefined }) }), {
+          maxLength: 2,
+        }),
+      },
+      { requiredKeys: [] },
+    ),
+    canary: fc.oneof(
+      fc.record({ image, replicas: int(1, 5), weight: int(0, 100) }, { requiredKeys: ['image'] }),
+      fc.record({ image, header: text('X-Canary'), headerValue: text('yes') }, { requiredKeys: ['image', 'header'] }),
+    ),
+    revisionHistoryLimit: int(0, 20),
+    minReady: seconds(0, 60),
+    progressDeadline: seconds(61, 900),
+  },
+  { requiredKeys: ['image', 'host'] },
+);
+
+function build(chart: Chart, id: string, p: FuzzedWebProps): void {
+  let secretEnv: Record<string, WebAppSecretKeyRef> | undefined;
+  if (p.secretEnv !== undefined) {
+    secretEnv = {};
+    for (const [env, ref] of Object.entries(p.secretEnv)) {
+      secretEnv[env] = { secret: kplus.Secret.fromSecretName(chart, `Secret${Object.keys(secretEnv).length}`, 'shop-secrets'), key: ref.key };
+    }
+  }
+  new WebAppWithIngress(chart, id, { ...p, secretEnv });
+}
+
+test('WebAppWithIngress: random and hostile props give our prop error or valid objects, never a crash', () => {
+  const outcome = fuzzPattern({ pattern: 'WebAppWithIngress', props, build });
+  // both outcomes are exercised, or the property proves little
+  expect(outcome.synthesized).toBeGreaterThan(0);
+  expect(outcome.rejected).toBeGreaterThan(0);
+});
+
+test('the harness tells our errors from others', () => {
+  expect(isPropErrorsMessage('[test/fuzzed] port must be an integer from 1 to 65535, got 70000', 'test/fuzzed')).toBe(true);
+  expect(
+    isPropErrorsMessage(
+      '[test/fuzzed] 2 invalid props:\n  - port must be an integer from 1 to 65535, got 70000\n  - host must be a DNS-1123 subdomain, got ""',
+      'test/fuzzed',
+    ),
+  ).toBe(true);
+  expect(isPropErrorsMessage("'30500 millis' cannot be converted into a whole number of seconds.", 'test/fuzzed')).toBe(false);
+  expect(isPropErrorsMessage('[test/fuzzed] something broke', 'test/fuzzed')).toBe(false);
+  expect(isPropErrorsMessage('[test/fuzzed] 2 invalid props:\n  - port must be x, got 1', 'test/fuzzed')).toBe(false);
+});
