@@ -1,5 +1,5 @@
 import { Cron, Duration, Size } from 'cdk8s';
-import { Cpu, ISecret } from 'cdk8s-plus-27';
+import { Cpu, ImagePullPolicy, ISecret } from 'cdk8s-plus-27';
 import { BackupRepository } from './backup-repository';
 
 /** The access a grant gives on a database's `public` schema. */
@@ -21,7 +21,10 @@ export enum OnEmptyPrimary {
    * lost, and silently starting a fresh database would hide that (and break the replicas).
    */
   FAIL = 'fail',
-  /** Restore the latest backup (or `recoveryTargetTime`) from the pgBackRest repository in `backup`. */
+  /**
+   * Restore the latest backup (or `recoveryTargetTime`) with pgBackRest: from `restoreFrom` (another
+   * cluster's repository, read only), or else from this cluster's own `backup.repository`.
+   */
   RESTORE_FROM_BACKUP = 'restore',
   /** Clone another running cluster with pg_basebackup (`cloneFrom`) and start as a new primary. */
   CLONE = 'clone',
@@ -262,6 +265,40 @@ export interface PostgresCloneSource {
   readonly password: PasswordSecret;
 }
 
+/**
+ * Another cluster's pgBackRest repository that a new cluster is restored from
+ * (`OnEmptyPrimary.RESTORE_FROM_BACKUP`). It is only read: the restore and the WAL replay of the
+ * recovery read it, while the new cluster archives and backs up into its own `backup.repository`
+ * from its first start. The source is never in the configuration that archiving, backups or
+ * stanza commands use, so nothing can be written into it.
+ */
+export interface PostgresRestoreSource {
+  /**
+   * The source's repository, declared as in the source's `backup.repository` (same bucket,
+   * endpoint and path, or a volume repository). Give it read-only credentials where you can.
+   * A volume repository is mounted read-only, and only where its claim can attach (its
+   * ReadWriteOnce claim is in use while the source's primary runs): an S3 repository is the way
+   * to restore from a running cluster.
+   */
+  readonly repository: BackupRepository;
+  /**
+   * Name of the StatefulPostgres that wrote the repository. It locates the backups: the default
+   * path `/pgbackrest/<clusterName>` of an S3 repository, the claim `<clusterName>-pgbackrest-repo`
+   * of a volume repository.
+   */
+  readonly clusterName: string;
+  /**
+   * The source's pgBackRest stanza.
+   * @default 'db' (the stanza of every StatefulPostgres)
+   */
+  readonly stanza?: string;
+  /**
+   * Passphrase the source's repository is encrypted with.
+   * @default - the source's repository is not encrypted
+   */
+  readonly encryptionKey?: PasswordSecret;
+}
+
 /** Automatic failover with Patroni, using Kubernetes ConfigMaps as its store. */
 export interface PostgresHighAvailabilityOptions {
   /**
@@ -296,6 +333,20 @@ export interface PostgresTlsOptions {
    * @default true
    */
   readonly require?: boolean;
+  /**
+   * DNS names the certificate holds, such as `orders-db-rw` or
+   * `orders-db-pooler.orders.svc`. A connection (`db.connection()`, the pooler's to PostgreSQL)
+   * whose Service has one of them connects to that name and checks it (`verify-full`); otherwise
+   * it checks only that the CA signed the certificate (`verify-ca`).
+   * @default - none: the server is verified against the CA without its name
+   */
+  readonly serverNames?: string[];
+  /**
+   * Whether clients verify the server against the `ca.crt` of the Secret (cert-manager writes it).
+   * Turn it off for a Secret without `ca.crt`: clients then only require TLS.
+   * @default true
+   */
+  readonly verifyServer?: boolean;
 }
 
 /** Properties of `StatefulPostgres`. */
@@ -316,6 +367,12 @@ export interface StatefulPostgresProps {
    * @default - the official `postgres` image of the version, pinned to a patch release
    */
   readonly image?: string;
+  /**
+   * When the kubelet pulls the images of every container StatefulPostgres makes (PostgreSQL or
+   * Patroni, pgBouncer, postgres_exporter, pgBackRest, kubectl and the Jobs').
+   * @default - per image: `Always` for a tag (a moved tag is noticed), `IfNotPresent` for a digest (content never changes)
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
   /**
    * Instances: one primary and `replicas - 1` streaming replicas.
    * @default 1
@@ -421,6 +478,12 @@ export interface StatefulPostgresProps {
    * @default - none
    */
   readonly cloneFrom?: PostgresCloneSource;
+  /**
+   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, the repository of another cluster to restore from
+   * (read only); this cluster still archives into its own `backup.repository`, which must differ.
+   * @default - the cluster's own `backup.repository` (a restore after losing the data volume, under the same name)
+   */
+  readonly restoreFrom?: PostgresRestoreSource;
   /**
    * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time (`2025-01-31 12:00:00+00`) instead of the end of the archive.
    * @default - the latest archived WAL

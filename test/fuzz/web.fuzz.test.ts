@@ -1,7 +1,7 @@
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { WebAppNetworkPeer, WebAppSecretKeyRef, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { SecretKeyReference, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { fuzzPattern, isPropErrorsMessage } from './harness';
 import { hostileString, int, mebibytes, mostly, seconds, text } from './hostile';
 
@@ -114,7 +114,7 @@ const props: fc.Arbitrary<FuzzedWebProps> = fc.record(
 );
 
 function build(chart: Chart, id: string, p: FuzzedWebProps): void {
-  let secretEnv: Record<string, WebAppSecretKeyRef> | undefined;
+  let secretEnv: Record<string, SecretKeyReference> | undefined;
   if (p.secretEnv !== undefined) {
     secretEnv = {};
     for (const [env, ref] of Object.entries(p.secretEnv)) {

@@ -14,6 +14,7 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     name: 'orders',
     version: 16,
     image: 'docker.io/library/postgres:16.6-bookworm',
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     replicas: 3,
     synchronousReplicas: 1,
     storage: Size.gibibytes(20),
@@ -82,8 +83,14 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     },
     logicalBackup: { schedule: Cron.daily(), storage: Size.gibibytes(30), storageClassName: 'standard', retentionDays: 14, databases: ['orders'] },
     onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+    restoreFrom: {
+      repository: BackupRepository.s3({ bucket: 'acme-backups', region: 'eu-west-1', credentials: secret('S3Ro', 'legacy-s3-read-only') }),
+      clusterName: 'legacy-orders',
+      stanza: 'main',
+      encryptionKey: { secret: secret('LegacyCipher', 'legacy-cipher'), key: 'passphrase' },
+    },
     recoveryTargetTime: '2025-01-31 12:00:00+00',
-    tls: { secret: secret('Tls', 'orders-tls'), require: true },
+    tls: { secret: secret('Tls', 'orders-tls'), require: true, serverNames: ['orders-rw', 'orders-pooler'], verifyServer: true },
     networkPolicy: true,
     clientNamespaces: ['web'],
     runAsUser: 999,
@@ -131,7 +138,27 @@ describe('StatefulPostgres', () => {
     expect(pgbackrest).toContain('repo1-path=/clusters/orders');
     expect(pgbackrest).toContain('repo1-retention-full=4');
     expect(pgbackrest).toContain('repo1-cipher-type=aes-256-cbc');
-    expect(envOf(container(pod, 'restore')).PGBACKREST_REPO1_STORAGE_CA_FILE).toBe('/etc/pgbackrest-ca/ca.crt');
+    // the restore and restore_command read the source, with its own configuration and credentials
+    const source = find(objects, 'ConfigMap', 'orders-pgbackrest').data['restore-source.conf'];
+    expect(source).toContain('repo1-path=/pgbackrest/legacy-orders');
+    expect(source).toContain('repo1-s3-endpoint=s3.eu-west-1.amazonaws.com');
+    expect(source).toContain('[main]');
+    expect(envOf(container(pod, 'restore'))).toMatchObject({
+      PGBACKREST_CONFIG: '/etc/pgbackrest/restore-source.conf',
+      PGBACKREST_STANZA: 'main',
+      PGBACKREST_REPO1_S3_KEY: { secretKeyRef: { name: 'legacy-s3-read-only', key: 'AWS_ACCESS_KEY_ID' } },
+      PGBACKREST_REPO1_CIPHER_PASS: { secretKeyRef: { name: 'legacy-cipher', key: 'passphrase' } },
+    });
+    expect(envOf(container(pod, 'pgbackrest'))).toMatchObject({
+      PGBACKREST_CONFIG: '/etc/pgbackrest/pgbackrest.conf',
+      PGBACKREST_STANZA: 'db',
+      PGBACKREST_REPO1_STORAGE_CA_FILE: '/etc/pgbackrest-ca/ca.crt',
+      PGBACKREST_REPO1_S3_KEY: { secretKeyRef: { name: 'orders-s3', key: 'key' } },
+      RESTORE_SOURCE_CONFIG: '/etc/pgbackrest/restore-source.conf',
+      RESTORE_SOURCE_STANZA: 'main',
+      RESTORE_SOURCE_REPO1_S3_KEY: { secretKeyRef: { name: 'legacy-s3-read-only', key: 'AWS_ACCESS_KEY_ID' } },
+      RESTORE_SOURCE_REPO1_CIPHER_PASS: { secretKeyRef: { name: 'legacy-cipher', key: 'passphrase' } },
+    });
     expect(pod.volumes).toContainEqual({
       name: 'pgbackrest-ca',
       configMap: { name: 'storage-ca', items: [{ key: 'ca-bundle.pem', path: 'ca.crt' }], defaultMode: 0o444 },
@@ -149,7 +176,16 @@ describe('StatefulPostgres', () => {
     expect(ini).toMatch(/^max_client_conn = 500$/m);
     expect(ini).toMatch(/^default_pool_size = 30$/m);
     expect(ini).toMatch(/^max_prepared_statements = 100$/m);
-    expect(ini).toMatch(/^server_tls_sslmode = require$/m);
+    // TLS both ways: clients with the server's certificate, PostgreSQL verified by its name
+    expect(ini).toMatch(/^client_tls_sslmode = require$/m);
+    expect(ini).toMatch(/^client_tls_cert_file = \/etc\/pgbouncer\/tls\/tls\.crt$/m);
+    expect(ini).toMatch(/^client_tls_key_file = \/etc\/pgbouncer\/tls\/tls\.key$/m);
+    expect(ini).toMatch(/^server_tls_sslmode = verify-full$/m);
+    expect(ini).toMatch(/^server_tls_ca_file = \/etc\/pgbouncer\/tls\/ca\.crt$/m);
+    expect(ini).toMatch(/^\* = host=orders-rw port=5432$/m);
+    const poolerPod = find(objects, 'Deployment', 'orders-pooler').spec.template.spec;
+    expect(container(poolerPod, 'pgbouncer').volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/pgbouncer/tls', readOnly: true });
+    expect(poolerPod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'orders-tls', defaultMode: 0o440 } });
     expect(find(objects, 'Deployment', 'orders-pooler').spec.replicas).toBe(3);
     expect(db.usersSql).toContain('CREATE EXTENSION IF NOT EXISTS "pgcrypto";');
     expect(db.usersSql).toContain('GRANT "pg_read_all_stats" TO "orders_app";');
@@ -157,6 +193,9 @@ describe('StatefulPostgres', () => {
     const np = find(objects, 'NetworkPolicy', 'orders');
     expect(JSON.stringify(np.spec.ingress)).toContain('"kubernetes.io/metadata.name":"web"');
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
+    const containers = objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
+    expect(containers.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['IfNotPresent']));
   });
 
   test('every prop of high availability (Patroni)', () => {
@@ -186,6 +225,60 @@ describe('StatefulPostgres', () => {
     expect(find(objects, 'Service', 'db-rw').spec.selector.role).toBe('primary');
     expect(find(objects, 'Service', 'db-ro').spec.selector.role).toBe('replica');
     expect(find(objects, 'Service', 'db-rw').metadata.annotations?.['ignore-check.kube-linter.io/dangling-service']).toMatch(/Patroni/);
+  });
+});
+
+/** The pod specs of a workload (Deployment, StatefulSet, Job, CronJob); none for other kinds. */
+function podSpecs(o: K8sObject): any[] {
+  if (o.kind === 'CronJob') {
+    return [o.spec.jobTemplate.spec.template.spec];
+  }
+  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) ? [o.spec.template.spec] : [];
+}
+
+describe('image pull policy', () => {
+  const everyContainer = (objects: K8sObject[]): any[] => objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
+  const busy = {
+    replicas: 2,
+    users: [{ name: 'app', password: { secret: secret('App', 'app') } }],
+    databases: [{ name: 'app', owner: 'app' }],
+    pooler: {},
+    backup: { repository: BackupRepository.volume() },
+    logicalBackup: {},
+  };
+
+  function secret(id: string, name: string): kplus.ISecret {
+    return kplus.Secret.fromSecretName(Testing.chart(), id, name);
+  }
+
+  test('tags are pulled Always by default, and kube-score is not told otherwise', () => {
+    const { objects } = synthDb(busy);
+    const containers = everyContainer(objects);
+    // postgres, bootstrap, replica bootstrap, exporter x2, agent, users, pooler init, pgbouncer, backup, dump
+    expect(containers.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['Always']));
+    for (const o of objects.filter((x) => podSpecs(x).length > 0)) {
+      expect(o.metadata.annotations?.['kube-score/ignore'] ?? '').not.toContain('container-image-pull-policy');
+    }
+  });
+
+  test('a digest-pinned image is pulled IfNotPresent, the tagged ones beside it Always', () => {
+    const digest = 'docker.io/library/postgres@sha256:' + 'a'.repeat(64);
+    const { objects } = synthDb({ ...busy, image: digest });
+    const containers = everyContainer(objects);
+    for (const c of containers) {
+      expect([c.image, c.imagePullPolicy]).toEqual([c.image, c.image === digest ? 'IfNotPresent' : 'Always']);
+    }
+    expect(containers.filter((c) => c.image === digest).length).toBeGreaterThanOrEqual(4);
+    expect(find(objects, 'StatefulSet', 'db-primary').metadata.annotations?.['kube-score/ignore']).toContain('container-image-pull-policy');
+    expect(find(objects, 'Deployment', 'db-pooler').metadata.annotations?.['kube-score/ignore']).toBe('pod-probes-identical');
+  });
+
+  test('the prop applies to every container, with Patroni too', () => {
+    const { objects } = synthDb({ ...busy, replicas: 3, highAvailability: {}, imagePullPolicy: kplus.ImagePullPolicy.NEVER });
+    const containers = everyContainer(objects);
+    expect(containers.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['Never']));
   });
 });
 
@@ -575,6 +668,39 @@ describe('backups', () => {
     const plainPod = find(Testing.synth(plain) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
     expect(envOf(container(plainPod, 'pgbackrest'))).not.toHaveProperty('PGBACKREST_REPO1_STORAGE_CA_FILE');
     expect(plainPod.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-ca');
+  });
+
+  test('restoreFrom a volume repository mounts the source claim read-only, next to the own repository', () => {
+    const chart = Testing.chart();
+    new StatefulPostgres(chart, 'db', {
+      name: 'copy',
+      superuserSecret: superuser(chart),
+      backup: { repository: BackupRepository.volume() },
+      onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+      restoreFrom: { repository: BackupRepository.volume(), clusterName: 'orders' },
+    });
+    const objects = Testing.synth(chart) as K8sObject[];
+    const pod = find(objects, 'StatefulSet', 'copy-primary').spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: 'copy-pgbackrest-repo' } });
+    expect(pod.volumes).toContainEqual({
+      name: 'pgbackrest-repo-source',
+      persistentVolumeClaim: { claimName: 'orders-pgbackrest-repo', readOnly: true },
+    });
+    const sourceMount = { name: 'pgbackrest-repo-source', mountPath: '/var/lib/pgbackrest-source', readOnly: true };
+    expect(container(pod, 'restore').volumeMounts).toContainEqual(sourceMount);
+    expect(container(pod, 'restore').volumeMounts.map((m: any) => m.name)).not.toContain('pgbackrest-repo');
+    expect(envOf(container(pod, 'restore')).PGBACKREST_REPO1_PATH).toBe('/var/lib/pgbackrest-source');
+    expect(container(pod, 'pgbackrest').volumeMounts).toContainEqual(sourceMount);
+    expect(envOf(container(pod, 'pgbackrest'))).toMatchObject({
+      PGBACKREST_REPO1_PATH: '/var/lib/pgbackrest',
+      RESTORE_SOURCE_REPO1_PATH: '/var/lib/pgbackrest-source',
+    });
+    const cm = find(objects, 'ConfigMap', 'copy-pgbackrest').data;
+    expect(cm['pgbackrest.conf']).toMatch(/^repo1-path=\/var\/lib\/pgbackrest$/m);
+    expect(cm['restore-source.conf']).toMatch(/^repo1-path=\/var\/lib\/pgbackrest-source$/m);
+    // the replicas never restore: no source there
+    const read = synthDb({ replicas: 2, backup: { repository: BackupRepository.volume() } }).objects;
+    expect(find(read, 'StatefulSet', 'db-read').spec.template.spec.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-repo-source');
   });
 
   test('onEmptyPrimary reaches the primary bootstrap; clone mounts the source password', () => {
