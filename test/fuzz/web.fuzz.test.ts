@@ -107,6 +107,28 @@ const props: fc.Arbitrary<FuzzedWebProps> = fc.record(
       fc.record({ image, header: text('X-Canary'), headerValue: text('yes') }, { requiredKeys: ['image', 'header'] }),
     ),
     revisionHistoryLimit: int(0, 20),
+    nodeSelector: fc.dictionary(text('kubernetes.io/os', 'topology.kubernetes.io/zone'), text('linux', 'eu-west-1a'), { maxKeys: 2 }),
+    tolerations: fc.array(
+      fc.record(
+        {
+          key: text('dedicated'),
+          operator: text('Equal', 'Exists'),
+          value: text('web'),
+          effect: text('NoSchedule', 'NoExecute'),
+          tolerationSeconds: int(0, 3600),
+        },
+        { requiredKeys: ['key'] },
+      ),
+      { maxLength: 2 },
+    ),
+    podLabels: fc.dictionary(text('team', 'example.com/tier'), text('shop', 'frontend'), { maxKeys: 2 }),
+    // values without NUL: the shared pod options do not refuse NUL in annotation values yet
+    podAnnotations: fc.dictionary(
+      text('example.com/note'),
+      envValue.filter((v) => !v.includes('\u0000')),
+      { maxKeys: 2 },
+    ),
+    imagePullSecrets: fc.array(name, { maxLength: 2 }),
     minReady: seconds(0, 60),
     progressDeadline: seconds(61, 900),
   },
