@@ -1,5 +1,5 @@
 import { Cron, Duration, Size } from 'cdk8s';
-import { Cpu, ISecret } from 'cdk8s-plus-27';
+import { Cpu, ImagePullPolicy, ISecret } from 'cdk8s-plus-27';
 import { BackupRepository } from './backup-repository';
 
 /** The access a grant gives on a database's `public` schema. */
@@ -340,6 +340,20 @@ export interface PostgresTlsOptions {
    * @default true
    */
   readonly require?: boolean;
+  /**
+   * DNS names the certificate holds, such as `orders-db-rw` or
+   * `orders-db-pooler.orders.svc`. A connection (`db.connection()`, the pooler's to PostgreSQL)
+   * whose Service has one of them connects to that name and checks it (`verify-full`); otherwise
+   * it checks only that the CA signed the certificate (`verify-ca`).
+   * @default - none: the server is verified against the CA without its name
+   */
+  readonly serverNames?: string[];
+  /**
+   * Whether clients verify the server against the `ca.crt` of the Secret (cert-manager writes it).
+   * Turn it off for a Secret without `ca.crt`: clients then only require TLS.
+   * @default true
+   */
+  readonly verifyServer?: boolean;
 }
 
 /** Properties of `StatefulPostgres`. */
@@ -360,6 +374,12 @@ export interface StatefulPostgresProps {
    * @default - the official `postgres` image of the version, pinned to a patch release
    */
   readonly image?: string;
+  /**
+   * When the kubelet pulls the images of every container StatefulPostgres makes (PostgreSQL or
+   * Patroni, pgBouncer, postgres_exporter, pgBackRest, kubectl and the Jobs').
+   * @default - per image: `Always` for a tag (a moved tag is noticed), `IfNotPresent` for a digest (content never changes)
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
   /**
    * Instances: one primary and `replicas - 1` streaming replicas.
    * @default 1

@@ -1,9 +1,11 @@
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
-import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { sha256Of } from '../common/checksum';
 import { PropErrors, throwPropError } from '../common/errors';
+import { pullPolicyFor } from '../common/pull-policy';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME, selectorLabels, standardLabels, versionFromImage } from '../common/labels';
 import { imagePinProblem, isDnsLabel, isDnsSubdomain } from '../common/names';
 import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
@@ -20,6 +22,7 @@ import {
   SPILO_IMAGES,
   SPILO_UID,
 } from './images';
+import { componentLabels, podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
 import { renderPgHba } from './pg-hba';
 import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import {
@@ -73,25 +76,12 @@ const PG_PORT = 5432;
 const POOLER_PORT = 6432;
 const METRICS_PORT = 9187;
 const PATRONI_PORT = 8008;
+/** Where the pgBouncer container mounts the TLS Secret. */
+const POOLER_TLS_DIR = '/etc/pgbouncer/tls';
 
-/** Options of `connectionEnv`. */
-export interface ConnectionEnvOptions {
-  /**
-   * The role to connect as: a declared user.
-   * @default - the owner of the database
-   */
-  readonly user?: string;
-  /**
-   * Whether to connect through pgBouncer when a pooler is configured.
-   * @default true
-   */
-  readonly viaPooler?: boolean;
-  /**
-   * Connect to the read-only Service (the replicas) instead.
-   * @default false
-   */
-  readonly readOnly?: boolean;
-}
+/** Options of `connectionEnv` (the same as `connection`'s). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the name connectionEnv's options have always had
+export interface ConnectionEnvOptions extends PostgresConnectionOptions {}
 
 interface ResolvedSecret {
   readonly name: string;
@@ -145,9 +135,13 @@ export class StatefulPostgres extends Construct {
   private readonly replicas: number;
   private readonly metricsEnabled: boolean;
   private readonly pooled: boolean;
+  /** Ingress rules of the members' and the pooler's NetworkPolicies, open to `allowClient`; undefined without policies. */
+  private readonly memberIngress?: Record<string, unknown>[];
+  private readonly poolerIngress?: Record<string, unknown>[];
 
   constructor(scope: Construct, id: string, props: StatefulPostgresProps) {
     super(scope, id);
+    ensureUniqueObjectNames(this);
     this.props = props;
     const errors = new PropErrors(this);
 
@@ -495,6 +489,12 @@ export class StatefulPostgres extends Construct {
       errors.check(Number.isInteger(ttl) && ttl >= 20 && ttl <= 600, 'highAvailability.ttl', 'from 20 to 600 whole seconds', `${ttl}s`);
     }
     (props.clientNamespaces ?? []).forEach((n, i) => errors.check(isDnsLabel(n), `clientNamespaces[${i}]`, 'a namespace name', n));
+    errors.check(
+      props.imagePullPolicy === undefined || Object.values(kplus.ImagePullPolicy).includes(props.imagePullPolicy),
+      'imagePullPolicy',
+      `one of ${Object.values(kplus.ImagePullPolicy).join(', ')}`,
+      props.imagePullPolicy,
+    );
     errors.throwIfAny();
 
     this.pgdata = `${DATA_MOUNT}/pg${this.version}`;
@@ -608,8 +608,14 @@ export class StatefulPostgres extends Construct {
     if (logical) {
       this.createLogicalBackup(storage);
     }
+    for (const workload of workloadsBelow(this)) {
+      if (JSON.stringify(workload.toJson()).match(/"imagePullPolicy":"(?!Always")/)) {
+        // a digest never changes, or the user chose the policy: kube-score's `Always` rule does not apply
+        addKubeScoreIgnore(workload, 'container-image-pull-policy');
+      }
+    }
     if (props.networkPolicy ?? true) {
-      this.createNetworkPolicies();
+      [this.memberIngress, this.poolerIngress] = this.createNetworkPolicies();
     } else {
       // asked for explicitly: the pods' traffic is governed by policies outside this construct
       for (const workload of workloadsBelow(this)) {
@@ -619,49 +625,111 @@ export class StatefulPostgres extends Construct {
   }
 
   /**
+   * A connection to a declared database, for the `database` prop of `WebAppWithIngress` and
+   * `SerialBatchJob`: they get the libpq env (the password as a `secretKeyRef`, with TLS the CA as
+   * a file and `verify-ca`/`verify-full`) and the NetworkPolicy rules of both sides.
+   *
+   * @param database a declared database
+   */
+  public connection(database: string, options: PostgresConnectionOptions = {}): PostgresConnection {
+    return this.resolveConnection('connection', database, options);
+  }
+
+  /**
    * Environment for a workload connecting to a database: `PGHOST`, `PGPORT`, `PGDATABASE`,
    * `PGUSER`, `PGSSLMODE` and `PGPASSWORD` as a `secretKeyRef` to the user's Secret. libpq and most
    * drivers read these directly. The workload's pods must carry the `<name>-client: "true"` label
-   * (see `clientLabelKey`) to pass the NetworkPolicy.
+   * (see `clientLabelKey`) to pass the NetworkPolicy. Env alone carries no CA file, so with TLS
+   * the server is not verified (`require`); `connection()` given to a pattern verifies it.
    *
    * @param database a declared database
    */
   public connectionEnv(database: string, options: ConnectionEnvOptions = {}): { [name: string]: kplus.EnvValue } {
+    return this.resolveConnection('connectionEnv', database, options)._envValues();
+  }
+
+  private resolveConnection(method: string, database: string, options: PostgresConnectionOptions): PostgresConnection {
     const db = (this.props.databases ?? []).find((d) => d.name === database);
     if (!db) {
-      throwPropError(this, 'connectionEnv(database)', 'a declared database', database);
+      throwPropError(this, `${method}(database)`, 'a declared database', database);
     }
     const user = options.user ?? db.owner;
     if (!user) {
-      throwPropError(this, 'connectionEnv(options.user)', `a declared user (database ${database} has no owner user)`, user);
+      throwPropError(this, `${method}(options.user)`, `a declared user (database ${database} has no owner user)`, user);
     }
     const secret = this.passwordFiles.get(user);
     if (!secret || !(this.props.users ?? []).some((u) => u.name === user)) {
-      throwPropError(this, 'connectionEnv(options.user)', 'a declared user', user);
+      throwPropError(this, `${method}(options.user)`, 'a declared user', user);
     }
-    const viaPooler = (options.viaPooler ?? true) && this.poolerService !== undefined && !options.readOnly;
-    let host = this.primaryService.name;
-    if (options.readOnly) {
+    const readOnly = options.readOnly ?? false;
+    const viaPooler = (options.viaPooler ?? true) && this.poolerService !== undefined && !readOnly;
+    let service = this.primaryService.name;
+    let component = this.ha ? 'member' : 'primary';
+    if (readOnly) {
       if (!this.replicaService) {
-        throwPropError(this, 'connectionEnv(options.readOnly)', 'false with a single instance (there is no read-only Service)', true);
+        throwPropError(this, `${method}(options.readOnly)`, 'false with a single instance (there is no read-only Service)', true);
       }
-      host = this.replicaService.name;
+      service = this.replicaService.name;
+      component = this.ha ? 'member' : 'read';
     } else if (viaPooler) {
-      host = this.poolerService!.name;
+      service = this.poolerService!.name;
+      component = 'pooler';
     }
     const refId = `ConnectionSecret-${secret.name}`;
     const secretRef = (this.node.tryFindChild(refId) as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(this, refId, secret.name);
-    return {
-      PGHOST: kplus.EnvValue.fromValue(host),
-      PGPORT: kplus.EnvValue.fromValue(String(PG_PORT)),
-      PGDATABASE: kplus.EnvValue.fromValue(database),
-      PGUSER: kplus.EnvValue.fromValue(user),
-      PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: secretRef, key: secret.key }),
-      PGSSLMODE: kplus.EnvValue.fromValue(this.props.tls ? 'require' : 'prefer'),
-    };
+    const tls = this.tlsClient(service);
+    const namespace = Chart.of(this).namespace;
+    return PostgresConnection._of({
+      database,
+      user,
+      host: tls.host,
+      port: PG_PORT,
+      sslMode: tls.sslMode,
+      readOnly,
+      viaPooler,
+      password: { secret: secretRef, key: secret.key },
+      ca: tls.caFile
+        ? {
+            secretName: this.props.tls!.secret.name,
+            key: 'ca.crt',
+            volumeName: `${this.name}-ca`,
+            directory: `/etc/postgresql-ca/${this.name}`,
+            file: tls.caFile,
+          }
+        : undefined,
+      peer: { podLabels: componentLabels(APP_NAME, this.name, component), namespace, port: viaPooler ? POOLER_PORT : PG_PORT },
+      allowFrom: (podLabels, clientNamespace) => {
+        const rules = viaPooler ? this.poolerIngress : this.memberIngress;
+        rules?.push({
+          from: [podPeer(podLabels, clientNamespace, namespace)],
+          ports: [{ protocol: 'TCP', port: viaPooler ? POOLER_PORT : PG_PORT }],
+        });
+      },
+    });
+  }
+
+  /**
+   * How a client reaches `service` with the instance's TLS: the host to name (a name of the
+   * certificate when `tls.serverNames` has one for the Service), the sslmode and the CA file.
+   */
+  private tlsClient(service: string): { host: string; sslMode: string; caFile?: string } {
+    const tls = this.props.tls;
+    if (!tls) {
+      return { host: service, sslMode: 'prefer' };
+    }
+    if (!(tls.verifyServer ?? true)) {
+      return { host: service, sslMode: 'require' };
+    }
+    const named = (tls.serverNames ?? []).find((n) => n === service || n.startsWith(`${service}.`));
+    return { host: named ?? service, sslMode: named ? 'verify-full' : 'verify-ca', caFile: `/etc/postgresql-ca/${this.name}/ca.crt` };
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** A container's `image` and `imagePullPolicy`: the policy asked for, else the one fitting the reference. */
+  private containerImage(image: string): { image: string; imagePullPolicy: string } {
+    return { image, imagePullPolicy: pullPolicyFor(image, this.props.imagePullPolicy) };
+  }
 
   private labels(component: string, extra: Record<string, string> = {}): Record<string, string> {
     return { ...standardLabels({ name: APP_NAME, instance: this.name, component, version: versionFromImage(this.image) }), ...extra };
@@ -777,8 +845,7 @@ export class StatefulPostgres extends Construct {
   private exporterContainer(): Record<string, unknown> {
     return {
       name: 'metrics',
-      image: this.props.metrics?.image ?? EXPORTER_IMAGE,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.props.metrics?.image ?? EXPORTER_IMAGE),
       env: [
         env('DATA_SOURCE_URI', `127.0.0.1:${PG_PORT}/postgres?sslmode=disable`),
         env('DATA_SOURCE_USER', METRICS_USER),
@@ -831,8 +898,7 @@ export class StatefulPostgres extends Construct {
     ];
     return {
       name: 'pgbackrest',
-      image: backup.image ?? PGBACKREST_IMAGE,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(backup.image ?? PGBACKREST_IMAGE),
       command: ['/bin/sh', `${CONFIG_DIR}/pgbackrest-agent.sh`],
       env: envs,
       resources: resources('50m', '1', '128Mi', '64Mi', '1Gi'),
@@ -1031,8 +1097,7 @@ export class StatefulPostgres extends Construct {
     const pgMounts = this.postgresMounts(this.secretMounts());
     const postgres = {
       name: 'postgres',
-      image: this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.image),
       command: ['/bin/sh', `${CONFIG_DIR}/start-postgres.sh`],
       env: pgEnv,
       ports: [{ name: 'postgresql', containerPort: PG_PORT, protocol: 'TCP' }],
@@ -1095,8 +1160,7 @@ export class StatefulPostgres extends Construct {
         ];
         initContainers.push({
           name: 'restore',
-          image: props.backup!.image ?? PGBACKREST_IMAGE,
-          imagePullPolicy: 'Always',
+          ...this.containerImage(props.backup!.image ?? PGBACKREST_IMAGE),
           command: ['/bin/sh', `${CONFIG_DIR}/restore-backup.sh`],
           env: restoreEnv,
           resources: resources('100m', '2', '256Mi', '64Mi', '1Gi'),
@@ -1109,8 +1173,7 @@ export class StatefulPostgres extends Construct {
     }
     initContainers.push({
       name: 'bootstrap',
-      image: this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.image),
       command: ['/bin/sh', `${CONFIG_DIR}/${role === 'primary' ? 'bootstrap-primary.sh' : 'bootstrap-replica.sh'}`],
       env: initEnv,
       resources: resources(cpuToQuantity(cpu), cpuToQuantity(cpuLimit), memQ, '256Mi', '2Gi'),
@@ -1305,8 +1368,7 @@ export class StatefulPostgres extends Construct {
     const mounts = this.postgresMounts([]);
     const patroni = {
       name: 'postgres',
-      image: this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.image),
       command: ['patroni', `${CONFIG_DIR}/patroni.yml`],
       env: envs,
       ports: [
@@ -1474,8 +1536,7 @@ export class StatefulPostgres extends Construct {
     const hash = sha256Of({ data, secrets: [...this.passwordFiles.entries()], image: this.image }).slice(0, 8);
     const container = {
       name: 'apply-users',
-      image: this.ha ? POSTGRES_IMAGES[this.version] : this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.ha ? POSTGRES_IMAGES[this.version] : this.image),
       command: ['/bin/sh', '/etc/postgres-users/script/apply-users.sh'],
       env: [
         env('PGHOST', this.primaryService.name),
@@ -1509,7 +1570,7 @@ export class StatefulPostgres extends Construct {
     const poolMode = opts.poolMode ?? PoolMode.TRANSACTION;
     const ini = assets.PGBOUNCER_INI_TMPL.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
       const values: Record<string, string> = {
-        primaryHost: this.primaryService.name,
+        primaryHost: this.tlsClient(this.primaryService.name).host,
         primaryPort: String(PG_PORT),
         listenPort: String(POOLER_PORT),
         authUser: POOLER_USER,
@@ -1519,7 +1580,7 @@ export class StatefulPostgres extends Construct {
         reservePoolSize: String(Math.max(1, Math.floor((opts.defaultPoolSize ?? 20) / 4))),
         maxDbConnections: String(Math.max(1, (this.props.maxConnections ?? 100) - 10)),
         maxPreparedStatements: String(opts.maxPreparedStatements ?? 200),
-        serverTlsSslmode: this.props.tls ? 'require' : 'prefer',
+        tlsSettings: this.poolerTlsSettings(POOLER_TLS_DIR),
       };
       return values[key];
     });
@@ -1535,8 +1596,7 @@ export class StatefulPostgres extends Construct {
     const user = 10001;
     const init = {
       name: 'config',
-      image: POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15],
-      imagePullPolicy: 'Always',
+      ...this.containerImage(POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15]),
       command: ['/bin/sh', '/etc/pgbouncer/config/pooler-init.sh'],
       env: [
         env('POOLER_CONFIG_DIR', '/etc/pgbouncer/config'),
@@ -1554,8 +1614,7 @@ export class StatefulPostgres extends Construct {
     };
     const pgbouncer = {
       name: 'pgbouncer',
-      image: opts.image ?? PGBOUNCER_IMAGE,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(opts.image ?? PGBOUNCER_IMAGE),
       command: ['pgbouncer', `${runtime}/pgbouncer.ini`],
       ports: [{ name: 'pgbouncer', containerPort: POOLER_PORT, protocol: 'TCP' }],
       resources: resources(cpu, cpuLimit, memory, '16Mi', '64Mi'),
@@ -1565,6 +1624,7 @@ export class StatefulPostgres extends Construct {
       volumeMounts: [
         { name: 'runtime', mountPath: runtime, readOnly: true },
         { name: 'tmp', mountPath: '/tmp' },
+        ...(this.props.tls ? [{ name: 'tls', mountPath: POOLER_TLS_DIR, readOnly: true }] : []),
       ],
     };
     new ApiObject(this, 'PoolerDeployment', {
@@ -1597,6 +1657,7 @@ export class StatefulPostgres extends Construct {
               emptyDir('runtime', '1Mi', true),
               emptyDir('tmp', '16Mi'),
               secretFileVolume('pooler-password', auth.name, auth.key),
+              ...(this.props.tls ? [{ name: 'tls', secret: { secretName: this.props.tls.secret.name, defaultMode: 0o440 } }] : []),
             ],
           },
         },
@@ -1616,6 +1677,29 @@ export class StatefulPostgres extends Construct {
       svc.selectLabel(k, v);
     }
     return svc;
+  }
+
+  /**
+   * pgbouncer.ini's TLS lines. With `tls`, clients reach pgBouncer over TLS with the server's own
+   * certificate (required unless `tls.require` is false), and pgBouncer reaches PostgreSQL over TLS,
+   * verifying it as a client of `db.connection()` would.
+   */
+  private poolerTlsSettings(tlsDir: string): string {
+    const tls = this.props.tls;
+    if (!tls) {
+      return 'server_tls_sslmode = prefer';
+    }
+    const server = this.tlsClient(this.primaryService.name);
+    const lines = [
+      `client_tls_sslmode = ${(tls.require ?? true) ? 'require' : 'allow'}`,
+      `client_tls_cert_file = ${tlsDir}/tls.crt`,
+      `client_tls_key_file = ${tlsDir}/tls.key`,
+      `server_tls_sslmode = ${server.sslMode}`,
+    ];
+    if (server.caFile) {
+      lines.push(`server_tls_ca_file = ${tlsDir}/ca.crt`);
+    }
+    return lines.join('\n');
   }
 
   private cronJob(
@@ -1681,8 +1765,7 @@ export class StatefulPostgres extends Construct {
     const job = (type: 'full' | 'diff'): Record<string, unknown> => {
       const container = {
         name: 'backup',
-        image: backup.kubectlImage ?? KUBECTL_IMAGE,
-        imagePullPolicy: 'Always',
+        ...this.containerImage(backup.kubectlImage ?? KUBECTL_IMAGE),
         command: [
           'kubectl',
           'exec',
@@ -1738,8 +1821,7 @@ export class StatefulPostgres extends Construct {
     }
     const container = {
       name: 'dump',
-      image: this.ha ? POSTGRES_IMAGES[this.version] : this.image,
-      imagePullPolicy: 'Always',
+      ...this.containerImage(this.ha ? POSTGRES_IMAGES[this.version] : this.image),
       command: ['/bin/sh', `${CONFIG_DIR}/logical-backup.sh`],
       env: envs,
       resources: resources('100m', '1', '256Mi', '64Mi', '1Gi'),
@@ -1779,7 +1861,7 @@ export class StatefulPostgres extends Construct {
     });
   }
 
-  private createNetworkPolicies(): void {
+  private createNetworkPolicies(): [Record<string, unknown>[], Record<string, unknown>[] | undefined] {
     const dns = {
       ports: [
         { protocol: 'UDP', port: 53 },
@@ -1839,21 +1921,17 @@ export class StatefulPostgres extends Construct {
     }
     this.networkPolicy('NetworkPolicy', this.name, 'member', members, memberIngress, memberEgress);
     const toDb = { to: [sameInstance(['primary', 'read', 'member'])], ports: [{ protocol: 'TCP', port: PG_PORT }] };
+    let poolerIngress: Record<string, unknown>[] | undefined;
     if (this.pooled) {
       const pooler = { matchLabels: selectorLabels({ name: APP_NAME, instance: this.name, component: 'pooler' }) };
-      this.networkPolicy(
-        'PoolerNetworkPolicy',
-        `${this.name}-pooler`,
-        'pooler',
-        pooler,
-        [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }],
-        [dns, toDb],
-      );
+      poolerIngress = [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }];
+      this.networkPolicy('PoolerNetworkPolicy', `${this.name}-pooler`, 'pooler', pooler, poolerIngress, [dns, toDb]);
     }
     const jobEgress: Record<string, unknown>[] = [dns, toDb];
     if (this.props.backup) {
       jobEgress.push(kubernetesApi);
     }
     this.networkPolicy('JobsNetworkPolicy', `${this.name}-jobs`, 'users', sameInstance(['users', 'backup']).podSelector, [], jobEgress);
+    return [memberIngress, poolerIngress];
   }
 }

@@ -28,6 +28,11 @@ describe('errors name the construct path, the prop, the rule and the value', () 
     ['memory not whole MiB', { memory: Size.kibibytes(300 * 1024 + 1) }, /memory must be a memory limit/],
     ['unknown version', { version: 12 }, /version must be one of 14, 15, 16, 17, got 12/],
     [
+      'unknown pull policy',
+      { imagePullPolicy: 'Sometimes' as kplus.ImagePullPolicy },
+      /imagePullPolicy must be one of Always, IfNotPresent, Never, got "Sometimes"/,
+    ],
+    [
       'unknown parameter',
       { parameters: { shared_bufers: '1GB' } },
       /parameters.shared_bufers must be a PostgreSQL 15 parameter name, got "shared_bufers"/,

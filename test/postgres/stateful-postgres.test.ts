@@ -14,6 +14,7 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     name: 'orders',
     version: 16,
     image: 'docker.io/library/postgres:16.6-bookworm',
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     replicas: 3,
     synchronousReplicas: 1,
     storage: Size.gibibytes(20),
@@ -89,7 +90,7 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
       encryptionKey: { secret: secret('LegacyCipher', 'legacy-cipher'), key: 'passphrase' },
     },
     recoveryTargetTime: '2025-01-31 12:00:00+00',
-    tls: { secret: secret('Tls', 'orders-tls'), require: true },
+    tls: { secret: secret('Tls', 'orders-tls'), require: true, serverNames: ['orders-rw', 'orders-pooler'], verifyServer: true },
     networkPolicy: true,
     clientNamespaces: ['web'],
     runAsUser: 999,
@@ -177,7 +178,16 @@ describe('StatefulPostgres', () => {
     expect(ini).toMatch(/^max_client_conn = 500$/m);
     expect(ini).toMatch(/^default_pool_size = 30$/m);
     expect(ini).toMatch(/^max_prepared_statements = 100$/m);
-    expect(ini).toMatch(/^server_tls_sslmode = require$/m);
+    // TLS both ways: clients with the server's certificate, PostgreSQL verified by its name
+    expect(ini).toMatch(/^client_tls_sslmode = require$/m);
+    expect(ini).toMatch(/^client_tls_cert_file = \/etc\/pgbouncer\/tls\/tls\.crt$/m);
+    expect(ini).toMatch(/^client_tls_key_file = \/etc\/pgbouncer\/tls\/tls\.key$/m);
+    expect(ini).toMatch(/^server_tls_sslmode = verify-full$/m);
+    expect(ini).toMatch(/^server_tls_ca_file = \/etc\/pgbouncer\/tls\/ca\.crt$/m);
+    expect(ini).toMatch(/^\* = host=orders-rw port=5432$/m);
+    const poolerPod = find(objects, 'Deployment', 'orders-pooler').spec.template.spec;
+    expect(container(poolerPod, 'pgbouncer').volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/pgbouncer/tls', readOnly: true });
+    expect(poolerPod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'orders-tls', defaultMode: 0o440 } });
     expect(find(objects, 'Deployment', 'orders-pooler').spec.replicas).toBe(3);
     expect(db.usersSql).toContain('CREATE EXTENSION IF NOT EXISTS "pgcrypto";');
     expect(db.usersSql).toContain('GRANT "pg_read_all_stats" TO "orders_app";');
@@ -185,6 +195,9 @@ describe('StatefulPostgres', () => {
     const np = find(objects, 'NetworkPolicy', 'orders');
     expect(JSON.stringify(np.spec.ingress)).toContain('"kubernetes.io/metadata.name":"web"');
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
+    const containers = objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
+    expect(containers.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['IfNotPresent']));
   });
 
   test('every prop of high availability (Patroni)', () => {
@@ -214,6 +227,60 @@ describe('StatefulPostgres', () => {
     expect(find(objects, 'Service', 'db-rw').spec.selector.role).toBe('primary');
     expect(find(objects, 'Service', 'db-ro').spec.selector.role).toBe('replica');
     expect(find(objects, 'Service', 'db-rw').metadata.annotations?.['ignore-check.kube-linter.io/dangling-service']).toMatch(/Patroni/);
+  });
+});
+
+/** The pod specs of a workload (Deployment, StatefulSet, Job, CronJob); none for other kinds. */
+function podSpecs(o: K8sObject): any[] {
+  if (o.kind === 'CronJob') {
+    return [o.spec.jobTemplate.spec.template.spec];
+  }
+  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) ? [o.spec.template.spec] : [];
+}
+
+describe('image pull policy', () => {
+  const everyContainer = (objects: K8sObject[]): any[] => objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
+  const busy = {
+    replicas: 2,
+    users: [{ name: 'app', password: { secret: secret('App', 'app') } }],
+    databases: [{ name: 'app', owner: 'app' }],
+    pooler: {},
+    backup: { repository: BackupRepository.volume() },
+    logicalBackup: {},
+  };
+
+  function secret(id: string, name: string): kplus.ISecret {
+    return kplus.Secret.fromSecretName(Testing.chart(), id, name);
+  }
+
+  test('tags are pulled Always by default, and kube-score is not told otherwise', () => {
+    const { objects } = synthDb(busy);
+    const containers = everyContainer(objects);
+    // postgres, bootstrap, replica bootstrap, exporter x2, agent, users, pooler init, pgbouncer, backup, dump
+    expect(containers.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['Always']));
+    for (const o of objects.filter((x) => podSpecs(x).length > 0)) {
+      expect(o.metadata.annotations?.['kube-score/ignore'] ?? '').not.toContain('container-image-pull-policy');
+    }
+  });
+
+  test('a digest-pinned image is pulled IfNotPresent, the tagged ones beside it Always', () => {
+    const digest = 'docker.io/library/postgres@sha256:' + 'a'.repeat(64);
+    const { objects } = synthDb({ ...busy, image: digest });
+    const containers = everyContainer(objects);
+    for (const c of containers) {
+      expect([c.image, c.imagePullPolicy]).toEqual([c.image, c.image === digest ? 'IfNotPresent' : 'Always']);
+    }
+    expect(containers.filter((c) => c.image === digest).length).toBeGreaterThanOrEqual(4);
+    expect(find(objects, 'StatefulSet', 'db-primary').metadata.annotations?.['kube-score/ignore']).toContain('container-image-pull-policy');
+    expect(find(objects, 'Deployment', 'db-pooler').metadata.annotations?.['kube-score/ignore']).toBe('pod-probes-identical');
+  });
+
+  test('the prop applies to every container, with Patroni too', () => {
+    const { objects } = synthDb({ ...busy, replicas: 3, highAvailability: {}, imagePullPolicy: kplus.ImagePullPolicy.NEVER });
+    const containers = everyContainer(objects);
+    expect(containers.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['Never']));
   });
 });
 
