@@ -309,13 +309,13 @@ export interface SerialBatchJobProps extends PodOptions {
    *
    * @default 10001
    */
-  readonly user?: number;
+  readonly runAsUser?: number;
   /**
    * GID every container runs as (and owner group of the volumes).
    *
    * @default 10001
    */
-  readonly group?: number;
+  readonly runAsGroup?: number;
   /**
    * Pull policy of every container.
    *
