@@ -10,12 +10,12 @@ import { BatchRetry, BatchRetryMode } from './batch-retry';
 import { SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
 import { OrderableStep, orderSteps } from './step-order';
 import { findDuplicateEnv, reservedEnvReason } from '../common/env';
+import { ResolvedDatabaseConnection, resolveDatabaseConnections } from '../common/database-connections';
 import { PropErrors } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_VERSION } from '../common/labels';
 import { objectName } from '../common/object-names';
 import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
-import { PostgresConnection } from '../postgres/connection';
 import { imagePinProblem, isDnsLabel, isEnvVarName, MAX_CRONJOB_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_LABEL_LENGTH } from '../common/names';
 import { checkCronSchedule } from '../common/cron-schedule';
 import { checkWholeSeconds } from '../common/duration-checks';
@@ -54,12 +54,6 @@ const OWN_POD_LABELS = [
   'batch.kubernetes.io/job-name',
   'batch.kubernetes.io/controller-uid',
 ];
-
-/** A database connection of the steps and the prefix of its variables. */
-export interface ResolvedDatabase {
-  readonly connection: PostgresConnection;
-  readonly envPrefix: string;
-}
 
 const DEFAULTS = {
   retry: () => BatchRetry.failFast(),
@@ -121,7 +115,7 @@ export interface ResolvedBatch {
   /** Namespace of the construct's chart; undefined: wherever the manifests are applied. */
   readonly namespace?: string;
   /** The databases of the steps, the unprefixed one first. */
-  readonly databases: readonly ResolvedDatabase[];
+  readonly databases: readonly ResolvedDatabaseConnection[];
   /** The shared pod options, checked. */
   readonly podOptions: ResolvedPodOptions;
   /** Set for a CronJob, undefined for a Job. */
@@ -209,7 +203,15 @@ export function resolveBatchProps(scope: IConstruct, id: string, props: SerialBa
     `a DNS-1123 label of at most ${max} characters (${scheduled ? 'the CronJob controller appends 11 characters for each Job' : "it becomes the pods' job-name label"})`,
     name,
   );
-  const databases = resolveDatabases(errors, props);
+  const databases = resolveDatabaseConnections(errors, props.database, props.databases);
+  for (const { envPrefix } of databases) {
+    errors.check(
+      !envPrefix.startsWith(ENV_PREFIX),
+      `databases[${JSON.stringify(envPrefix)}]`,
+      `keyed by a prefix other than ${ENV_PREFIX}`,
+      envPrefix,
+    );
+  }
   const configBytes = checkConfig(errors, props.config, allowReservedEnv);
   checkEnvNames(errors, 'secretEnv', Object.keys(props.secretEnv ?? {}), allowReservedEnv);
   checkSecretRefs(errors, 'secretEnv', props.secretEnv);
@@ -577,38 +579,6 @@ export function planSteps(scope: IConstruct, steps: readonly ResolvedStep[], sto
       stopOnFailure: !step.raw && (stopEveryFailure || position < lastRawMain),
     };
   });
-}
-
-function resolveDatabases(errors: PropErrors, props: SerialBatchJobProps): ResolvedDatabase[] {
-  const out: ResolvedDatabase[] = [];
-  if (props.database !== undefined) {
-    if (errors.check(props.database instanceof PostgresConnection, 'database', 'a connection from StatefulPostgres.connection()', props.database)) {
-      out.push({ connection: props.database, envPrefix: '' });
-    }
-  }
-  (props.databases ?? []).forEach((d, i) => {
-    const at = `databases[${i}]`;
-    const connectionOk = errors.check(
-      d !== null && typeof d === 'object' && d.connection instanceof PostgresConnection,
-      `${at}.connection`,
-      'a connection from StatefulPostgres.connection()',
-      d?.connection,
-    );
-    const prefix = d?.envPrefix;
-    const prefixOk = errors.check(
-      typeof prefix === 'string' && /^[A-Za-z_][A-Za-z0-9_]*_$/.test(prefix) && !prefix.startsWith(ENV_PREFIX),
-      `${at}.envPrefix`,
-      `a variable name prefix ending in "_" (such as "ARCHIVE_"), not starting with ${ENV_PREFIX}`,
-      prefix,
-    );
-    if (prefixOk) {
-      errors.check(!out.some((o) => o.envPrefix === prefix), `${at}.envPrefix`, 'a prefix no other database uses', prefix);
-    }
-    if (connectionOk && prefixOk) {
-      out.push({ connection: d.connection, envPrefix: prefix });
-    }
-  });
-  return out;
 }
 
 function checkConfig(errors: PropErrors, config: { [key: string]: string } | undefined, allowed: ReadonlySet<string>): number {

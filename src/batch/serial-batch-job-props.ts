@@ -107,17 +107,6 @@ export interface SerialBatchStep {
   readonly raw?: boolean;
 }
 
-/** A further database of a SerialBatchJob's steps, its variables prefixed. */
-export interface SerialBatchDatabase {
-  /** The connection, from `StatefulPostgres.connection()`. */
-  readonly connection: PostgresConnection;
-  /**
-   * Prefix of the connection's variables, e.g. `ARCHIVE_` for `ARCHIVE_PGHOST`, `ARCHIVE_PGUSER`...
-   * (libpq reads only the unprefixed ones: pass these to it as a connection string).
-   */
-  readonly envPrefix: string;
-}
-
 /** Properties of a SerialBatchJob. */
 export interface SerialBatchJobProps extends PodOptions {
   /** The image every step runs, unless a step names its own. Pinned: a tag other than `latest`, or a digest. */
@@ -145,11 +134,13 @@ export interface SerialBatchJobProps extends PodOptions {
    */
   readonly database?: PostgresConnection;
   /**
-   * Further databases, their variables prefixed (`ARCHIVE_PGHOST`...), their traffic allowed like `database`'s.
+   * More databases, keyed by the prefix of their variables (`ARCHIVE_` gives `ARCHIVE_PGHOST`,
+   * `ARCHIVE_PGUSER`...; libpq reads only the unprefixed ones, so pass these to it as a connection
+   * string), each wired like `database`.
    *
-   * @default - none
+   * @default - no other databases
    */
-  readonly databases?: SerialBatchDatabase[];
+  readonly databases?: { [envPrefix: string]: PostgresConnection };
   /**
    * Configuration for every step: one ConfigMap that each step reads with `envFrom`. Keys must be
    * environment variable names; keys that would overlay variables libpq, the kubelet or the shell

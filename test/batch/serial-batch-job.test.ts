@@ -201,7 +201,7 @@ describe('options', () => {
     const props: Required<SerialBatchJobProps> = {
       image: IMAGE,
       database: warehouse.connection('sales'),
-      databases: [{ connection: warehouse.connection('archive'), envPrefix: 'ARCHIVE_' }],
+      databases: { ARCHIVE_: warehouse.connection('archive') },
       nodeSelector: { 'kubernetes.io/arch': 'arm64' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }],
       podLabels: { team: 'data' },
