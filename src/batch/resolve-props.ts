@@ -168,6 +168,8 @@ export interface ResolvedStep {
   readonly continueOnError: boolean;
   /** Runs after the main steps whatever happened to them. */
   readonly finally: boolean;
+  /** Where the step is in the props, for errors: `steps["load"]`, `finallySteps["unlock"]`. */
+  readonly prop: string;
   /** Further attempts after a failure or timeout (0 for a raw step). */
   readonly retries: number;
   /** Seconds before the first retry, doubling up to the batch's cap. */
@@ -319,19 +321,26 @@ export function resolveBatchProps(scope: IConstruct, id: string, props: SerialBa
  * Checks one step against the batch and the steps added before it, and applies its defaults.
  * Problems that need every step (unknown dependencies, cycles) are left to `checkStepSet`.
  */
-export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: SerialBatchStep, earlier: readonly ResolvedStep[]): ResolvedStep {
+export function resolveStep(
+  scope: IConstruct,
+  batch: ResolvedBatch,
+  step: SerialBatchStep,
+  earlier: readonly ResolvedStep[],
+  isFinally: boolean,
+): ResolvedStep {
   const errors = new PropErrors(scope);
-  const index = earlier.length;
+  const group = isFinally ? 'finallySteps' : 'steps';
+  const index = earlier.filter((s) => s.finally === isFinally).length;
   const nameOk = errors.check(
     typeof step.name === 'string' && isDnsLabel(step.name),
-    `steps[${index}].name`,
+    `${group}[${index}].name`,
     'a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)',
     step.name,
   );
   if (nameOk) {
-    errors.check(!earlier.some((s) => s.name === step.name), `steps[${index}].name`, 'unique among the steps', step.name);
+    errors.check(!earlier.some((s) => s.name === step.name), `${group}[${index}].name`, 'unique among the steps', step.name);
   }
-  const at = nameOk ? `steps[${JSON.stringify(step.name)}]` : `steps[${index}]`;
+  const at = nameOk ? `${group}[${JSON.stringify(step.name)}]` : `${group}[${index}]`;
 
   const commandOk = errors.check(
     Array.isArray(step.command) && step.command.length > 0 && step.command.every((c) => typeof c === 'string'),
@@ -446,7 +455,8 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
     dependsOn: [...(step.dependsOn ?? [])],
     timeoutSeconds: raw ? 0 : (step.timeout?.toSeconds() ?? batch.defaultStepTimeoutSeconds),
     continueOnError: step.continueOnError ?? false,
-    finally: step.finally ?? false,
+    finally: isFinally,
+    prop: at,
     retries: raw ? 0 : (step.retries ?? batch.defaultStepRetries),
     retryBackoffSeconds: step.retryBackoff?.toSeconds() ?? batch.defaultStepRetryBackoffSeconds,
     env,
@@ -493,12 +503,12 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
     );
   }
   const byName = new Map(steps.map((s) => [s.name, s]));
-  steps.forEach((step, i) => {
+  steps.forEach((step) => {
     for (const dep of step.dependsOn) {
       const target = byName.get(dep);
       if (target !== undefined && target.finally !== step.finally) {
         errors.add(
-          `steps[${i}].dependsOn`,
+          `${step.prop}.dependsOn`,
           step.finally
             ? `names of finally steps (finally step ${JSON.stringify(step.name)} runs after every main step whatever happened to them)`
             : `names of main steps (step ${JSON.stringify(step.name)} cannot wait for a finally step, which runs after every main step)`,
@@ -509,7 +519,7 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
   });
   const ordered = orderSteps(orderable(steps));
   for (const p of ordered.problems) {
-    errors.add(p.prop, p.rule, p.value);
+    errors.add(propOf(steps, p.prop), p.rule, p.value);
   }
   if (ordered.problems.length === 0) {
     // a raw step cannot skip itself: it must not depend on a step that may fail and go on
@@ -519,7 +529,7 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
         for (const a of ancestorsOf(steps, i)) {
           errors.check(
             !steps[a].continueOnError,
-            `steps[${JSON.stringify(step.name)}].dependsOn`,
+            `${step.prop}.dependsOn`,
             'free of steps with continueOnError, directly or not (a raw step cannot skip itself when they fail)',
             steps[a].name,
           );
@@ -528,6 +538,12 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
     }
   }
   return errors.messages();
+}
+
+/** An ordering problem's `steps[<n>]...` path, with the step named as in the props (`finallySteps["unlock"]`). */
+function propOf(steps: readonly ResolvedStep[], prop: string): string {
+  const m = /^steps\[([0-9]+)\](.*)$/.exec(prop);
+  return m && !steps[Number(m[1])].finally ? prop : m ? `${steps[Number(m[1])].prop}${m[2]}` : prop;
 }
 
 /** The steps as the ordering sees them: finally steps after every main step, no dependency across the two groups. */
@@ -562,7 +578,7 @@ export function planSteps(scope: IConstruct, steps: readonly ResolvedStep[], sto
   const result = orderSteps(orderable(steps));
   const errors = new PropErrors(scope);
   for (const p of result.problems) {
-    errors.add(p.prop, p.rule, p.value);
+    errors.add(propOf(steps, p.prop), p.rule, p.value);
   }
   errors.throwIfAny();
   const indexOf = new Map(result.order.map((i, position) => [i, indexLabel(position, steps.length)]));

@@ -46,15 +46,6 @@ export interface SerialBatchStep {
    */
   readonly continueOnError?: boolean;
   /**
-   * A finally step: it runs after every main step, whatever happened to them (success, a failed
-   * step, a step timeout), for cleanup such as dropping staging tables or releasing a lock.
-   * Finally steps run in declaration order (or `dependsOn` order among themselves). A finally step
-   * that fails is reported and fails the Job, without hiding the failure of a main step.
-   *
-   * @default false
-   */
-  readonly finally?: boolean;
-  /**
    * How many more times the wrapper runs the step, in the same container, after a failure or a
    * timeout. The timeout applies to each attempt; each attempt is logged.
    *
@@ -117,6 +108,16 @@ export interface SerialBatchJobProps extends PodOptions {
    * @default - none
    */
   readonly steps?: SerialBatchStep[];
+  /**
+   * Finally steps: they run after every main step, whatever happened to them (success, a failed
+   * step, a step timeout), for cleanup such as dropping staging tables or releasing a lock. They
+   * run in declaration order (or `dependsOn` order among themselves; they may depend only on each
+   * other). A finally step that fails is reported and fails the Job, without hiding the failure of
+   * a main step. More can be added with `addFinallyStep()`.
+   *
+   * @default - none
+   */
+  readonly finallySteps?: SerialBatchStep[];
   /**
    * Name of the Job (or CronJob when `schedule` is set): at most 63 characters for a Job, 52 for a
    * CronJob. Other objects are named after it (`<name>-config`, `<name>-scripts`, ...).

@@ -2,7 +2,7 @@ import { App, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { bytes, byKind, effectiveRequest, jobSpecOf, millis, Obj, only, podSpecOf } from './helpers';
-import { nightlyApp, NIGHTLY_STEPS } from '../../apps/nightly';
+import { nightlyApp, NIGHTLY_FINALLY_STEPS, NIGHTLY_STEPS } from '../../apps/nightly';
 import { BatchRetry, BatchRetryMode, ExtraVolumeSource, SerialBatchJob, SerialBatchJobProps, SerialBatchStep, StatefulPostgres } from '../../src';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
@@ -149,7 +149,7 @@ describe('the 22-step nightly example', () => {
 
   test('vacuum runs after stage-drop, everything else in declaration order', () => {
     const names = podSpecOf(nightlyObjects()).initContainers.map((c: Obj) => c.name.replace(/^s[0-9]+-/, ''));
-    expect(names).toEqual(NIGHTLY_STEPS.map((s) => s.name));
+    expect(names).toEqual([...NIGHTLY_STEPS, ...NIGHTLY_FINALLY_STEPS].map((s) => s.name));
   });
 
   test('the warehouse connection: libpq variables from the database, the password referenced, never copied', () => {
@@ -227,8 +227,8 @@ describe('options', () => {
         },
         { name: 'load', command: ['/usr/bin/loader'], raw: true },
         { name: 'report', command: ['./report.sh'], dependsOn: ['extract'] },
-        { name: 'unlock', command: ['./unlock.sh'], finally: true },
       ],
+      finallySteps: [{ name: 'unlock', command: ['./unlock.sh'] }],
       name: 'nightly',
       config: { CFG_REGION: 'eu' },
       secretEnv: { PGOPTIONS: { secret, key: 'options', optional: true } },
@@ -445,14 +445,18 @@ describe('options', () => {
 
   test('finally steps run after every main step, in their own dependency order', () => {
     const { job } = synth({
+      finallySteps: [
+        { name: 'unlock', command: ['./unlock.sh'], dependsOn: ['notify'] },
+        { name: 'notify', command: ['./notify.sh'] },
+      ],
       steps: [
-        { name: 'unlock', command: ['./unlock.sh'], finally: true, dependsOn: ['notify'] },
         { name: 'extract', command: ['./extract.sh'] },
-        { name: 'notify', command: ['./notify.sh'], finally: true },
         { name: 'load', command: ['./load.sh'] },
       ],
     });
-    expect(job.runOrder()).toEqual(['extract', 'load', 'notify', 'unlock']);
+    job.addFinallyStep({ name: 'report', command: ['./report.sh'] });
+    job.addStep({ name: 'vacuum', command: ['./vacuum.sh'] });
+    expect(job.runOrder()).toEqual(['extract', 'load', 'vacuum', 'notify', 'unlock', 'report']);
   });
 
   test('retries: the deadline covers every attempt of every step and the capped backoffs between them', () => {
@@ -636,21 +640,17 @@ describe('errors', () => {
   test('dependencies across main and finally steps', () => {
     fails(
       {
-        steps: [
-          { name: 'a', command: ['a'] },
-          { name: 'b', command: ['b'], finally: true, dependsOn: ['a'] },
-        ],
+        steps: [{ name: 'a', command: ['a'] }],
+        finallySteps: [{ name: 'b', command: ['b'], dependsOn: ['a'] }],
       },
-      /steps\[1\]\.dependsOn must be names of finally steps .*, got "a"/,
+      /finallySteps\["b"\]\.dependsOn must be names of finally steps .*, got "a"/,
     );
     fails(
       {
-        steps: [
-          { name: 'a', command: ['a'], dependsOn: ['b'] },
-          { name: 'b', command: ['b'], finally: true },
-        ],
+        steps: [{ name: 'a', command: ['a'], dependsOn: ['b'] }],
+        finallySteps: [{ name: 'b', command: ['b'] }],
       },
-      /steps\[0\]\.dependsOn must be names of main steps .*, got "b"/,
+      /steps\["a"\]\.dependsOn must be names of main steps .*, got "b"/,
     );
   });
   test('retries and backoffs out of range', () => {
