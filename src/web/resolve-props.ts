@@ -646,6 +646,18 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     'true unless gateway is set (the app would not be published)',
     ingressEnabled,
   );
+  if (!ingressEnabled) {
+    const noIngress = 'unset without an Ingress (ingressEnabled is false)';
+    errors.check(props.ingressClassName === undefined, 'ingressClassName', noIngress, props.ingressClassName);
+    errors.check(props.ingressAnnotations === undefined, 'ingressAnnotations', noIngress, props.ingressAnnotations);
+    const issuer = props.tls?.clusterIssuer ?? props.tls?.issuer;
+    errors.check(
+      issuer === undefined,
+      props.tls?.clusterIssuer !== undefined ? 'tls.clusterIssuer' : 'tls.issuer',
+      `${noIngress}: the Gateway's listener holds the certificate, have cert-manager issue it there`,
+      issuer,
+    );
+  }
 
   // metrics
   let metrics: ResolvedMetrics | undefined;
