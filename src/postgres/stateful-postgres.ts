@@ -24,6 +24,7 @@ import {
 } from './images';
 import { componentLabels, podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
 import { renderPgHba } from './pg-hba';
+import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import {
   CONFIG_DIR,
   DATA_MOUNT,
@@ -256,7 +257,8 @@ export class StatefulPostgres extends Construct {
       return resolved;
     };
     this.superuser = secretKey({ secret: props.superuserSecret, key: props.superuserSecretKey ?? 'password' }, 'superuserSecret', 'password');
-    const needsReplicationRole = this.replicas > 1 || this.ha;
+    // replicas stream as the role, and other clusters clone with it: a single instance has it once its password is given
+    const needsReplicationRole = this.replicas > 1 || this.ha || props.replicationPassword !== undefined;
     if (needsReplicationRole) {
       this.passwordFiles.set(REPLICATION_USER, secretKey(props.replicationPassword, 'replicationPassword', 'replication-password'));
     }
@@ -423,6 +425,13 @@ export class StatefulPostgres extends Construct {
         props.cloneFrom.port,
       );
       errors.check(isSqlName(props.cloneFrom.user ?? REPLICATION_USER), 'cloneFrom.user', 'a role name', props.cloneFrom.user);
+      const sourceName = props.cloneFrom.clusterName;
+      errors.check(
+        sourceName === undefined || (isDnsLabel(sourceName) && sourceName.length <= MAX_NAME_LENGTH),
+        'cloneFrom.clusterName',
+        `a DNS label of at most ${MAX_NAME_LENGTH} characters`,
+        sourceName,
+      );
       secretKey(props.cloneFrom.password, 'cloneFrom.password', 'password');
     }
     const source = props.restoreFrom;
@@ -462,9 +471,9 @@ export class StatefulPostgres extends Construct {
         props.recoveryTargetTime,
       );
       errors.check(
-        /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?$/.test(props.recoveryTargetTime),
+        normalizeRecoveryTargetTime(props.recoveryTargetTime) !== undefined,
         'recoveryTargetTime',
-        'a timestamp such as 2025-01-31 12:00:00+00',
+        RECOVERY_TARGET_TIME_RULE,
         props.recoveryTargetTime,
       );
     }
@@ -732,6 +741,15 @@ export class StatefulPostgres extends Construct {
     };
   }
 
+  /** The StatefulPostgres a CLONE copies, by name: `cloneFrom.clusterName`, or the `<name>-rw` Service in its host. */
+  private cloneSourceName(): string | undefined {
+    const from = this.props.cloneFrom;
+    if (!from) {
+      return undefined;
+    }
+    return from.clusterName ?? /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)-rw(\.|$)/.exec(from.host)?.[1];
+  }
+
   private validateRepository(errors: PropErrors, repo: BackupRepository, prop = 'backup.repository'): void {
     if (repo._s3) {
       const s3 = repo._s3;
@@ -979,6 +997,7 @@ export class StatefulPostgres extends Construct {
       lines.push('repo1-cipher-type=aes-256-cbc');
     }
     lines.push(
+      'compress-type=lz4',
       'start-fast=y',
       'delta=y',
       'process-max=2',
@@ -1053,7 +1072,12 @@ export class StatefulPostgres extends Construct {
     const backup = role === 'primary' ? props.backup : undefined;
     const stsName = `${this.name}-${role}`;
     const selector = selectorLabels({ name: APP_NAME, instance: this.name, component: role });
-    const podLabels = { ...this.labels(role), 'postgresql.cdk8s-patterns.io/member': 'true' };
+    const podLabels: Record<string, string> = { ...this.labels(role), 'postgresql.cdk8s-patterns.io/member': 'true' };
+    const cloneSource = role === 'primary' ? this.cloneSourceName() : undefined;
+    if (cloneSource) {
+      // the source's NetworkPolicy admits its clients: the clone's primary is one
+      podLabels[`${cloneSource}-client`] = 'true';
+    }
     const memQ = sizeToQuantity(memory);
     const memKiB = sizeInKibibytes(memory)!;
     const shm = sizeToQuantity(Size.kibibytes(Math.max(256 * 1024, Math.floor(memKiB / 4 / 1024) * 1024)));
@@ -1118,7 +1142,7 @@ export class StatefulPostgres extends Construct {
           ...this.repositoryEnv(from),
         ];
         if (props.recoveryTargetTime) {
-          restoreEnv.push(env('RECOVERY_TARGET_TIME', props.recoveryTargetTime));
+          restoreEnv.push(env('RECOVERY_TARGET_TIME', normalizeRecoveryTargetTime(props.recoveryTargetTime)!));
         }
         const restoreMounts: Record<string, unknown>[] = [
           { name: 'data', mountPath: DATA_MOUNT },

@@ -23,13 +23,17 @@ import {
   isPort,
   MAX_LABEL_LENGTH,
 } from '../common/names';
+import { describeDuration } from '../common/duration-checks';
+import { checkInt32, INT32_MAX } from '../common/number-ranges';
 import { objectName } from '../common/object-names';
+import { checkNoNul } from '../common/process-strings';
 import { sizeInKibibytes } from '../common/quantities';
 import { isLabelMap, isStringMap, mountPathProblem, ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, resolveResources } from '../common/resources';
 import { SecretKeyReference } from '../common/secret-key-reference';
 import { PostgresConnection } from '../postgres/connection';
+import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { WebAppNetworkPeer } from './network-peer';
 import { volumeNameFor } from './pod-template';
 import { WebAppWithIngressProps } from './web-app-with-ingress-props';
@@ -225,7 +229,7 @@ export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
   return isDigestPinned(image) ? kplus.ImagePullPolicy.IF_NOT_PRESENT : kplus.ImagePullPolicy.ALWAYS;
 }
 
-function isInt(value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): value is number {
+function isInt(value: unknown, min: number, max: number = INT32_MAX): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
@@ -273,14 +277,6 @@ function safe<T>(fn: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describeDuration(d: unknown): unknown {
-  return safe(() => (d as Duration).toHumanString()) ?? d;
-}
-
-function describeSize(s: unknown): unknown {
-  return safe(() => (s as Size).asString()) ?? s;
 }
 
 /**
@@ -359,6 +355,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
           key,
         );
       }
+      checkNoNul(errors, `ingressAnnotations[${JSON.stringify(key)}]`, ingressAnnotations[key]);
     }
   }
   let tls: ResolvedTls | undefined;
@@ -377,14 +374,14 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const servicePort = props.servicePort ?? DEFAULTS.servicePort;
   errors.check(isPort(servicePort), 'servicePort', 'an integer from 1 to 65535', servicePort);
   const replicas = props.replicas ?? DEFAULTS.replicas;
-  errors.check(isInt(replicas, 1), 'replicas', 'an integer of at least 1', replicas);
+  checkInt32(errors, 'replicas', replicas, 1);
 
   let autoscaling: ResolvedAutoscaling | undefined;
   if (props.autoscaling !== undefined) {
     const a = props.autoscaling ?? ({} as ResolvedAutoscaling);
     const minReplicas = a.minReplicas ?? DEFAULTS.minReplicas;
-    const minOk = errors.check(isInt(minReplicas, 1), 'autoscaling.minReplicas', 'an integer of at least 1', minReplicas);
-    if (errors.check(isInt(a.maxReplicas, 1), 'autoscaling.maxReplicas', 'an integer of at least 1', a.maxReplicas) && minOk) {
+    const minOk = checkInt32(errors, 'autoscaling.minReplicas', minReplicas, 1);
+    if (checkInt32(errors, 'autoscaling.maxReplicas', a.maxReplicas, 1) && minOk) {
       errors.check(a.maxReplicas >= minReplicas, 'autoscaling.maxReplicas', `at least autoscaling.minReplicas (${minReplicas})`, a.maxReplicas);
     }
     const cpu = a.targetCpuUtilization ?? (a.targetMemoryUtilization === undefined ? DEFAULTS.targetCpuUtilization : undefined);
@@ -485,6 +482,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
         errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, key);
         errors.check(!SENSITIVE_KEY.test(key), prop, 'free of credentials (pass them with secretEnv, which reads an existing Secret)', key);
         errors.check(!databaseEnvNames.has(key), prop, 'keyed by a name the databases do not set (duplicate variable)', key);
+        checkNoNul(errors, prop, value);
         envNames.push(key);
       }
       errors.check(bytes <= MAX_CONFIG_BYTES, 'config', `at most ${MAX_CONFIG_BYTES} bytes of keys and values`, `${bytes} bytes`);
@@ -509,8 +507,12 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       }
     }
   }
-  errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command);
-  errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args);
+  if (errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command)) {
+    checkNoNul(errors, 'command', props.command);
+  }
+  if (errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args)) {
+    checkNoNul(errors, 'args', props.args);
+  }
 
   // resources
   const resources = resolveResources(errors, props.resources, DEFAULTS.resources);
@@ -529,7 +531,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   }
   const sizeLimit = props.writableDirectorySizeLimit ?? DEFAULTS.writableDirectorySizeLimit;
   const sizeLimitKib = sizeInKibibytes(sizeLimit);
-  const sizeLimitOk = isInt(sizeLimitKib, 1024) && sizeLimitKib % 1024 === 0;
+  const sizeLimitOk = isInt(sizeLimitKib, 1024, MAX_QUANTITY_KIB) && sizeLimitKib % 1024 === 0;
   if (
     errors.check(sizeLimitOk, 'writableDirectorySizeLimit', 'a whole number of MiB, at least 1', describeSize(sizeLimit)) &&
     sizeLimitKib !== undefined
@@ -687,7 +689,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     const problem = imagePinProblem(cp.image);
     errors.check(problem === undefined, 'canary.image', problem ?? '', cp.image);
     const canaryReplicas = cp.replicas ?? DEFAULTS.canaryReplicas;
-    errors.check(isInt(canaryReplicas, 1), 'canary.replicas', 'an integer of at least 1', canaryReplicas);
+    checkInt32(errors, 'canary.replicas', canaryReplicas, 1);
     const weight = cp.weight ?? (cp.header === undefined && cp.cookie === undefined ? DEFAULTS.canaryWeight : undefined);
     errors.check(weight === undefined || isInt(weight, 0, 100), 'canary.weight', 'an integer percentage from 0 to 100', weight);
     errors.check(

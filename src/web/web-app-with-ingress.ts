@@ -526,8 +526,22 @@ export class WebAppWithIngress extends Construct {
     if (kubeScore.length > 0) {
       annotations[KUBE_SCORE_IGNORE] = kubeScore.join(',');
     }
-    if (track.replicas === undefined) {
-      annotations['polaris.fairwinds.com/deploymentMissingReplicas-exempt'] = 'true';
+    // Polaris reads no reason: the exemptions mirror the kube-score and kube-linter ones above.
+    const polaris: string[] = [];
+    if (track.replicas === undefined || (track.idPrefix !== '' && track.replicas < 2)) {
+      polaris.push('deploymentMissingReplicas');
+    }
+    if (track.imagePullPolicy !== kplus.ImagePullPolicy.ALWAYS) {
+      polaris.push('pullPolicyNotAlways');
+    }
+    if (!app.readOnlyRootFilesystem) {
+      polaris.push('notReadOnlyRootFilesystem');
+    }
+    if (!app.networkPolicy.enabled) {
+      polaris.push('missingNetworkPolicy');
+    }
+    for (const check of polaris) {
+      annotations[`polaris.fairwinds.com/${check}-exempt`] = 'true';
     }
     return annotations;
   }

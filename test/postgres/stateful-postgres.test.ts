@@ -129,7 +129,7 @@ describe('StatefulPostgres', () => {
     const pod = primary.spec.template.spec;
     expect(pod.terminationGracePeriodSeconds).toBe(300);
     expect(container(pod, 'restore').command).toEqual(['/bin/sh', '/etc/postgresql/restore-backup.sh']);
-    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00');
+    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00:00');
     expect(envOf(container(pod, 'pgbackrest')).PGBACKREST_REPO1_CIPHER_PASS).toEqual({ secretKeyRef: { name: 'orders-cipher', key: 'password' } });
     expect(envOf(container(pod, 'postgres')).TLS_DIR).toBe('/etc/postgresql-secrets/tls');
     const pgbackrest = find(objects, 'ConfigMap', 'orders-pgbackrest').data['pgbackrest.conf'];
@@ -138,6 +138,8 @@ describe('StatefulPostgres', () => {
     expect(pgbackrest).toContain('repo1-path=/clusters/orders');
     expect(pgbackrest).toContain('repo1-retention-full=4');
     expect(pgbackrest).toContain('repo1-cipher-type=aes-256-cbc');
+    // fast enough for archive-push to keep up with a busy primary
+    expect(pgbackrest).toMatch(/^compress-type=lz4$/m);
     // the restore and restore_command read the source, with its own configuration and credentials
     const source = find(objects, 'ConfigMap', 'orders-pgbackrest').data['restore-source.conf'];
     expect(source).toContain('repo1-path=/pgbackrest/legacy-orders');
@@ -722,6 +724,35 @@ describe('backups', () => {
       name: 'clone-password',
       secret: { secretName: 'old-repl', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 },
     });
+  });
+
+  test('a clone is a client of its source: the source name comes from its -rw host or from clusterName', () => {
+    const labelsOf = (cloneFrom: { host: string; clusterName?: string }) => {
+      const chart = Testing.chart();
+      new StatefulPostgres(chart, 'db', {
+        superuserSecret: superuser(chart),
+        onEmptyPrimary: OnEmptyPrimary.CLONE,
+        cloneFrom: { ...cloneFrom, password: { secret: kplus.Secret.fromSecretName(chart, 'C', 'old-repl') } },
+      });
+      return find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.metadata.labels;
+    };
+    expect(labelsOf({ host: 'old-db-rw.legacy.svc' })['old-db-client']).toBe('true');
+    expect(labelsOf({ host: 'orders-rw' })['orders-client']).toBe('true');
+    expect(labelsOf({ host: 'pg.example.com', clusterName: 'legacy' })['legacy-client']).toBe('true');
+    expect(Object.keys(labelsOf({ host: 'pg.example.com' })).filter((k) => k.endsWith('-client'))).toEqual([]);
+  });
+
+  test('a single instance has the replicator role, to be cloned, once replicationPassword is set', () => {
+    const plain = synthDb();
+    expect(plain.db.usersSql ?? '').not.toContain('replicator');
+    const chart = Testing.chart();
+    const db = new StatefulPostgres(chart, 'db', {
+      superuserSecret: superuser(chart),
+      replicationPassword: { secret: kplus.Secret.fromSecretName(chart, 'R', 'db-replication') },
+    });
+    const pod = find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
+    expect(envOf(container(pod, 'bootstrap')).REPLICATION_PASSWORD_FILE).toBe('/etc/postgresql-secrets/replication/password');
+    expect(db.usersSql).toMatch(/"replicator"/);
   });
 });
 

@@ -36,6 +36,28 @@ describe('the shared manifest validator', () => {
     expect(manifestProblems(d).join('\n')).toMatch(/schema: .*replicas must be integer/);
   });
 
+  test('rejects integers past their int32 or int64 field and quantities that are not plain', () => {
+    const d: any = deployment();
+    d.spec.replicas = 2 ** 31;
+    d.spec.template.spec.terminationGracePeriodSeconds = 1e22;
+    d.spec.template.spec.containers[0].resources = { limits: { memory: '9.5367431640625e+23Pi', cpu: 'NaNm' }, requests: { memory: '9Ei' } };
+    d.spec.template.spec.containers[0].args = ['echo\u0000hi'];
+    expect(manifestProblems(d)).toEqual(
+      expect.arrayContaining([
+        'spec.replicas: 2147483648 is not an int32',
+        'spec.template.spec.terminationGracePeriodSeconds: 1e+22 is not an int64 JavaScript holds exactly',
+        'spec.template.spec.containers[0].resources.limits.memory: "9.5367431640625e+23Pi" is not a plain quantity below 2^63',
+        'spec.template.spec.containers[0].resources.limits.cpu: "NaNm" is not a plain quantity below 2^63',
+        'spec.template.spec.containers[0].resources.requests.memory: "9Ei" is not a plain quantity below 2^63',
+        'spec.template.spec.containers[0].args[0]: string holds a NUL byte',
+      ]),
+    );
+    const ok: any = deployment();
+    ok.spec.replicas = 2 ** 31 - 1;
+    ok.spec.template.spec.containers[0].resources = { limits: { memory: '7Ei', cpu: '1500m' }, requests: { memory: '0.5Gi', cpu: '1' } };
+    expect(manifestProblems(ok)).toEqual([]);
+  });
+
   test('rejects kinds that are neither built into Kubernetes 1.27 nor pinned CRDs', () => {
     expect(manifestProblems({ apiVersion: 'batch/v2', kind: 'CronJob', metadata: { name: 'x' } })).toEqual([
       'batch/v2 CronJob is neither a Kubernetes 1.27 built-in type nor a custom resource of scripts/cluster/crds',

@@ -49,11 +49,62 @@ function branches(schema: Schema): Schema[] {
   return list.map(deref).filter((b): b is Schema => b !== undefined && b.type !== 'null');
 }
 
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+/** A quantity as this library writes it: a plain decimal with an optional suffix, never exponent form. */
+const PLAIN_QUANTITY = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+const QUANTITY_FACTOR: Record<string, number> = {
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/**
+ * Range rules the JSON schema states but its validator does not enforce: `int32` and `int64`
+ * fields hold integers of that range (int64: what JavaScript holds exactly), a quantity is a
+ * plain decimal with a suffix (no exponent form, no NaN) below 2^63, and no string holds a NUL.
+ */
+function valueRangeProblems(schema: Schema, value: unknown, at: string, out: string[]): void {
+  const where = at.replace(/^\$\.?/, '');
+  if (typeof value === 'number' && schema.type === 'integer') {
+    if (schema.format === 'int32' && !(Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)) {
+      out.push(`${where}: ${value} is not an int32`);
+    } else if (schema.format === 'int64' && !Number.isSafeInteger(value)) {
+      out.push(`${where}: ${value} is not an int64 JavaScript holds exactly`);
+    }
+  }
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) {
+      out.push(`${where}: string holds a NUL byte`);
+    }
+    if (schema.type === 'string' && schema.format === 'quantity') {
+      const m = PLAIN_QUANTITY.exec(value);
+      if (!m || Math.abs(Number(m[1]) * QUANTITY_FACTOR[m[2] ?? '']) >= 2 ** 63) {
+        out.push(`${where}: ${JSON.stringify(value)} is not a plain quantity below 2^63`);
+      }
+    }
+  }
+}
+
 function unknownFields(schemaIn: Schema | undefined, value: unknown, at: string, out: string[]): void {
   const schema = deref(schemaIn);
   if (!schema || value === null || value === undefined) {
     return;
   }
+  valueRangeProblems(schema, value, at, out);
   const alternatives = branches(schema);
   if (alternatives.length > 0 && !schema.properties && !schema.items && !schema.additionalProperties) {
     for (const alt of alternatives) {
