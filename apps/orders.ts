@@ -79,6 +79,9 @@ export function ordersApp(app: App): void {
   const selector = { 'app.kubernetes.io/name': 'orders-web', 'app.kubernetes.io/instance': 'orders-web' };
   web.select(kplus.LabelSelector.of({ labels: selector }));
   ApiObject.of(web).addJsonPatch(
+    // Pod Security "restricted": cdk8s-plus-27 has no fields for these two
+    JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+    JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
     JsonPatch.add('/spec/template/spec/affinity', {
       podAntiAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [
