@@ -98,6 +98,18 @@ export class BackupRepository {
   /** @internal */
   public readonly _volume?: VolumeRepositoryOptions;
 
+  /**
+   * Where the repository of cluster `clusterName` lives, to tell two repositories apart.
+   * @internal
+   */
+  public _location(clusterName: string): string {
+    if (this._s3) {
+      const s3 = this._s3;
+      return `s3://${s3.endpoint ?? `s3.${s3.region}.amazonaws.com`}/${s3.bucket}${(s3.path ?? `/pgbackrest/${clusterName}`).replace(/\/+$/, '')}`;
+    }
+    return `pvc://${clusterName}-pgbackrest-repo`;
+  }
+
   private constructor(kind: string, s3: S3RepositoryOptions | undefined, volume: VolumeRepositoryOptions | undefined) {
     this.kind = kind;
     this._s3 = s3;

@@ -21,7 +21,10 @@ export enum OnEmptyPrimary {
    * lost, and silently starting a fresh database would hide that (and break the replicas).
    */
   FAIL = 'fail',
-  /** Restore the latest backup (or `recoveryTargetTime`) from the pgBackRest repository in `backup`. */
+  /**
+   * Restore the latest backup (or `recoveryTargetTime`) with pgBackRest: from `restoreFrom` (another
+   * cluster's repository, read only), or else from this cluster's own `backup.repository`.
+   */
   RESTORE_FROM_BACKUP = 'restore',
   /** Clone another running cluster with pg_basebackup (`cloneFrom`) and start as a new primary. */
   CLONE = 'clone',
@@ -260,6 +263,47 @@ export interface PostgresCloneSource {
   readonly user?: string;
   /** That role's password. */
   readonly password: PasswordSecret;
+  /**
+   * The source's StatefulPostgres name. The primary's pods carry the source's client label
+   * `<clusterName>-client: "true"`, which the source's NetworkPolicy admits (from another
+   * namespace, list it in the source's `clientNamespaces`).
+   * @default - the name in `host` when it is a StatefulPostgres read-write Service (`<name>-rw`, `<name>-rw.<namespace>.svc`); otherwise no label
+   */
+  readonly clusterName?: string;
+}
+
+/**
+ * Another cluster's pgBackRest repository that a new cluster is restored from
+ * (`OnEmptyPrimary.RESTORE_FROM_BACKUP`). It is only read: the restore and the WAL replay of the
+ * recovery read it, while the new cluster archives and backs up into its own `backup.repository`
+ * from its first start. The source is never in the configuration that archiving, backups or
+ * stanza commands use, so nothing can be written into it.
+ */
+export interface PostgresRestoreSource {
+  /**
+   * The source's repository, declared as in the source's `backup.repository` (same bucket,
+   * endpoint and path, or a volume repository). Give it read-only credentials where you can.
+   * A volume repository is mounted read-only, and only where its claim can attach (its
+   * ReadWriteOnce claim is in use while the source's primary runs): an S3 repository is the way
+   * to restore from a running cluster.
+   */
+  readonly repository: BackupRepository;
+  /**
+   * Name of the StatefulPostgres that wrote the repository. It locates the backups: the default
+   * path `/pgbackrest/<clusterName>` of an S3 repository, the claim `<clusterName>-pgbackrest-repo`
+   * of a volume repository.
+   */
+  readonly clusterName: string;
+  /**
+   * The source's pgBackRest stanza.
+   * @default 'db' (the stanza of every StatefulPostgres)
+   */
+  readonly stanza?: string;
+  /**
+   * Passphrase the source's repository is encrypted with.
+   * @default - the source's repository is not encrypted
+   */
+  readonly encryptionKey?: PasswordSecret;
 }
 
 /** Automatic failover with Patroni, using Kubernetes ConfigMaps as its store. */
@@ -296,6 +340,20 @@ export interface PostgresTlsOptions {
    * @default true
    */
   readonly require?: boolean;
+  /**
+   * DNS names the certificate holds, such as `orders-db-rw` or
+   * `orders-db-pooler.orders.svc`. A connection (`db.connection()`, the pooler's to PostgreSQL)
+   * whose Service has one of them connects to that name and checks it (`verify-full`); otherwise
+   * it checks only that the CA signed the certificate (`verify-ca`).
+   * @default - none: the server is verified against the CA without its name
+   */
+  readonly serverNames?: string[];
+  /**
+   * Whether clients verify the server against the `ca.crt` of the Secret (cert-manager writes it).
+   * Turn it off for a Secret without `ca.crt`: clients then only require TLS.
+   * @default true
+   */
+  readonly verifyServer?: boolean;
 }
 
 /** Properties of `StatefulPostgres`. */
@@ -383,8 +441,10 @@ export interface StatefulPostgresProps {
    */
   readonly superuserSecretKey?: string;
   /**
-   * Password of the `replicator` role replicas stream as.
-   * @default - the superuser Secret, key `replication-password`
+   * Password of the `replicator` role replicas stream as, and other clusters clone with
+   * (`OnEmptyPrimary.CLONE`). Setting it on a single instance creates the role, so that the
+   * instance can be cloned; with replicas the role always exists.
+   * @default - the superuser Secret, key `replication-password` (with replicas or highAvailability); no `replicator` role on a single instance
    */
   readonly replicationPassword?: PasswordSecret;
   /**
@@ -428,7 +488,16 @@ export interface StatefulPostgresProps {
    */
   readonly cloneFrom?: PostgresCloneSource;
   /**
-   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time (`2025-01-31 12:00:00+00`) instead of the end of the archive.
+   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, the repository of another cluster to restore from
+   * (read only); this cluster still archives into its own `backup.repository`, which must differ.
+   * @default - the cluster's own `backup.repository` (a restore after losing the data volume, under the same name)
+   */
+  readonly restoreFrom?: PostgresRestoreSource;
+  /**
+   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time instead of the end of the
+   * archive: `YYYY-MM-DD HH:MM:SS`, optionally with up to 6 fraction digits, and a UTC offset
+   * (`+00`, `+0530`, `-05:00` or `Z`); `T` may separate date and time. It reaches pgBackRest as
+   * `2025-01-31 12:00:00+00:00`. Other forms (no seconds, no offset, a zone name) are refused.
    * @default - the latest archived WAL
    */
   readonly recoveryTargetTime?: string;

@@ -1,5 +1,6 @@
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
-import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { sha256Of } from '../common/checksum';
@@ -21,7 +22,9 @@ import {
   SPILO_IMAGES,
   SPILO_UID,
 } from './images';
+import { componentLabels, podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
 import { renderPgHba } from './pg-hba';
+import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import {
   CONFIG_DIR,
   DATA_MOUNT,
@@ -37,6 +40,7 @@ import {
   env,
   fieldEnv,
   pgIsReadyCommand,
+  acceptingWritesCommand,
   podSecurity,
   resources,
   secretEnv,
@@ -49,6 +53,18 @@ import { isSqlName } from './sql';
 import { DatabaseSpec, GrantSpec, RoleSpec, renderUsersSql } from './users-sql';
 
 const APP_NAME = 'postgresql';
+
+/** A pgBackRest repository as a pod sees it: this cluster's own, or the source of a restore. */
+interface RepositoryTarget {
+  readonly repository: BackupRepository;
+  /** The cluster that writes it (default S3 path, volume claim). */
+  readonly clusterName: string;
+  readonly encryptionKey?: PasswordSecret;
+  /** Suffix of its volume names and mount paths: '' for the own repository. */
+  readonly suffix: string;
+  /** Mounted read-only (a restore source). */
+  readonly readOnly: boolean;
+}
 const SUPERUSER = 'postgres';
 const REPLICATION_USER = 'replicator';
 const METRICS_USER = 'postgres_exporter';
@@ -60,25 +76,12 @@ const PG_PORT = 5432;
 const POOLER_PORT = 6432;
 const METRICS_PORT = 9187;
 const PATRONI_PORT = 8008;
+/** Where the pgBouncer container mounts the TLS Secret. */
+const POOLER_TLS_DIR = '/etc/pgbouncer/tls';
 
-/** Options of `connectionEnv`. */
-export interface ConnectionEnvOptions {
-  /**
-   * The role to connect as: a declared user.
-   * @default - the owner of the database
-   */
-  readonly user?: string;
-  /**
-   * Whether to connect through pgBouncer when a pooler is configured.
-   * @default true
-   */
-  readonly viaPooler?: boolean;
-  /**
-   * Connect to the read-only Service (the replicas) instead.
-   * @default false
-   */
-  readonly readOnly?: boolean;
-}
+/** Options of `connectionEnv` (the same as `connection`'s). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the name connectionEnv's options have always had
+export interface ConnectionEnvOptions extends PostgresConnectionOptions {}
 
 interface ResolvedSecret {
   readonly name: string;
@@ -132,9 +135,13 @@ export class StatefulPostgres extends Construct {
   private readonly replicas: number;
   private readonly metricsEnabled: boolean;
   private readonly pooled: boolean;
+  /** Ingress rules of the members' and the pooler's NetworkPolicies, open to `allowClient`; undefined without policies. */
+  private readonly memberIngress?: Record<string, unknown>[];
+  private readonly poolerIngress?: Record<string, unknown>[];
 
   constructor(scope: Construct, id: string, props: StatefulPostgresProps) {
     super(scope, id);
+    ensureUniqueObjectNames(this);
     this.props = props;
     const errors = new PropErrors(this);
 
@@ -251,7 +258,8 @@ export class StatefulPostgres extends Construct {
       return resolved;
     };
     this.superuser = secretKey({ secret: props.superuserSecret, key: props.superuserSecretKey ?? 'password' }, 'superuserSecret', 'password');
-    const needsReplicationRole = this.replicas > 1 || this.ha;
+    // replicas stream as the role, and other clusters clone with it: a single instance has it once its password is given
+    const needsReplicationRole = this.replicas > 1 || this.ha || props.replicationPassword !== undefined;
     if (needsReplicationRole) {
       this.passwordFiles.set(REPLICATION_USER, secretKey(props.replicationPassword, 'replicationPassword', 'replication-password'));
     }
@@ -418,7 +426,43 @@ export class StatefulPostgres extends Construct {
         props.cloneFrom.port,
       );
       errors.check(isSqlName(props.cloneFrom.user ?? REPLICATION_USER), 'cloneFrom.user', 'a role name', props.cloneFrom.user);
+      const sourceName = props.cloneFrom.clusterName;
+      errors.check(
+        sourceName === undefined || (isDnsLabel(sourceName) && sourceName.length <= MAX_NAME_LENGTH),
+        'cloneFrom.clusterName',
+        `a DNS label of at most ${MAX_NAME_LENGTH} characters`,
+        sourceName,
+      );
       secretKey(props.cloneFrom.password, 'cloneFrom.password', 'password');
+    }
+    const source = props.restoreFrom;
+    if (source) {
+      errors.check(
+        onEmpty === OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        'restoreFrom',
+        'set only with onEmptyPrimary RESTORE_FROM_BACKUP',
+        source.clusterName,
+      );
+      errors.check(
+        isDnsLabel(source.clusterName) && source.clusterName.length <= MAX_NAME_LENGTH,
+        'restoreFrom.clusterName',
+        `a DNS label of at most ${MAX_NAME_LENGTH} characters`,
+        source.clusterName,
+      );
+      errors.check(/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(source.stanza ?? STANZA), 'restoreFrom.stanza', 'a pgBackRest stanza name', source.stanza);
+      this.validateRepository(errors, source.repository, 'restoreFrom.repository');
+      if (source.encryptionKey) {
+        secretKey(source.encryptionKey, 'restoreFrom.encryptionKey', 'password');
+      }
+      if (backup) {
+        const own = backup.repository._location(this.name);
+        errors.check(
+          source.repository._location(source.clusterName) !== own,
+          'restoreFrom',
+          'another repository than backup.repository (a restored cluster must never archive into its source)',
+          own,
+        );
+      }
     }
     if (props.recoveryTargetTime !== undefined) {
       errors.check(
@@ -428,9 +472,9 @@ export class StatefulPostgres extends Construct {
         props.recoveryTargetTime,
       );
       errors.check(
-        /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?$/.test(props.recoveryTargetTime),
+        normalizeRecoveryTargetTime(props.recoveryTargetTime) !== undefined,
         'recoveryTargetTime',
-        'a timestamp such as 2025-01-31 12:00:00+00',
+        RECOVERY_TARGET_TIME_RULE,
         props.recoveryTargetTime,
       );
     }
@@ -506,10 +550,18 @@ export class StatefulPostgres extends Construct {
 
     let pgbackrestConf: string | undefined;
     if (backup) {
-      pgbackrestConf = this.renderPgBackRestConf(backup.repository, backup.fullRetention ?? 7, backup.encryptionKey !== undefined);
+      const retention = backup.fullRetention ?? 7;
+      pgbackrestConf = this.renderPgBackRestConf(this.ownRepository(), retention, STANZA);
+      const data: Record<string, string> = { 'pgbackrest.conf': pgbackrestConf };
+      const source = this.sourceRepository();
+      if (source) {
+        // a configuration of its own, which no archiving, backup or stanza command reads
+        data['restore-source.conf'] = this.renderPgBackRestConf(source, retention, props.restoreFrom!.stanza ?? STANZA);
+        pgbackrestConf += data['restore-source.conf'];
+      }
       new kplus.ConfigMap(this, 'PgBackRestConfig', {
         metadata: { name: `${this.name}-pgbackrest`, labels: this.labels('backup') },
-        data: { 'pgbackrest.conf': pgbackrestConf },
+        data,
       });
     }
     const checksum = sha256Of({ config: configData, pgbackrest: pgbackrestConf ?? '' });
@@ -563,7 +615,7 @@ export class StatefulPostgres extends Construct {
       }
     }
     if (props.networkPolicy ?? true) {
-      this.createNetworkPolicies();
+      [this.memberIngress, this.poolerIngress] = this.createNetworkPolicies();
     } else {
       // asked for explicitly: the pods' traffic is governed by policies outside this construct
       for (const workload of workloadsBelow(this)) {
@@ -573,46 +625,103 @@ export class StatefulPostgres extends Construct {
   }
 
   /**
+   * A connection to a declared database, for the `database` prop of `WebAppWithIngress` and
+   * `SerialBatchJob`: they get the libpq env (the password as a `secretKeyRef`, with TLS the CA as
+   * a file and `verify-ca`/`verify-full`) and the NetworkPolicy rules of both sides.
+   *
+   * @param database a declared database
+   */
+  public connection(database: string, options: PostgresConnectionOptions = {}): PostgresConnection {
+    return this.resolveConnection('connection', database, options);
+  }
+
+  /**
    * Environment for a workload connecting to a database: `PGHOST`, `PGPORT`, `PGDATABASE`,
    * `PGUSER`, `PGSSLMODE` and `PGPASSWORD` as a `secretKeyRef` to the user's Secret. libpq and most
    * drivers read these directly. The workload's pods must carry the `<name>-client: "true"` label
-   * (see `clientLabelKey`) to pass the NetworkPolicy.
+   * (see `clientLabelKey`) to pass the NetworkPolicy. Env alone carries no CA file, so with TLS
+   * the server is not verified (`require`); `connection()` given to a pattern verifies it.
    *
    * @param database a declared database
    */
   public connectionEnv(database: string, options: ConnectionEnvOptions = {}): { [name: string]: kplus.EnvValue } {
+    return this.resolveConnection('connectionEnv', database, options)._envValues();
+  }
+
+  private resolveConnection(method: string, database: string, options: PostgresConnectionOptions): PostgresConnection {
     const db = (this.props.databases ?? []).find((d) => d.name === database);
     if (!db) {
-      throwPropError(this, 'connectionEnv(database)', 'a declared database', database);
+      throwPropError(this, `${method}(database)`, 'a declared database', database);
     }
     const user = options.user ?? db.owner;
     if (!user) {
-      throwPropError(this, 'connectionEnv(options.user)', `a declared user (database ${database} has no owner user)`, user);
+      throwPropError(this, `${method}(options.user)`, `a declared user (database ${database} has no owner user)`, user);
     }
     const secret = this.passwordFiles.get(user);
     if (!secret || !(this.props.users ?? []).some((u) => u.name === user)) {
-      throwPropError(this, 'connectionEnv(options.user)', 'a declared user', user);
+      throwPropError(this, `${method}(options.user)`, 'a declared user', user);
     }
-    const viaPooler = (options.viaPooler ?? true) && this.poolerService !== undefined && !options.readOnly;
-    let host = this.primaryService.name;
-    if (options.readOnly) {
+    const readOnly = options.readOnly ?? false;
+    const viaPooler = (options.viaPooler ?? true) && this.poolerService !== undefined && !readOnly;
+    let service = this.primaryService.name;
+    let component = this.ha ? 'member' : 'primary';
+    if (readOnly) {
       if (!this.replicaService) {
-        throwPropError(this, 'connectionEnv(options.readOnly)', 'false with a single instance (there is no read-only Service)', true);
+        throwPropError(this, `${method}(options.readOnly)`, 'false with a single instance (there is no read-only Service)', true);
       }
-      host = this.replicaService.name;
+      service = this.replicaService.name;
+      component = this.ha ? 'member' : 'read';
     } else if (viaPooler) {
-      host = this.poolerService!.name;
+      service = this.poolerService!.name;
+      component = 'pooler';
     }
     const refId = `ConnectionSecret-${secret.name}`;
     const secretRef = (this.node.tryFindChild(refId) as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(this, refId, secret.name);
-    return {
-      PGHOST: kplus.EnvValue.fromValue(host),
-      PGPORT: kplus.EnvValue.fromValue(String(PG_PORT)),
-      PGDATABASE: kplus.EnvValue.fromValue(database),
-      PGUSER: kplus.EnvValue.fromValue(user),
-      PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret: secretRef, key: secret.key }),
-      PGSSLMODE: kplus.EnvValue.fromValue(this.props.tls ? 'require' : 'prefer'),
-    };
+    const tls = this.tlsClient(service);
+    const namespace = Chart.of(this).namespace;
+    return PostgresConnection._of({
+      database,
+      user,
+      host: tls.host,
+      port: PG_PORT,
+      sslMode: tls.sslMode,
+      readOnly,
+      viaPooler,
+      password: { secret: secretRef, key: secret.key },
+      ca: tls.caFile
+        ? {
+            secretName: this.props.tls!.secret.name,
+            key: 'ca.crt',
+            volumeName: `${this.name}-ca`,
+            directory: `/etc/postgresql-ca/${this.name}`,
+            file: tls.caFile,
+          }
+        : undefined,
+      peer: { podLabels: componentLabels(APP_NAME, this.name, component), namespace, port: viaPooler ? POOLER_PORT : PG_PORT },
+      allowFrom: (podLabels, clientNamespace) => {
+        const rules = viaPooler ? this.poolerIngress : this.memberIngress;
+        rules?.push({
+          from: [podPeer(podLabels, clientNamespace, namespace)],
+          ports: [{ protocol: 'TCP', port: viaPooler ? POOLER_PORT : PG_PORT }],
+        });
+      },
+    });
+  }
+
+  /**
+   * How a client reaches `service` with the instance's TLS: the host to name (a name of the
+   * certificate when `tls.serverNames` has one for the Service), the sslmode and the CA file.
+   */
+  private tlsClient(service: string): { host: string; sslMode: string; caFile?: string } {
+    const tls = this.props.tls;
+    if (!tls) {
+      return { host: service, sslMode: 'prefer' };
+    }
+    if (!(tls.verifyServer ?? true)) {
+      return { host: service, sslMode: 'require' };
+    }
+    const named = (tls.serverNames ?? []).find((n) => n === service || n.startsWith(`${service}.`));
+    return { host: named ?? service, sslMode: named ? 'verify-full' : 'verify-ca', caFile: `/etc/postgresql-ca/${this.name}/ca.crt` };
   }
 
   // ------------------------------------------------------------------ helpers
@@ -633,31 +742,40 @@ export class StatefulPostgres extends Construct {
     };
   }
 
-  private validateRepository(errors: PropErrors, repo: BackupRepository): void {
+  /** The StatefulPostgres a CLONE copies, by name: `cloneFrom.clusterName`, or the `<name>-rw` Service in its host. */
+  private cloneSourceName(): string | undefined {
+    const from = this.props.cloneFrom;
+    if (!from) {
+      return undefined;
+    }
+    return from.clusterName ?? /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)-rw(\.|$)/.exec(from.host)?.[1];
+  }
+
+  private validateRepository(errors: PropErrors, repo: BackupRepository, prop = 'backup.repository'): void {
     if (repo._s3) {
       const s3 = repo._s3;
-      errors.check(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket), 'backup.repository.bucket', 'an S3 bucket name', s3.bucket);
-      errors.check(/^[a-z0-9-]{2,32}$/.test(s3.region), 'backup.repository.region', 'a region such as eu-west-1', s3.region);
+      errors.check(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket), `${prop}.bucket`, 'an S3 bucket name', s3.bucket);
+      errors.check(/^[a-z0-9-]{2,32}$/.test(s3.region), `${prop}.region`, 'a region such as eu-west-1', s3.region);
       if (s3.endpoint !== undefined) {
-        errors.check(/^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(s3.endpoint), 'backup.repository.endpoint', 'a host name (no scheme)', s3.endpoint);
+        errors.check(/^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(s3.endpoint), `${prop}.endpoint`, 'a host name (no scheme)', s3.endpoint);
       }
       if (s3.path !== undefined) {
-        errors.check(/^\/[A-Za-z0-9._/-]*$/.test(s3.path) && !s3.path.includes('..'), 'backup.repository.path', 'an absolute path', s3.path);
+        errors.check(/^\/[A-Za-z0-9._/-]*$/.test(s3.path) && !s3.path.includes('..'), `${prop}.path`, 'an absolute path', s3.path);
       }
-      for (const [prop, key] of [
+      for (const [key, value] of [
         ['accessKeyIdKey', s3.accessKeyIdKey],
         ['secretAccessKeyKey', s3.secretAccessKeyKey],
       ] as const) {
-        errors.check(key === undefined || /^[-._a-zA-Z0-9]+$/.test(key), `backup.repository.${prop}`, 'a Secret key', key);
+        errors.check(value === undefined || /^[-._a-zA-Z0-9]+$/.test(value), `${prop}.${key}`, 'a Secret key', value);
       }
       const caKey = s3.caBundleKey;
-      errors.check(caKey === undefined || /^[-._a-zA-Z0-9]+$/.test(caKey), 'backup.repository.caBundleKey', 'a ConfigMap key', caKey);
+      errors.check(caKey === undefined || /^[-._a-zA-Z0-9]+$/.test(caKey), `${prop}.caBundleKey`, 'a ConfigMap key', caKey);
     } else if (repo._volume) {
       const size = repo._volume.size ?? Size.gibibytes(20);
       const kib = sizeInKibibytes(size);
       errors.check(
         kib !== undefined && kib >= 1024 * 1024 && kib % 1024 === 0,
-        'backup.repository.size',
+        `${prop}.size`,
         'at least 1Gi and a whole number of MiB',
         size.asString(),
       );
@@ -752,13 +870,21 @@ export class StatefulPostgres extends Construct {
       env('PGBACKREST_PG1_SOCKET_PATH', SOCKET_DIR),
       env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
       env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
-      ...this.repositoryEnv(),
       env('ARCHIVE_SPOOL_DIR', SPOOL_DIR),
       env('PG_RUNTIME_DIR', '/tmp/pgbackrest-agent'),
       env('PGPASSFILE', '/tmp/pgbackrest-agent/pgpass'),
       env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
-      ...this.pgbackrestSecretEnv(),
+      ...this.repositoryEnv(this.ownRepository()),
     ];
+    const source = this.sourceRepository();
+    if (source) {
+      // restore_command reads the restore source, read only (see pgbackrest-agent.sh)
+      envs.push(
+        env('RESTORE_SOURCE_CONFIG', `${PGBACKREST_CONFIG_DIR}/restore-source.conf`),
+        env('RESTORE_SOURCE_STANZA', this.props.restoreFrom!.stanza ?? STANZA),
+        ...this.repositoryEnv(source, 'RESTORE_SOURCE_'),
+      );
+    }
     const mounts: Record<string, unknown>[] = [
       { name: 'data', mountPath: DATA_MOUNT },
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
@@ -767,7 +893,8 @@ export class StatefulPostgres extends Construct {
       { name: 'spool', mountPath: SPOOL_DIR },
       { name: 'agent-tmp', mountPath: '/tmp' },
       { name: 'superuser-password', mountPath: `${SECRETS_DIR}/superuser`, readOnly: true },
-      ...this.repositoryMounts(),
+      ...this.repositoryMounts(this.ownRepository()),
+      ...(source ? this.repositoryMounts(source) : []),
     ];
     return {
       name: 'pgbackrest',
@@ -787,62 +914,76 @@ export class StatefulPostgres extends Construct {
     };
   }
 
-  /** Env pointing pgBackRest at the repository volume or at the CA bundle of an S3 repository. */
-  private repositoryEnv(): Record<string, unknown>[] {
-    const repo = this.props.backup!.repository;
-    if (repo._volume) {
-      return [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)];
+  /** This cluster's own repository, where it archives and backs up. */
+  private ownRepository(): RepositoryTarget {
+    const backup = this.props.backup!;
+    return { repository: backup.repository, clusterName: this.name, encryptionKey: backup.encryptionKey, suffix: '', readOnly: false };
+  }
+
+  /** The read-only repository a restore reads (`restoreFrom`), if any. */
+  private sourceRepository(): RepositoryTarget | undefined {
+    const src = this.props.restoreFrom;
+    return src
+      ? { repository: src.repository, clusterName: src.clusterName, encryptionKey: src.encryptionKey, suffix: '-source', readOnly: true }
+      : undefined;
+  }
+
+  /**
+   * Env pointing pgBackRest at the repository volume or at the CA bundle of an S3 repository, and
+   * the repository's secrets (`secretKeyRef`), with names `<prefix>REPO1_...`.
+   */
+  private repositoryEnv(t: RepositoryTarget, prefix = 'PGBACKREST_'): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    const s3 = t.repository._s3;
+    if (t.repository._volume) {
+      out.push(env(`${prefix}REPO1_PATH`, `${PGBACKREST_REPO_MOUNT}${t.suffix}`));
+    } else if (s3?.caBundle) {
+      out.push(env(`${prefix}REPO1_STORAGE_CA_FILE`, `${PGBACKREST_CA_DIR}${t.suffix}/ca.crt`));
     }
-    return repo._s3?.caBundle ? [env('PGBACKREST_REPO1_STORAGE_CA_FILE', `${PGBACKREST_CA_DIR}/ca.crt`)] : [];
+    if (s3?.credentials) {
+      out.push(secretEnv(`${prefix}REPO1_S3_KEY`, s3.credentials.name, s3.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID'));
+      out.push(secretEnv(`${prefix}REPO1_S3_KEY_SECRET`, s3.credentials.name, s3.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'));
+    }
+    if (t.encryptionKey) {
+      out.push(secretEnv(`${prefix}REPO1_CIPHER_PASS`, t.encryptionKey.secret.name, t.encryptionKey.key ?? 'password'));
+    }
+    return out;
   }
 
   /** Mounts of the repository volume or of the CA bundle, in every container that runs pgBackRest. */
-  private repositoryMounts(): Record<string, unknown>[] {
-    const repo = this.props.backup!.repository;
-    if (repo._volume) {
-      return [{ name: 'pgbackrest-repo', mountPath: PGBACKREST_REPO_MOUNT }];
+  private repositoryMounts(t: RepositoryTarget): Record<string, unknown>[] {
+    if (t.repository._volume) {
+      return [{ name: `pgbackrest-repo${t.suffix}`, mountPath: `${PGBACKREST_REPO_MOUNT}${t.suffix}`, ...(t.readOnly ? { readOnly: true } : {}) }];
     }
-    return repo._s3?.caBundle ? [{ name: 'pgbackrest-ca', mountPath: PGBACKREST_CA_DIR, readOnly: true }] : [];
+    return t.repository._s3?.caBundle ? [{ name: `pgbackrest-ca${t.suffix}`, mountPath: `${PGBACKREST_CA_DIR}${t.suffix}`, readOnly: true }] : [];
   }
 
   /** The volumes behind {@link repositoryMounts}. */
-  private repositoryVolumes(): Record<string, unknown>[] {
-    const repo = this.props.backup!.repository;
+  private repositoryVolumes(t: RepositoryTarget): Record<string, unknown>[] {
+    const repo = t.repository;
     if (repo._volume) {
-      return [{ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: `${this.name}-pgbackrest-repo` } }];
+      const claim = { claimName: `${t.clusterName}-pgbackrest-repo`, ...(t.readOnly ? { readOnly: true } : {}) };
+      return [{ name: `pgbackrest-repo${t.suffix}`, persistentVolumeClaim: claim }];
     }
     const ca = repo._s3?.caBundle;
     return ca
       ? [
           {
-            name: 'pgbackrest-ca',
+            name: `pgbackrest-ca${t.suffix}`,
             configMap: { name: ca.name, items: [{ key: repo._s3!.caBundleKey ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
           },
         ]
       : [];
   }
 
-  private pgbackrestSecretEnv(): Record<string, unknown>[] {
-    const backup = this.props.backup!;
-    const out: Record<string, unknown>[] = [];
-    const s3 = backup.repository._s3;
-    if (s3?.credentials) {
-      out.push(secretEnv('PGBACKREST_REPO1_S3_KEY', s3.credentials.name, s3.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID'));
-      out.push(secretEnv('PGBACKREST_REPO1_S3_KEY_SECRET', s3.credentials.name, s3.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'));
-    }
-    if (backup.encryptionKey) {
-      out.push(secretEnv('PGBACKREST_REPO1_CIPHER_PASS', backup.encryptionKey.secret.name, backup.encryptionKey.key ?? 'password'));
-    }
-    return out;
-  }
-
-  private renderPgBackRestConf(repo: BackupRepository, retention: number, encrypted: boolean): string {
+  private renderPgBackRestConf(t: RepositoryTarget, retention: number, stanza: string): string {
+    const repo = t.repository;
     const lines = ['# pgBackRest configuration generated by StatefulPostgres; credentials come from PGBACKREST_* environment variables.', '[global]'];
     if (repo._s3) {
       const s3 = repo._s3;
       lines.push(
         'repo1-type=s3',
-        `repo1-path=${s3.path ?? `/pgbackrest/${this.name}`}`,
+        `repo1-path=${s3.path ?? `/pgbackrest/${t.clusterName}`}`,
         `repo1-s3-bucket=${s3.bucket}`,
         `repo1-s3-endpoint=${s3.endpoint ?? `s3.${s3.region}.amazonaws.com`}`,
         `repo1-s3-region=${s3.region}`,
@@ -850,13 +991,14 @@ export class StatefulPostgres extends Construct {
         `repo1-s3-key-type=${s3.credentials ? 'shared' : 'auto'}`,
       );
     } else {
-      lines.push('repo1-type=posix', `repo1-path=${PGBACKREST_REPO_MOUNT}`);
+      lines.push('repo1-type=posix', `repo1-path=${PGBACKREST_REPO_MOUNT}${t.suffix}`);
     }
     lines.push('repo1-retention-full-type=count', `repo1-retention-full=${retention}`);
-    if (encrypted) {
+    if (t.encryptionKey) {
       lines.push('repo1-cipher-type=aes-256-cbc');
     }
     lines.push(
+      'compress-type=lz4',
       'start-fast=y',
       'delta=y',
       'process-max=2',
@@ -866,7 +1008,7 @@ export class StatefulPostgres extends Construct {
       'log-level-console=info',
       'log-level-file=off',
       '',
-      `[${STANZA}]`,
+      `[${stanza}]`,
       `pg1-path=${this.pgdata}`,
       `pg1-port=${PG_PORT}`,
       `pg1-socket-path=${SOCKET_DIR}`,
@@ -931,7 +1073,12 @@ export class StatefulPostgres extends Construct {
     const backup = role === 'primary' ? props.backup : undefined;
     const stsName = `${this.name}-${role}`;
     const selector = selectorLabels({ name: APP_NAME, instance: this.name, component: role });
-    const podLabels = { ...this.labels(role), 'postgresql.cdk8s-patterns.io/member': 'true' };
+    const podLabels: Record<string, string> = { ...this.labels(role), 'postgresql.cdk8s-patterns.io/member': 'true' };
+    const cloneSource = role === 'primary' ? this.cloneSourceName() : undefined;
+    if (cloneSource) {
+      // the source's NetworkPolicy admits its clients: the clone's primary is one
+      podLabels[`${cloneSource}-client`] = 'true';
+    }
     const memQ = sizeToQuantity(memory);
     const memKiB = sizeInKibibytes(memory)!;
     const shm = sizeToQuantity(Size.kibibytes(Math.max(256 * 1024, Math.floor(memKiB / 4 / 1024) * 1024)));
@@ -958,7 +1105,13 @@ export class StatefulPostgres extends Construct {
       securityContext: containerSecurity(this.uid, this.gid),
       startupProbe: { exec: { command: pgIsReadyCommand(true) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 360 },
       livenessProbe: { exec: { command: pgIsReadyCommand(true) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-      readinessProbe: { exec: { command: pgIsReadyCommand(false) }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+      // the primary is ready for the read-write Service once it accepts writes, replicas once they accept reads
+      readinessProbe: {
+        exec: { command: role === 'primary' ? acceptingWritesCommand() : pgIsReadyCommand(false) },
+        periodSeconds: 5,
+        timeoutSeconds: 5,
+        failureThreshold: 3,
+      },
       volumeMounts: pgMounts,
     };
 
@@ -983,26 +1136,27 @@ export class StatefulPostgres extends Construct {
         initMounts.push({ name: 'clone-password', mountPath: `${SECRETS_DIR}/clone`, readOnly: true });
       }
       if (onEmpty === OnEmptyPrimary.RESTORE_FROM_BACKUP) {
+        // the restore reads the restore source when there is one, else the own repository
+        const from = this.sourceRepository() ?? this.ownRepository();
         const restoreEnv = [
           env('PGDATA', this.pgdata),
-          env('PGBACKREST_STANZA', STANZA),
-          env('PGBACKREST_CONFIG', `${PGBACKREST_CONFIG_DIR}/pgbackrest.conf`),
+          env('PGBACKREST_STANZA', props.restoreFrom?.stanza ?? STANZA),
+          env('PGBACKREST_CONFIG', `${PGBACKREST_CONFIG_DIR}/${props.restoreFrom ? 'restore-source.conf' : 'pgbackrest.conf'}`),
           env('PGBACKREST_PG1_PATH', this.pgdata),
           env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
           env('PGBACKREST_SPOOL_PATH', '/tmp/pgbackrest/spool'),
-          ...this.repositoryEnv(),
           env('PG_SCRIPTS_DIR', CONFIG_DIR),
-          ...this.pgbackrestSecretEnv(),
+          ...this.repositoryEnv(from),
         ];
         if (props.recoveryTargetTime) {
-          restoreEnv.push(env('RECOVERY_TARGET_TIME', props.recoveryTargetTime));
+          restoreEnv.push(env('RECOVERY_TARGET_TIME', normalizeRecoveryTargetTime(props.recoveryTargetTime)!));
         }
         const restoreMounts: Record<string, unknown>[] = [
           { name: 'data', mountPath: DATA_MOUNT },
           { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
           { name: 'pgbackrest-config', mountPath: PGBACKREST_CONFIG_DIR, readOnly: true },
           { name: 'tmp', mountPath: '/tmp' },
-          ...this.repositoryMounts(),
+          ...this.repositoryMounts(from),
         ];
         initContainers.push({
           name: 'restore',
@@ -1050,7 +1204,14 @@ export class StatefulPostgres extends Construct {
       volumes.push(emptyDir('spool', '64Mi'));
     }
     if (backup || (role === 'primary' && props.onEmptyPrimary === OnEmptyPrimary.RESTORE_FROM_BACKUP)) {
-      volumes.push({ name: 'pgbackrest-config', configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 } }, ...this.repositoryVolumes());
+      volumes.push(
+        { name: 'pgbackrest-config', configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 } },
+        ...this.repositoryVolumes(this.ownRepository()),
+      );
+      const source = role === 'primary' ? this.sourceRepository() : undefined;
+      if (source) {
+        volumes.push(...this.repositoryVolumes(source));
+      }
     }
     if (backup) {
       volumes.push(emptyDir('agent-tmp', '1Gi'));
@@ -1247,7 +1408,7 @@ export class StatefulPostgres extends Construct {
           name: 'pgbackrest-config',
           configMap: { name: `${this.name}-pgbackrest`, defaultMode: 0o444 },
         },
-        ...this.repositoryVolumes(),
+        ...this.repositoryVolumes(this.ownRepository()),
       );
     }
     if (props.tls) {
@@ -1409,7 +1570,7 @@ export class StatefulPostgres extends Construct {
     const poolMode = opts.poolMode ?? PoolMode.TRANSACTION;
     const ini = assets.PGBOUNCER_INI_TMPL.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
       const values: Record<string, string> = {
-        primaryHost: this.primaryService.name,
+        primaryHost: this.tlsClient(this.primaryService.name).host,
         primaryPort: String(PG_PORT),
         listenPort: String(POOLER_PORT),
         authUser: POOLER_USER,
@@ -1419,7 +1580,7 @@ export class StatefulPostgres extends Construct {
         reservePoolSize: String(Math.max(1, Math.floor((opts.defaultPoolSize ?? 20) / 4))),
         maxDbConnections: String(Math.max(1, (this.props.maxConnections ?? 100) - 10)),
         maxPreparedStatements: String(opts.maxPreparedStatements ?? 200),
-        serverTlsSslmode: this.props.tls ? 'require' : 'prefer',
+        tlsSettings: this.poolerTlsSettings(POOLER_TLS_DIR),
       };
       return values[key];
     });
@@ -1464,6 +1625,7 @@ export class StatefulPostgres extends Construct {
       volumeMounts: [
         { name: 'runtime', mountPath: runtime, readOnly: true },
         { name: 'tmp', mountPath: '/tmp' },
+        ...(this.props.tls ? [{ name: 'tls', mountPath: POOLER_TLS_DIR, readOnly: true }] : []),
       ],
     };
     new ApiObject(this, 'PoolerDeployment', {
@@ -1496,6 +1658,7 @@ export class StatefulPostgres extends Construct {
               emptyDir('runtime', '1Mi', true),
               emptyDir('tmp', '16Mi'),
               secretFileVolume('pooler-password', auth.name, auth.key),
+              ...(this.props.tls ? [{ name: 'tls', secret: { secretName: this.props.tls.secret.name, defaultMode: 0o440 } }] : []),
             ],
           },
         },
@@ -1515,6 +1678,29 @@ export class StatefulPostgres extends Construct {
       svc.selectLabel(k, v);
     }
     return svc;
+  }
+
+  /**
+   * pgbouncer.ini's TLS lines. With `tls`, clients reach pgBouncer over TLS with the server's own
+   * certificate (required unless `tls.require` is false), and pgBouncer reaches PostgreSQL over TLS,
+   * verifying it as a client of `db.connection()` would.
+   */
+  private poolerTlsSettings(tlsDir: string): string {
+    const tls = this.props.tls;
+    if (!tls) {
+      return 'server_tls_sslmode = prefer';
+    }
+    const server = this.tlsClient(this.primaryService.name);
+    const lines = [
+      `client_tls_sslmode = ${(tls.require ?? true) ? 'require' : 'allow'}`,
+      `client_tls_cert_file = ${tlsDir}/tls.crt`,
+      `client_tls_key_file = ${tlsDir}/tls.key`,
+      `server_tls_sslmode = ${server.sslMode}`,
+    ];
+    if (server.caFile) {
+      lines.push(`server_tls_ca_file = ${tlsDir}/ca.crt`);
+    }
+    return lines.join('\n');
   }
 
   private cronJob(
@@ -1676,7 +1862,7 @@ export class StatefulPostgres extends Construct {
     });
   }
 
-  private createNetworkPolicies(): void {
+  private createNetworkPolicies(): [Record<string, unknown>[], Record<string, unknown>[] | undefined] {
     const dns = {
       ports: [
         { protocol: 'UDP', port: 53 },
@@ -1713,8 +1899,15 @@ export class StatefulPostgres extends Construct {
     if (this.props.cloneFrom) {
       memberEgress.push({ ports: [{ protocol: 'TCP', port: this.props.cloneFrom.port ?? PG_PORT }] });
     }
-    if (this.props.backup?.repository._s3) {
-      memberEgress.push({ ports: [{ protocol: 'TCP', port: 443 }] });
+    // S3 endpoints (own repository and restore source) on their own ports, 443 unless the endpoint names one
+    const s3Ports = new Set<number>();
+    for (const repo of [this.props.backup?.repository, this.props.restoreFrom?.repository]) {
+      if (repo?._s3) {
+        s3Ports.add(Number(/:(\d+)$/.exec(repo._s3.endpoint ?? '')?.[1] ?? 443));
+      }
+    }
+    if (s3Ports.size > 0) {
+      memberEgress.push({ ports: [...s3Ports].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port })) });
     }
     // the Kubernetes API (Patroni's store, `kubectl exec` of the backup Job) and HTTPS
     const kubernetesApi = {
@@ -1729,21 +1922,17 @@ export class StatefulPostgres extends Construct {
     }
     this.networkPolicy('NetworkPolicy', this.name, 'member', members, memberIngress, memberEgress);
     const toDb = { to: [sameInstance(['primary', 'read', 'member'])], ports: [{ protocol: 'TCP', port: PG_PORT }] };
+    let poolerIngress: Record<string, unknown>[] | undefined;
     if (this.pooled) {
       const pooler = { matchLabels: selectorLabels({ name: APP_NAME, instance: this.name, component: 'pooler' }) };
-      this.networkPolicy(
-        'PoolerNetworkPolicy',
-        `${this.name}-pooler`,
-        'pooler',
-        pooler,
-        [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }],
-        [dns, toDb],
-      );
+      poolerIngress = [{ from: clients, ports: [{ protocol: 'TCP', port: POOLER_PORT }] }];
+      this.networkPolicy('PoolerNetworkPolicy', `${this.name}-pooler`, 'pooler', pooler, poolerIngress, [dns, toDb]);
     }
     const jobEgress: Record<string, unknown>[] = [dns, toDb];
     if (this.props.backup) {
       jobEgress.push(kubernetesApi);
     }
     this.networkPolicy('JobsNetworkPolicy', `${this.name}-jobs`, 'users', sameInstance(['users', 'backup']).podSelector, [], jobEgress);
+    return [memberIngress, poolerIngress];
   }
 }

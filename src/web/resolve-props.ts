@@ -3,12 +3,12 @@
  * construct only ever sees a complete, valid `ResolvedWebApp`. Every problem is reported at once,
  * prefixed with the construct path.
  */
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { reservedEnvReason } from '../common/env';
 import { PropErrors } from '../common/errors';
-import { versionFromImage } from '../common/labels';
+import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_VERSION, versionFromImage } from '../common/labels';
 import {
   imagePinProblem,
   isCIdentifier,
@@ -23,10 +23,30 @@ import {
   isPort,
   MAX_LABEL_LENGTH,
 } from '../common/names';
-import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
-import { DEFAULT_RUN_AS_GROUP, DEFAULT_RUN_AS_USER } from '../common/security';
+import { describeDuration } from '../common/duration-checks';
+import { checkInt32, INT32_MAX } from '../common/number-ranges';
+import { objectName } from '../common/object-names';
+import { checkNoNul } from '../common/process-strings';
+import { sizeInKibibytes } from '../common/quantities';
+import { isLabelMap, isStringMap, mountPathProblem, ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
+import { resolveRunAs } from '../common/resolve-security';
+import { ResolvedResources, resolveResources } from '../common/resources';
+import { SecretKeyReference } from '../common/secret-key-reference';
+import { uniqueByName } from '../common/unique-by-name';
+import { PostgresConnection } from '../postgres/connection';
+import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { WebAppNetworkPeer } from './network-peer';
-import { WebAppSecretKeyRef, WebAppWithIngressProps } from './web-app-with-ingress-props';
+import { volumeNameFor } from './pod-template';
+import { WebAppWithIngressProps } from './web-app-with-ingress-props';
+
+/** The pod labels the construct sets: `podLabels` cannot override them. */
+const POD_LABEL_KEYS = [LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_OF, LABEL_VERSION, LABEL_MANAGED_BY];
+
+/** The pod-template annotation holding the checksum of `config`: a change rolls the pods. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
+
+/** The prefix of a database's variables in `databases`: `ORDERS_` gives `ORDERS_PGHOST`. */
+const DATABASE_ENV_PREFIX = /^[A-Z][A-Z0-9_]*_$/;
 
 /** Suffix of the canary track's instance and object names. */
 export const CANARY_SUFFIX = '-canary';
@@ -64,15 +84,20 @@ const DEFAULTS = {
   ingressClassName: 'nginx',
   minReplicas: 2,
   targetCpuUtilization: 70,
-  cpuRequest: kplus.Cpu.millis(100),
-  cpuLimit: kplus.Cpu.units(1),
-  memoryRequest: Size.mebibytes(256),
-  memoryLimit: Size.mebibytes(256),
-  ephemeralRequest: Size.mebibytes(128),
-  ephemeralLimit: Size.mebibytes(512),
+  resources: {
+    cpuRequest: kplus.Cpu.millis(100),
+    cpuLimit: kplus.Cpu.units(1),
+    memoryRequest: Size.mebibytes(256),
+    memoryLimit: Size.mebibytes(256),
+    ephemeralStorageRequest: Size.mebibytes(128),
+    ephemeralStorageLimit: Size.mebibytes(512),
+  },
   writableDirectories: ['/tmp'],
   writableDirectorySizeLimit: Size.mebibytes(256),
   ingressControllerNamespace: 'ingress-nginx',
+  metricsPath: '/metrics',
+  metricsInterval: Duration.seconds(30),
+  scraperNamespace: 'monitoring',
   canaryReplicas: 1,
   canaryWeight: 10,
   revisionHistoryLimit: 5,
@@ -104,6 +129,31 @@ export interface ResolvedCanary {
   readonly cookie?: string;
 }
 
+export interface ResolvedGateway {
+  readonly name: string;
+  readonly namespace: string;
+  readonly sectionName?: string;
+  readonly dataPlaneNamespace: string;
+  readonly dataPlanePodLabels?: Record<string, string>;
+  readonly referenceGrant: boolean;
+}
+
+export interface ResolvedMetrics {
+  readonly port: number;
+  /** `http` when the metrics are served on the app port, `metrics` otherwise. */
+  readonly portName: string;
+  readonly path: string;
+  readonly intervalSeconds: number;
+  readonly scraperNamespace: string;
+}
+
+/** A database the app connects to, and the prefix of its variables. */
+export interface ResolvedDatabase {
+  readonly connection: PostgresConnection;
+  /** '' for `database`, e.g. `ORDERS_` for `databases`. */
+  readonly envPrefix: string;
+}
+
 export interface ResolvedEgressRule {
   readonly peer: WebAppNetworkPeer;
   readonly ports?: number[];
@@ -118,9 +168,10 @@ export interface ResolvedNetworkPolicy {
   readonly allowTo: ResolvedEgressRule[];
 }
 
-export interface ResolvedResources {
-  readonly requests: Record<string, string>;
-  readonly limits: Record<string, string>;
+/** A writable `emptyDir` of the app container. */
+export interface ResolvedWritableDirectory {
+  readonly path: string;
+  readonly volumeName: string;
 }
 
 /** Every prop of a web app, validated, with its default applied. */
@@ -143,23 +194,30 @@ export interface ResolvedWebApp {
   readonly preStopSeconds: number;
   readonly terminationGraceSeconds: number;
   readonly tls?: ResolvedTls;
+  readonly ingressEnabled: boolean;
+  readonly gateway?: ResolvedGateway;
+  readonly metrics?: ResolvedMetrics;
   readonly ingressClassName: string;
   readonly ingressAnnotations: Record<string, string>;
   readonly autoscaling?: ResolvedAutoscaling;
   readonly config?: Record<string, string>;
-  readonly secretEnv: Array<[string, WebAppSecretKeyRef]>;
+  readonly secretEnv: Array<[string, SecretKeyReference]>;
+  readonly databases: ResolvedDatabase[];
+  /** The volumes the database connections need (their CA files), each once. */
+  readonly databaseVolumes: kplus.k8s.Volume[];
+  /** Their mounts in the app container. */
+  readonly databaseMounts: kplus.k8s.VolumeMount[];
   readonly command?: string[];
   readonly args?: string[];
   readonly resources: ResolvedResources;
   readonly runAsUser: number;
   readonly runAsGroup: number;
   readonly readOnlyRootFilesystem: boolean;
-  readonly writableDirectories: string[];
+  readonly writableDirectories: ResolvedWritableDirectory[];
   readonly writableDirectorySizeLimit: Size;
-  readonly imagePullSecret?: kplus.ISecret;
   readonly serviceAccount?: kplus.IServiceAccount;
   readonly automountServiceAccountToken: boolean;
-  readonly priorityClassName?: string;
+  readonly podOptions: ResolvedPodOptions;
   readonly networkPolicy: ResolvedNetworkPolicy;
   readonly canary?: ResolvedCanary;
   readonly revisionHistoryLimit: number;
@@ -167,31 +225,17 @@ export interface ResolvedWebApp {
   readonly progressDeadlineSeconds: number;
 }
 
-/** `ShopFront` → `shop-front`: the default app name derived from a construct id. */
-export function kebabCase(id: string): string {
-  return String(id)
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
-
 /** The pull policy that fits an image reference: a digest never changes, a tag may move. */
 export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
   return isDigestPinned(image) ? kplus.ImagePullPolicy.IF_NOT_PRESENT : kplus.ImagePullPolicy.ALWAYS;
 }
 
-function isInt(value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): value is number {
+function isInt(value: unknown, min: number, max: number = INT32_MAX): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
 }
 
 /** Why a Prefix path is invalid, or undefined. */
@@ -204,17 +248,6 @@ function prefixPathProblem(path: unknown): string | undefined {
   }
   if (/\/\/|\/\.\.?(\/|$)|%2f/i.test(path)) {
     return 'a normalized path without "//", "/./", "/../" or "%2F"';
-  }
-  return undefined;
-}
-
-/** Why a directory path is invalid for a volume mount, or undefined. */
-function mountPathProblem(path: unknown): string | undefined {
-  if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {
-    return 'an absolute directory path other than "/"';
-  }
-  if (path.endsWith('/') || /\/\/|\/\.\.?(\/|$)|:/.test(path)) {
-    return 'a normalized absolute path (no trailing "/", "//", "." or ".." segments, no ":")';
   }
   return undefined;
 }
@@ -237,24 +270,6 @@ class Checker {
     }
     return s;
   }
-
-  public cpu(value: kplus.Cpu | undefined, fallback: kplus.Cpu, prop: string): number {
-    const millis = value === undefined ? cpuInMillis(fallback) : safe(() => cpuInMillis(value));
-    if (!isInt(millis, 1)) {
-      this.errors.add(prop, 'a whole number of millicores greater than 0', safe(() => value?.amount) ?? value);
-      return cpuInMillis(fallback)!;
-    }
-    return millis;
-  }
-
-  public size(value: Size | undefined, fallback: Size, prop: string): number {
-    const kib = sizeInKibibytes(value ?? fallback);
-    if (!isInt(kib, 1)) {
-      this.errors.add(prop, 'a whole number of KiB greater than 0', describeSize(value));
-      return sizeInKibibytes(fallback)!;
-    }
-    return kib;
-  }
 }
 
 function safe<T>(fn: () => T): T | undefined {
@@ -263,14 +278,6 @@ function safe<T>(fn: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describeDuration(d: unknown): unknown {
-  return safe(() => (d as Duration).toHumanString()) ?? d;
-}
-
-function describeSize(s: unknown): unknown {
-  return safe(() => (s as Size).asString()) ?? s;
 }
 
 /**
@@ -282,7 +289,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const c = new Checker(errors);
 
   // identity
-  const name = props.name ?? kebabCase(id);
+  const name = objectName(id, props.name);
   const nameOk = errors.check(
     isDnsLabel(name),
     props.name === undefined ? 'name (derived from the construct id)' : 'name',
@@ -349,6 +356,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
           key,
         );
       }
+      checkNoNul(errors, `ingressAnnotations[${JSON.stringify(key)}]`, ingressAnnotations[key]);
     }
   }
   let tls: ResolvedTls | undefined;
@@ -367,14 +375,14 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const servicePort = props.servicePort ?? DEFAULTS.servicePort;
   errors.check(isPort(servicePort), 'servicePort', 'an integer from 1 to 65535', servicePort);
   const replicas = props.replicas ?? DEFAULTS.replicas;
-  errors.check(isInt(replicas, 1), 'replicas', 'an integer of at least 1', replicas);
+  checkInt32(errors, 'replicas', replicas, 1);
 
   let autoscaling: ResolvedAutoscaling | undefined;
   if (props.autoscaling !== undefined) {
     const a = props.autoscaling ?? ({} as ResolvedAutoscaling);
     const minReplicas = a.minReplicas ?? DEFAULTS.minReplicas;
-    const minOk = errors.check(isInt(minReplicas, 1), 'autoscaling.minReplicas', 'an integer of at least 1', minReplicas);
-    if (errors.check(isInt(a.maxReplicas, 1), 'autoscaling.maxReplicas', 'an integer of at least 1', a.maxReplicas) && minOk) {
+    const minOk = checkInt32(errors, 'autoscaling.minReplicas', minReplicas, 1);
+    if (checkInt32(errors, 'autoscaling.maxReplicas', a.maxReplicas, 1) && minOk) {
       errors.check(a.maxReplicas >= minReplicas, 'autoscaling.maxReplicas', `at least autoscaling.minReplicas (${minReplicas})`, a.maxReplicas);
     }
     const cpu = a.targetCpuUtilization ?? (a.targetMemoryUtilization === undefined ? DEFAULTS.targetCpuUtilization : undefined);
@@ -403,6 +411,49 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const preStopSeconds = c.seconds(props.preStopDelay, DEFAULTS.preStopDelay, 'preStopDelay', 0, 300);
   const drainSeconds = c.seconds(props.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', 0, 3600);
 
+  // databases
+  const databases: ResolvedDatabase[] = [];
+  if (props.database !== undefined) {
+    if (
+      errors.check(
+        props.database instanceof PostgresConnection,
+        'database',
+        'a PostgresConnection from StatefulPostgres.connection()',
+        props.database,
+      )
+    ) {
+      databases.push({ connection: props.database, envPrefix: '' });
+    }
+  }
+  if (props.databases !== undefined) {
+    const dbs = props.databases;
+    if (
+      errors.check(dbs !== null && typeof dbs === 'object' && !Array.isArray(dbs), 'databases', 'a map of env prefixes to PostgresConnections', dbs)
+    ) {
+      for (const [envPrefix, connection] of Object.entries(dbs)) {
+        const prop = `databases[${JSON.stringify(envPrefix)}]`;
+        const prefixOk = errors.check(
+          DATABASE_ENV_PREFIX.test(envPrefix),
+          prop,
+          'keyed by an env prefix of capitals, digits and "_" ending in "_" (such as ORDERS_)',
+          envPrefix,
+        );
+        const connectionOk = errors.check(
+          connection instanceof PostgresConnection,
+          prop,
+          'a PostgresConnection from StatefulPostgres.connection()',
+          connection,
+        );
+        if (prefixOk && connectionOk) {
+          databases.push({ connection, envPrefix });
+        }
+      }
+    }
+  }
+  const databaseEnvNames = new Set(databases.flatMap((d) => d.connection._env(d.envPrefix).map((e) => e.name)));
+  const databaseVolumes = uniqueByName(databases.flatMap((d) => d.connection._volumes()));
+  const databaseMounts = uniqueByName(databases.flatMap((d) => d.connection._mounts()));
+
   // environment
   let config: Record<string, string> | undefined;
   const envNames: string[] = [];
@@ -419,12 +470,14 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
         const reserved = reservedEnvReason(key);
         errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, key);
         errors.check(!SENSITIVE_KEY.test(key), prop, 'free of credentials (pass them with secretEnv, which reads an existing Secret)', key);
+        errors.check(!databaseEnvNames.has(key), prop, 'keyed by a name the databases do not set (duplicate variable)', key);
+        checkNoNul(errors, prop, value);
         envNames.push(key);
       }
       errors.check(bytes <= MAX_CONFIG_BYTES, 'config', `at most ${MAX_CONFIG_BYTES} bytes of keys and values`, `${bytes} bytes`);
     }
   }
-  const secretEnv: Array<[string, WebAppSecretKeyRef]> = [];
+  const secretEnv: Array<[string, SecretKeyReference]> = [];
   if (props.secretEnv !== undefined) {
     const se = props.secretEnv;
     if (errors.check(se !== null && typeof se === 'object' && !Array.isArray(se), 'secretEnv', 'a map of secret key references', se)) {
@@ -434,6 +487,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
           const reserved = reservedEnvReason(envName);
           errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, envName);
           errors.check(!envNames.includes(envName), prop, 'keyed by a name not also set by config (duplicate variable)', envName);
+          errors.check(!databaseEnvNames.has(envName), prop, 'keyed by a name the databases do not set (duplicate variable)', envName);
         }
         const secretName = safe(() => ref?.secret?.name);
         errors.check(isDnsSubdomain(secretName as string), `${prop}.secret`, 'a Secret with a valid name', secretName);
@@ -442,39 +496,19 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       }
     }
   }
-  errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command);
-  errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args);
+  if (errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command)) {
+    checkNoNul(errors, 'command', props.command);
+  }
+  if (errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args)) {
+    checkNoNul(errors, 'args', props.args);
+  }
 
   // resources
-  const r = props.resources ?? {};
-  const cpuReq = c.cpu(r.cpu?.request, DEFAULTS.cpuRequest, 'resources.cpu.request');
-  const cpuLim = c.cpu(r.cpu?.limit, DEFAULTS.cpuLimit, 'resources.cpu.limit');
-  errors.check(cpuLim >= cpuReq, 'resources.cpu.limit', `at least the request (${cpuReq}m)`, `${cpuLim}m`);
-  const memReq = c.size(r.memory?.request, DEFAULTS.memoryRequest, 'resources.memory.request');
-  const memLim = c.size(r.memory?.limit, DEFAULTS.memoryLimit, 'resources.memory.limit');
-  errors.check(memLim >= memReq, 'resources.memory.limit', `at least the request (${memReq}Ki)`, `${memLim}Ki`);
-  const ephReq = c.size(r.ephemeralStorage?.request, DEFAULTS.ephemeralRequest, 'resources.ephemeralStorage.request');
-  const ephLim = c.size(r.ephemeralStorage?.limit, DEFAULTS.ephemeralLimit, 'resources.ephemeralStorage.limit');
-  errors.check(ephLim >= ephReq, 'resources.ephemeralStorage.limit', `at least the request (${ephReq}Ki)`, `${ephLim}Ki`);
-  const resources: ResolvedResources = {
-    requests: {
-      cpu: cpuToQuantity(kplus.Cpu.millis(cpuReq)),
-      'ephemeral-storage': sizeToQuantity(Size.kibibytes(ephReq)),
-      memory: sizeToQuantity(Size.kibibytes(memReq)),
-    },
-    limits: {
-      cpu: cpuToQuantity(kplus.Cpu.millis(cpuLim)),
-      'ephemeral-storage': sizeToQuantity(Size.kibibytes(ephLim)),
-      memory: sizeToQuantity(Size.kibibytes(memLim)),
-    },
-  };
+  const resources = resolveResources(errors, props.resources, DEFAULTS.resources);
+  const ephLim = resources.ephemeralStorageLimitKib;
 
   // security and filesystem
-  const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
-  errors.check(isInt(runAsUser, 1, 2147483647), 'runAsUser', 'a non-root UID from 1 to 2147483647', runAsUser);
-  const runAsGroup = props.runAsGroup ?? DEFAULT_RUN_AS_GROUP;
-  errors.check(isInt(runAsGroup, 1, 2147483647), 'runAsGroup', 'a non-root GID from 1 to 2147483647', runAsGroup);
-  const readOnlyRootFilesystem = props.readOnlyRootFilesystem ?? true;
+  const runAs = resolveRunAs(errors, props);
   const writableDirectories = props.writableDirectories ?? DEFAULTS.writableDirectories;
   if (errors.check(isStringArray(writableDirectories), 'writableDirectories', 'a list of absolute paths', writableDirectories)) {
     writableDirectories.forEach((p, i) => {
@@ -486,7 +520,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   }
   const sizeLimit = props.writableDirectorySizeLimit ?? DEFAULTS.writableDirectorySizeLimit;
   const sizeLimitKib = sizeInKibibytes(sizeLimit);
-  const sizeLimitOk = isInt(sizeLimitKib, 1024) && sizeLimitKib % 1024 === 0;
+  const sizeLimitOk = isInt(sizeLimitKib, 1024, MAX_QUANTITY_KIB) && sizeLimitKib % 1024 === 0;
   if (
     errors.check(sizeLimitOk, 'writableDirectorySizeLimit', 'a whole number of MiB, at least 1', describeSize(sizeLimit)) &&
     sizeLimitKib !== undefined
@@ -500,23 +534,23 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     );
   }
   errors.check(
-    props.imagePullSecret === undefined || isDnsSubdomain(safe(() => props.imagePullSecret!.name) as string),
-    'imagePullSecret',
-    'a Secret with a valid name',
-    safe(() => props.imagePullSecret?.name),
-  );
-  errors.check(
     props.serviceAccount === undefined || isDnsSubdomain(safe(() => props.serviceAccount!.name) as string),
     'serviceAccount',
     'a ServiceAccount with a valid name',
     safe(() => props.serviceAccount?.name),
   );
-  errors.check(
-    props.priorityClassName === undefined || isDnsSubdomain(props.priorityClassName),
-    'priorityClassName',
-    'a PriorityClass name (DNS-1123 subdomain)',
-    props.priorityClassName,
-  );
+  const takenVolumeNames = new Set<string>();
+  const writableVolumes: ResolvedWritableDirectory[] = isStringArray(writableDirectories)
+    ? writableDirectories.map((path, i) => ({ path, volumeName: volumeNameFor(path, i, takenVolumeNames) }))
+    : [];
+
+  // pod options
+  const podOptions = resolvePodOptions(errors, props, {
+    labelKeys: POD_LABEL_KEYS,
+    annotationKeys: [CONFIG_CHECKSUM_ANNOTATION],
+    volumeNames: [...writableVolumes.map((w) => w.volumeName), ...databaseVolumes.map((v) => v.name)],
+    mountPaths: [...writableVolumes.map((w) => w.path), ...databaseMounts.map((m) => m.mountPath)],
+  });
 
   // network policy
   const np = props.networkPolicy ?? {};
@@ -529,12 +563,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   );
   if (np.ingressControllerPodLabels !== undefined) {
     const labels = np.ingressControllerPodLabels;
-    errors.check(
-      isStringMap(labels) && Object.entries(labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v)),
-      'networkPolicy.ingressControllerPodLabels',
-      'a map of valid label keys and values',
-      labels,
-    );
+    errors.check(isLabelMap(labels), 'networkPolicy.ingressControllerPodLabels', 'a map of valid label keys and values', labels);
   }
   const allowFrom = np.allowFrom ?? [];
   if (errors.check(Array.isArray(allowFrom), 'networkPolicy.allowFrom', 'a list of peers', allowFrom)) {
@@ -556,6 +585,92 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     });
   }
 
+  // gateway
+  let gateway: ResolvedGateway | undefined;
+  if (props.gateway !== undefined) {
+    const g = props.gateway ?? ({} as ResolvedGateway);
+    errors.check(isDnsSubdomain(g.name), 'gateway.name', 'a Gateway name (DNS-1123 subdomain)', g.name);
+    errors.check(isDnsLabel(g.namespace), 'gateway.namespace', 'a namespace name (DNS-1123 label)', g.namespace);
+    errors.check(
+      g.sectionName === undefined || isDnsSubdomain(g.sectionName),
+      'gateway.sectionName',
+      'a listener name (DNS-1123 subdomain)',
+      g.sectionName,
+    );
+    const dataPlaneNamespace = g.dataPlaneNamespace ?? g.namespace;
+    errors.check(
+      g.dataPlaneNamespace === undefined || isDnsLabel(g.dataPlaneNamespace),
+      'gateway.dataPlaneNamespace',
+      'a namespace name (DNS-1123 label)',
+      g.dataPlaneNamespace,
+    );
+    errors.check(
+      g.dataPlanePodLabels === undefined || isLabelMap(g.dataPlanePodLabels),
+      'gateway.dataPlanePodLabels',
+      'a map of valid label keys and values',
+      g.dataPlanePodLabels,
+    );
+    const referenceGrant = g.referenceGrant ?? false;
+    if (referenceGrant) {
+      errors.check(props.tls !== undefined, 'gateway.referenceGrant', 'false unless tls names the Secret the Gateway uses', referenceGrant);
+      const chartNamespace = Chart.of(scope).namespace;
+      errors.check(
+        chartNamespace !== undefined && chartNamespace !== g.namespace,
+        'gateway.referenceGrant',
+        `false unless the chart's namespace (${chartNamespace ?? 'unset'}) is set and differs from gateway.namespace`,
+        referenceGrant,
+      );
+    }
+    gateway = {
+      name: g.name,
+      namespace: g.namespace,
+      sectionName: g.sectionName,
+      dataPlaneNamespace,
+      dataPlanePodLabels: g.dataPlanePodLabels,
+      referenceGrant,
+    };
+  }
+  const ingressEnabled = props.ingressEnabled ?? gateway === undefined;
+  errors.check(
+    ingressEnabled || gateway !== undefined,
+    'ingressEnabled',
+    'true unless gateway is set (the app would not be published)',
+    ingressEnabled,
+  );
+  if (!ingressEnabled) {
+    const noIngress = 'unset without an Ingress (ingressEnabled is false)';
+    errors.check(props.ingressClassName === undefined, 'ingressClassName', noIngress, props.ingressClassName);
+    errors.check(props.ingressAnnotations === undefined, 'ingressAnnotations', noIngress, props.ingressAnnotations);
+    const issuer = props.tls?.clusterIssuer ?? props.tls?.issuer;
+    errors.check(
+      issuer === undefined,
+      props.tls?.clusterIssuer !== undefined ? 'tls.clusterIssuer' : 'tls.issuer',
+      `${noIngress}: the Gateway's listener holds the certificate, have cert-manager issue it there`,
+      issuer,
+    );
+  }
+
+  // metrics
+  let metrics: ResolvedMetrics | undefined;
+  if (props.metrics !== undefined) {
+    const m = props.metrics ?? ({} as ResolvedMetrics);
+    errors.check(isPort(m.port), 'metrics.port', 'an integer from 1 to 65535', m.port);
+    const path = m.path ?? DEFAULTS.metricsPath;
+    const problem = prefixPathProblem(path);
+    errors.check(problem === undefined, 'metrics.path', problem ?? '', path);
+    const intervalSeconds = c.seconds(m.interval, DEFAULTS.metricsInterval, 'metrics.interval', 1, 3600);
+    const scraperNamespace = m.scraperNamespace ?? DEFAULTS.scraperNamespace;
+    errors.check(isDnsLabel(scraperNamespace), 'metrics.scraperNamespace', 'a namespace name (DNS-1123 label)', scraperNamespace);
+    const portName = m.port === port ? 'http' : 'metrics';
+    errors.check(
+      portName === 'http' || m.port !== servicePort,
+      'metrics.port',
+      `the app port (${port}) or a port other than the Service port (${servicePort}): it is published on the Service too`,
+      m.port,
+    );
+    metrics = { port: m.port, portName, path, intervalSeconds, scraperNamespace };
+  }
+
   // canary
   let canary: ResolvedCanary | undefined;
   if (canaryProps !== undefined) {
@@ -563,7 +678,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     const problem = imagePinProblem(cp.image);
     errors.check(problem === undefined, 'canary.image', problem ?? '', cp.image);
     const canaryReplicas = cp.replicas ?? DEFAULTS.canaryReplicas;
-    errors.check(isInt(canaryReplicas, 1), 'canary.replicas', 'an integer of at least 1', canaryReplicas);
+    checkInt32(errors, 'canary.replicas', canaryReplicas, 1);
     const weight = cp.weight ?? (cp.header === undefined && cp.cookie === undefined ? DEFAULTS.canaryWeight : undefined);
     errors.check(weight === undefined || isInt(weight, 0, 100), 'canary.weight', 'an integer percentage from 0 to 100', weight);
     errors.check(
@@ -583,6 +698,12 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       cp.cookie === undefined || (typeof cp.cookie === 'string' && HTTP_TOKEN.test(cp.cookie)),
       'canary.cookie',
       'a cookie name',
+      cp.cookie,
+    );
+    errors.check(
+      cp.cookie === undefined || gateway === undefined,
+      'canary.cookie',
+      'unset when gateway is set (an HTTPRoute cannot match cookies portably: use canary.header)',
       cp.cookie,
     );
     canary = {
@@ -630,23 +751,28 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     preStopSeconds,
     terminationGraceSeconds: preStopSeconds + drainSeconds + GRACE_MARGIN_SECONDS,
     tls,
+    ingressEnabled,
+    gateway,
+    metrics,
     ingressClassName,
     ingressAnnotations: { ...ingressAnnotations },
     autoscaling,
     config,
     secretEnv,
+    databases,
+    databaseVolumes,
+    databaseMounts,
     command: props.command,
     args: props.args,
     resources,
-    runAsUser,
-    runAsGroup,
-    readOnlyRootFilesystem,
-    writableDirectories,
+    runAsUser: runAs.user,
+    runAsGroup: runAs.group,
+    readOnlyRootFilesystem: runAs.readOnlyRootFilesystem,
+    writableDirectories: writableVolumes,
     writableDirectorySizeLimit: sizeLimit,
-    imagePullSecret: props.imagePullSecret,
     serviceAccount: props.serviceAccount,
     automountServiceAccountToken: props.automountServiceAccountToken ?? false,
-    priorityClassName: props.priorityClassName,
+    podOptions,
     networkPolicy: {
       enabled: np.enabled ?? true,
       ingressControllerNamespace,

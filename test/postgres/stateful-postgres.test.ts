@@ -83,8 +83,14 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     },
     logicalBackup: { schedule: Cron.daily(), storage: Size.gibibytes(30), storageClassName: 'standard', retentionDays: 14, databases: ['orders'] },
     onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+    restoreFrom: {
+      repository: BackupRepository.s3({ bucket: 'acme-backups', region: 'eu-west-1', credentials: secret('S3Ro', 'legacy-s3-read-only') }),
+      clusterName: 'legacy-orders',
+      stanza: 'main',
+      encryptionKey: { secret: secret('LegacyCipher', 'legacy-cipher'), key: 'passphrase' },
+    },
     recoveryTargetTime: '2025-01-31 12:00:00+00',
-    tls: { secret: secret('Tls', 'orders-tls'), require: true },
+    tls: { secret: secret('Tls', 'orders-tls'), require: true, serverNames: ['orders-rw', 'orders-pooler'], verifyServer: true },
     networkPolicy: true,
     clientNamespaces: ['web'],
     runAsUser: 999,
@@ -123,7 +129,7 @@ describe('StatefulPostgres', () => {
     const pod = primary.spec.template.spec;
     expect(pod.terminationGracePeriodSeconds).toBe(300);
     expect(container(pod, 'restore').command).toEqual(['/bin/sh', '/etc/postgresql/restore-backup.sh']);
-    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00');
+    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00:00');
     expect(envOf(container(pod, 'pgbackrest')).PGBACKREST_REPO1_CIPHER_PASS).toEqual({ secretKeyRef: { name: 'orders-cipher', key: 'password' } });
     expect(envOf(container(pod, 'postgres')).TLS_DIR).toBe('/etc/postgresql-secrets/tls');
     const pgbackrest = find(objects, 'ConfigMap', 'orders-pgbackrest').data['pgbackrest.conf'];
@@ -132,7 +138,29 @@ describe('StatefulPostgres', () => {
     expect(pgbackrest).toContain('repo1-path=/clusters/orders');
     expect(pgbackrest).toContain('repo1-retention-full=4');
     expect(pgbackrest).toContain('repo1-cipher-type=aes-256-cbc');
-    expect(envOf(container(pod, 'restore')).PGBACKREST_REPO1_STORAGE_CA_FILE).toBe('/etc/pgbackrest-ca/ca.crt');
+    // fast enough for archive-push to keep up with a busy primary
+    expect(pgbackrest).toMatch(/^compress-type=lz4$/m);
+    // the restore and restore_command read the source, with its own configuration and credentials
+    const source = find(objects, 'ConfigMap', 'orders-pgbackrest').data['restore-source.conf'];
+    expect(source).toContain('repo1-path=/pgbackrest/legacy-orders');
+    expect(source).toContain('repo1-s3-endpoint=s3.eu-west-1.amazonaws.com');
+    expect(source).toContain('[main]');
+    expect(envOf(container(pod, 'restore'))).toMatchObject({
+      PGBACKREST_CONFIG: '/etc/pgbackrest/restore-source.conf',
+      PGBACKREST_STANZA: 'main',
+      PGBACKREST_REPO1_S3_KEY: { secretKeyRef: { name: 'legacy-s3-read-only', key: 'AWS_ACCESS_KEY_ID' } },
+      PGBACKREST_REPO1_CIPHER_PASS: { secretKeyRef: { name: 'legacy-cipher', key: 'passphrase' } },
+    });
+    expect(envOf(container(pod, 'pgbackrest'))).toMatchObject({
+      PGBACKREST_CONFIG: '/etc/pgbackrest/pgbackrest.conf',
+      PGBACKREST_STANZA: 'db',
+      PGBACKREST_REPO1_STORAGE_CA_FILE: '/etc/pgbackrest-ca/ca.crt',
+      PGBACKREST_REPO1_S3_KEY: { secretKeyRef: { name: 'orders-s3', key: 'key' } },
+      RESTORE_SOURCE_CONFIG: '/etc/pgbackrest/restore-source.conf',
+      RESTORE_SOURCE_STANZA: 'main',
+      RESTORE_SOURCE_REPO1_S3_KEY: { secretKeyRef: { name: 'legacy-s3-read-only', key: 'AWS_ACCESS_KEY_ID' } },
+      RESTORE_SOURCE_REPO1_CIPHER_PASS: { secretKeyRef: { name: 'legacy-cipher', key: 'passphrase' } },
+    });
     expect(pod.volumes).toContainEqual({
       name: 'pgbackrest-ca',
       configMap: { name: 'storage-ca', items: [{ key: 'ca-bundle.pem', path: 'ca.crt' }], defaultMode: 0o444 },
@@ -150,7 +178,16 @@ describe('StatefulPostgres', () => {
     expect(ini).toMatch(/^max_client_conn = 500$/m);
     expect(ini).toMatch(/^default_pool_size = 30$/m);
     expect(ini).toMatch(/^max_prepared_statements = 100$/m);
-    expect(ini).toMatch(/^server_tls_sslmode = require$/m);
+    // TLS both ways: clients with the server's certificate, PostgreSQL verified by its name
+    expect(ini).toMatch(/^client_tls_sslmode = require$/m);
+    expect(ini).toMatch(/^client_tls_cert_file = \/etc\/pgbouncer\/tls\/tls\.crt$/m);
+    expect(ini).toMatch(/^client_tls_key_file = \/etc\/pgbouncer\/tls\/tls\.key$/m);
+    expect(ini).toMatch(/^server_tls_sslmode = verify-full$/m);
+    expect(ini).toMatch(/^server_tls_ca_file = \/etc\/pgbouncer\/tls\/ca\.crt$/m);
+    expect(ini).toMatch(/^\* = host=orders-rw port=5432$/m);
+    const poolerPod = find(objects, 'Deployment', 'orders-pooler').spec.template.spec;
+    expect(container(poolerPod, 'pgbouncer').volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/pgbouncer/tls', readOnly: true });
+    expect(poolerPod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'orders-tls', defaultMode: 0o440 } });
     expect(find(objects, 'Deployment', 'orders-pooler').spec.replicas).toBe(3);
     expect(db.usersSql).toContain('CREATE EXTENSION IF NOT EXISTS "pgcrypto";');
     expect(db.usersSql).toContain('GRANT "pg_read_all_stats" TO "orders_app";');
@@ -414,15 +451,22 @@ describe('configuration', () => {
 });
 
 describe('health', () => {
-  test('startup and liveness tolerate crash recovery; readiness needs connections accepted', () => {
-    const pod = find(synthDb().objects, 'StatefulSet', 'db-primary').spec.template.spec;
+  test('startup and liveness tolerate crash recovery; readiness needs writes accepted on the primary, reads on replicas', () => {
+    const { objects } = synthDb({ replicas: 2 });
+    const pod = find(objects, 'StatefulSet', 'db-primary').spec.template.spec;
     const pg = container(pod, 'postgres');
     expect(pg.startupProbe.exec.command[2]).toMatch(
       /pg_isready -q -h \/var\/run\/postgresql -p 5432; rc=\$\?; \[ "\$rc" -eq 0 \] \|\| \[ "\$rc" -eq 1 \]/,
     );
     expect(pg.startupProbe.failureThreshold * pg.startupProbe.periodSeconds).toBeGreaterThanOrEqual(3600);
     expect(pg.livenessProbe.exec.command).toEqual(pg.startupProbe.exec.command);
-    expect(pg.readinessProbe.exec.command).toEqual(['/bin/sh', '-c', 'pg_isready -q -h /var/run/postgresql -p 5432']);
+    expect(pg.readinessProbe.exec.command).toEqual([
+      '/bin/sh',
+      '-c',
+      `pg_isready -q -h /var/run/postgresql -p 5432 && LC_ALL=C pg_controldata "$PGDATA" | grep -q '^Database cluster state: *in production$'`,
+    ]);
+    const read = container(find(objects, 'StatefulSet', 'db-read').spec.template.spec, 'postgres');
+    expect(read.readinessProbe.exec.command).toEqual(['/bin/sh', '-c', 'pg_isready -q -h /var/run/postgresql -p 5432']);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
   });
 
@@ -635,6 +679,61 @@ describe('backups', () => {
     expect(plainPod.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-ca');
   });
 
+  test("the S3 egress rule opens the endpoints' ports: 443 by default, the named port otherwise, the restore source's too", () => {
+    const egressPorts = (props: Partial<StatefulPostgresProps>): number[] => {
+      const np = find(synthDb(props).objects, 'NetworkPolicy', props.name ?? 'db');
+      // the rule without a destination that is neither DNS nor the PostgreSQL port
+      return np.spec.egress
+        .filter((r: any) => r.to === undefined)
+        .flatMap((r: any) => r.ports.map((p: any) => p.port))
+        .filter((p: number) => p !== 53 && p !== 5432);
+    };
+    expect(egressPorts({ backup: { repository: BackupRepository.s3({ bucket: 'acme', region: 'eu-west-1' }) } })).toEqual([443]);
+    const minio = BackupRepository.s3({ bucket: 'acme', region: 'eu-west-1', endpoint: 'minio.storage.svc:9000' });
+    expect(egressPorts({ backup: { repository: minio } })).toEqual([9000]);
+    expect(
+      egressPorts({
+        name: 'copy',
+        backup: { repository: minio },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.s3({ bucket: 'old', region: 'eu-west-1' }), clusterName: 'db' },
+      }),
+    ).toEqual([443, 9000]);
+  });
+
+  test('restoreFrom a volume repository mounts the source claim read-only, next to the own repository', () => {
+    const chart = Testing.chart();
+    new StatefulPostgres(chart, 'db', {
+      name: 'copy',
+      superuserSecret: superuser(chart),
+      backup: { repository: BackupRepository.volume() },
+      onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+      restoreFrom: { repository: BackupRepository.volume(), clusterName: 'orders' },
+    });
+    const objects = Testing.synth(chart) as K8sObject[];
+    const pod = find(objects, 'StatefulSet', 'copy-primary').spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: 'copy-pgbackrest-repo' } });
+    expect(pod.volumes).toContainEqual({
+      name: 'pgbackrest-repo-source',
+      persistentVolumeClaim: { claimName: 'orders-pgbackrest-repo', readOnly: true },
+    });
+    const sourceMount = { name: 'pgbackrest-repo-source', mountPath: '/var/lib/pgbackrest-source', readOnly: true };
+    expect(container(pod, 'restore').volumeMounts).toContainEqual(sourceMount);
+    expect(container(pod, 'restore').volumeMounts.map((m: any) => m.name)).not.toContain('pgbackrest-repo');
+    expect(envOf(container(pod, 'restore')).PGBACKREST_REPO1_PATH).toBe('/var/lib/pgbackrest-source');
+    expect(container(pod, 'pgbackrest').volumeMounts).toContainEqual(sourceMount);
+    expect(envOf(container(pod, 'pgbackrest'))).toMatchObject({
+      PGBACKREST_REPO1_PATH: '/var/lib/pgbackrest',
+      RESTORE_SOURCE_REPO1_PATH: '/var/lib/pgbackrest-source',
+    });
+    const cm = find(objects, 'ConfigMap', 'copy-pgbackrest').data;
+    expect(cm['pgbackrest.conf']).toMatch(/^repo1-path=\/var\/lib\/pgbackrest$/m);
+    expect(cm['restore-source.conf']).toMatch(/^repo1-path=\/var\/lib\/pgbackrest-source$/m);
+    // the replicas never restore: no source there
+    const read = synthDb({ replicas: 2, backup: { repository: BackupRepository.volume() } }).objects;
+    expect(find(read, 'StatefulSet', 'db-read').spec.template.spec.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-repo-source');
+  });
+
   test('onEmptyPrimary reaches the primary bootstrap; clone mounts the source password', () => {
     const fail = find(synthDb({ onEmptyPrimary: OnEmptyPrimary.FAIL }).objects, 'StatefulSet', 'db-primary');
     expect(envOf(container(fail.spec.template.spec, 'bootstrap')).ON_EMPTY_PRIMARY).toBe('fail');
@@ -654,6 +753,35 @@ describe('backups', () => {
       name: 'clone-password',
       secret: { secretName: 'old-repl', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 },
     });
+  });
+
+  test('a clone is a client of its source: the source name comes from its -rw host or from clusterName', () => {
+    const labelsOf = (cloneFrom: { host: string; clusterName?: string }) => {
+      const chart = Testing.chart();
+      new StatefulPostgres(chart, 'db', {
+        superuserSecret: superuser(chart),
+        onEmptyPrimary: OnEmptyPrimary.CLONE,
+        cloneFrom: { ...cloneFrom, password: { secret: kplus.Secret.fromSecretName(chart, 'C', 'old-repl') } },
+      });
+      return find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.metadata.labels;
+    };
+    expect(labelsOf({ host: 'old-db-rw.legacy.svc' })['old-db-client']).toBe('true');
+    expect(labelsOf({ host: 'orders-rw' })['orders-client']).toBe('true');
+    expect(labelsOf({ host: 'pg.example.com', clusterName: 'legacy' })['legacy-client']).toBe('true');
+    expect(Object.keys(labelsOf({ host: 'pg.example.com' })).filter((k) => k.endsWith('-client'))).toEqual([]);
+  });
+
+  test('a single instance has the replicator role, to be cloned, once replicationPassword is set', () => {
+    const plain = synthDb();
+    expect(plain.db.usersSql ?? '').not.toContain('replicator');
+    const chart = Testing.chart();
+    const db = new StatefulPostgres(chart, 'db', {
+      superuserSecret: superuser(chart),
+      replicationPassword: { secret: kplus.Secret.fromSecretName(chart, 'R', 'db-replication') },
+    });
+    const pod = find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
+    expect(envOf(container(pod, 'bootstrap')).REPLICATION_PASSWORD_FILE).toBe('/etc/postgresql-secrets/replication/password');
+    expect(db.usersSql).toMatch(/"replicator"/);
   });
 });
 

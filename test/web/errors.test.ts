@@ -1,6 +1,6 @@
 import { Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { ExtraVolumeSource, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { MINIMAL } from './support';
 
 function build(props: Partial<WebAppWithIngressProps> | Record<string, unknown>, id = 'shop'): WebAppWithIngress {
@@ -74,10 +74,14 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ['port above 65535', { port: 70000 }, /port must be an integer from 1 to 65535, got 70000/],
   ['port not an integer', { port: 8080.5 }, /port must be an integer from 1 to 65535, got 8080.5/],
   ['servicePort out of range', { servicePort: -1 }, /servicePort must be an integer from 1 to 65535, got -1/],
-  ['replicas below 1', { replicas: 0 }, /replicas must be an integer of at least 1, got 0/],
-  ['replicas not an integer', { replicas: 1.5 }, /replicas must be an integer of at least 1, got 1.5/],
-  ['autoscaling min below 1', { autoscaling: { minReplicas: 0, maxReplicas: 3 } }, /autoscaling.minReplicas must be an integer of at least 1, got 0/],
-  ['autoscaling max below 1', { autoscaling: { maxReplicas: 0 } }, /autoscaling.maxReplicas must be an integer of at least 1, got 0/],
+  ['replicas below 1', { replicas: 0 }, /replicas must be an integer from 1 to 2147483647, got 0/],
+  ['replicas not an integer', { replicas: 1.5 }, /replicas must be an integer from 1 to 2147483647, got 1.5/],
+  [
+    'autoscaling min below 1',
+    { autoscaling: { minReplicas: 0, maxReplicas: 3 } },
+    /autoscaling.minReplicas must be an integer from 1 to 2147483647, got 0/,
+  ],
+  ['autoscaling max below 1', { autoscaling: { maxReplicas: 0 } }, /autoscaling.maxReplicas must be an integer from 1 to 2147483647, got 0/],
   [
     'autoscaling min above max',
     { autoscaling: { minReplicas: 5, maxReplicas: 3 } },
@@ -200,8 +204,35 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   [
     'image pull secret with an invalid name',
-    { imagePullSecret: secret('Bad Name') },
-    /imagePullSecret must be a Secret with a valid name, got "Bad Name"/,
+    { imagePullSecrets: ['Bad Name'] },
+    /imagePullSecrets\[0\] must be a Secret name \(DNS-1123 subdomain\), got "Bad Name"/,
+  ],
+  // shared pod options: every rule is tested in test/common/pod-options.test.ts; these prove the wiring
+  [
+    'pod label overriding the selector',
+    { podLabels: { 'app.kubernetes.io/instance': 'other' } },
+    /podLabels\["app.kubernetes.io\/instance"\] must be a label the construct or a controller does not set/,
+  ],
+  [
+    'pod annotation the construct manages',
+    { podAnnotations: { 'checksum/config': 'x' } },
+    /podAnnotations\["checksum\/config"\] must be an annotation the construct does not manage/,
+  ],
+  [
+    'toleration with an unknown effect',
+    { tolerations: [{ key: 'a', effect: 'NoScheduled' }] },
+    /tolerations\[0\].effect must be one of "NoSchedule", "PreferNoSchedule", "NoExecute", got "NoScheduled"/,
+  ],
+  ['node selector with an invalid value', { nodeSelector: { zone: 'a b' } }, /nodeSelector\["zone"\] must be a label value/],
+  [
+    'extra volume mounted over a writable directory',
+    { volumes: [{ name: 'certs', source: ExtraVolumeSource.fromSecret(secret('certs')), mountPath: '/tmp' }] },
+    /volumes\[0\].mountPath must be a path not mounted already, got "\/tmp"/,
+  ],
+  [
+    'extra volume named like a writable directory',
+    { volumes: [{ name: 'tmp', source: ExtraVolumeSource.fromSecret(secret('certs')), mountPath: '/certs' }] },
+    /volumes\[0\].name must be a volume name not used in the pod already, got "tmp"/,
   ],
   [
     'service account with an invalid name',
@@ -263,7 +294,11 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   // canary
   ['canary image latest', { canary: { image: 'ghcr.io/acme/shop:latest' } }, /canary.image must be pinned with a tag other than latest/],
-  ['canary replicas 0', { canary: { image: 'ghcr.io/acme/shop:2.0.0', replicas: 0 } }, /canary.replicas must be an integer of at least 1, got 0/],
+  [
+    'canary replicas 0',
+    { canary: { image: 'ghcr.io/acme/shop:2.0.0', replicas: 0 } },
+    /canary.replicas must be an integer from 1 to 2147483647, got 0/,
+  ],
   [
     'canary weight above 100',
     { canary: { image: 'ghcr.io/acme/shop:2.0.0', weight: 101 } },

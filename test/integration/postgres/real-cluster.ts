@@ -50,6 +50,11 @@ export interface SynthContext {
 
 /** Synthesizes a StatefulPostgres `db` with the test Secrets wired in; `props` win. */
 export function synthDb(props: (ctx: SynthContext) => Partial<StatefulPostgresProps>): any[] {
+  return synthDbConstruct(props).manifests;
+}
+
+/** {@link synthDb}, also returning the construct (for `db.connection()`). */
+export function synthDbConstruct(props: (ctx: SynthContext) => Partial<StatefulPostgresProps>): { manifests: any[]; db: StatefulPostgres } {
   const chart = Testing.chart();
   const secrets = new Map<string, kplus.ISecret>();
   const secret = (name: string) => {
@@ -58,14 +63,14 @@ export function synthDb(props: (ctx: SynthContext) => Partial<StatefulPostgresPr
     }
     return secrets.get(name)!;
   };
-  new StatefulPostgres(chart, 'db', {
+  const db = new StatefulPostgres(chart, 'db', {
     memory: Size.gibibytes(1),
     storage: Size.gibibytes(10),
     superuserSecret: secret('db-superuser'),
     replicationPassword: { secret: secret('db-replication') },
     ...props({ chart, secret }),
   });
-  return Testing.synth(chart);
+  return { manifests: Testing.synth(chart), db };
 }
 
 /** Throws with the full output unless the container exited 0. */
