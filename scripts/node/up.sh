@@ -84,6 +84,10 @@ done
 if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
   ip link add "$BRIDGE" type bridge
 fi
+# A bridge without an explicit address takes the lowest MAC of its ports, so it would change
+# whenever a pod's veth joins or leaves, and pods would send to a stale gateway MAC (every
+# Service connection goes through the gateway) until their ARP entry expires: lost requests.
+ip link set "$BRIDGE" address 0a:58:0a:f4:00:01
 ip addr replace "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 
@@ -233,7 +237,10 @@ t_img="$(now_ms)"
 for i in "${!images[@]}"; do
   ref="${images[$i]}"
   ctr_ images import --base-name "${ref%:*}" "${archives[$i]}" >/dev/null
-  ctr_ images ls -q | grep -qx "$ref" || die "image $ref missing after importing ${archives[$i]}"
+done
+present="$(ctr_ images ls -q)"
+for ref in "${images[@]}"; do
+  grep -qx "$ref" <<<"$present" || die "image $ref missing after importing it"
 done
 log "imported ${#images[@]} images in $(( ($(now_ms) - t_img) / 1000 ))s"
 
