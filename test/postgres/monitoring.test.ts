@@ -1,0 +1,309 @@
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { PropErrors } from '../../src/common/errors';
+import { PodMonitor } from '../../src/imports/monitoring-podmonitors-monitoring.coreos.com';
+import { PrometheusRule } from '../../src/imports/monitoring-prometheusrules-monitoring.coreos.com';
+import {
+  ALERT_METRICS,
+  checkPoolerExporterImage,
+  MonitoredInstance,
+  podMonitorSpec,
+  POOLER_EXPORTER_IMAGE,
+  poolerExporterContainer,
+  promDuration,
+  prometheusRuleSpec,
+  ResolvedMonitoring,
+  resolveMonitoring,
+} from '../../src/postgres/monitoring';
+import { PostgresMonitoringOptions } from '../../src/postgres/monitoring-props';
+
+export const INSTANCE: MonitoredInstance = {
+  name: 'orders',
+  namespace: 'shop',
+  appName: 'postgresql',
+  memberComponents: ['primary', 'read', 'member'],
+  members: 3,
+  pooler: true,
+  backupCronJobs: ['orders-backup-full', 'orders-backup-diff'],
+};
+
+export function resolved(options: PostgresMonitoringOptions = {}): ResolvedMonitoring {
+  const errors = new PropErrors(Testing.chart());
+  const m = resolveMonitoring(errors, 'metrics.monitoring', options);
+  errors.throwIfAny();
+  return m!;
+}
+
+function resolveErrors(options: PostgresMonitoringOptions): string {
+  const errors = new PropErrors(Testing.chart());
+  resolveMonitoring(errors, 'metrics.monitoring', options);
+  try {
+    errors.throwIfAny();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '';
+}
+
+/** The objects in a chart, synthesized (and schema-checked against the pinned CRDs). */
+function synth(instance: MonitoredInstance, m: ResolvedMonitoring): any[] {
+  const chart = new Chart(Testing.app(), 'test', { namespace: instance.namespace });
+  new PodMonitor(chart, 'PodMonitor', { metadata: { name: instance.name }, spec: podMonitorSpec(instance, m) });
+  new PrometheusRule(chart, 'PrometheusRule', { metadata: { name: instance.name }, spec: prometheusRuleSpec(instance, m) });
+  return Testing.synth(chart);
+}
+
+const alertNames = (objects: any[]): string[] => objects.find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert);
+const rule = (objects: any[], alert: string): any =>
+  objects.find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules.find((r: any) => r.alert === alert);
+
+describe('resolveMonitoring', () => {
+  test('defaults', () => {
+    expect(resolved()).toEqual({
+      podMonitor: true,
+      scrapeIntervalSeconds: 30,
+      alerts: true,
+      pendingForSeconds: 300,
+      replicationLagBytes: 64 * 1024 * 1024,
+      connectionsPercent: 80,
+      longTransactionSeconds: 900,
+      poolerWaitSeconds: 10,
+      backupAgeSeconds: 25 * 3600,
+    });
+  });
+
+  test('every option', () => {
+    const options: Required<PostgresMonitoringOptions> = {
+      podMonitor: false,
+      scrapeInterval: Duration.seconds(15),
+      alerts: false,
+      thresholds: {
+        pendingFor: Duration.minutes(2),
+        replicationLag: Size.gibibytes(1),
+        connectionsPercent: 90,
+        longTransaction: Duration.hours(1),
+        poolerWait: Duration.seconds(3),
+        backupAge: Duration.days(8),
+      },
+    };
+    expect(resolved(options)).toEqual({
+      podMonitor: false,
+      scrapeIntervalSeconds: 15,
+      alerts: false,
+      pendingForSeconds: 120,
+      replicationLagBytes: 1024 ** 3,
+      connectionsPercent: 90,
+      longTransactionSeconds: 3600,
+      poolerWaitSeconds: 3,
+      backupAgeSeconds: 8 * 86400,
+    });
+  });
+
+  test('absent options resolve to nothing', () => {
+    expect(resolveMonitoring(new PropErrors(Testing.chart()), 'metrics.monitoring', undefined)).toBeUndefined();
+  });
+
+  test.each([
+    [
+      { scrapeInterval: Duration.millis(1500) },
+      /metrics\.monitoring\.scrapeInterval must be a whole number of seconds from 1 to 3600, got "1500 millis"/,
+    ],
+    [{ scrapeInterval: Duration.hours(2) }, /metrics\.monitoring\.scrapeInterval must be a whole number of seconds from 1 to 3600, got "2 hours"/],
+    [{ thresholds: { connectionsPercent: 0 } }, /metrics\.monitoring\.thresholds\.connectionsPercent must be an integer from 1 to 100, got 0/],
+    [{ thresholds: { connectionsPercent: 80.5 } }, /connectionsPercent must be an integer from 1 to 100, got 80\.5/],
+    [
+      { thresholds: { replicationLag: Size.kibibytes(0) } },
+      /metrics\.monitoring\.thresholds\.replicationLag must be a whole number of KiB, at least 1Ki, got "0Ki"/,
+    ],
+    [
+      { thresholds: { longTransaction: Duration.seconds(0) } },
+      /metrics\.monitoring\.thresholds\.longTransaction must be a whole number of seconds from 1 to 604800, got "0 seconds"/,
+    ],
+    [
+      { thresholds: { poolerWait: Duration.days(2) } },
+      /metrics\.monitoring\.thresholds\.poolerWait must be a whole number of seconds from 1 to 86400/,
+    ],
+    [
+      { thresholds: { backupAge: Duration.seconds(30) } },
+      /metrics\.monitoring\.thresholds\.backupAge must be a whole number of seconds from 60 to 31622400, got "30 seconds"/,
+    ],
+    [
+      { thresholds: { pendingFor: Duration.days(2) } },
+      /metrics\.monitoring\.thresholds\.pendingFor must be a whole number of seconds from 0 to 86400/,
+    ],
+  ])('rejects %p', (options, message) => {
+    expect(resolveErrors(options as PostgresMonitoringOptions)).toMatch(message);
+  });
+
+  test('every problem at once', () => {
+    const message = resolveErrors({ scrapeInterval: Duration.seconds(0), thresholds: { connectionsPercent: 101, poolerWait: Duration.seconds(0) } });
+    expect(message).toMatch(/3 invalid props/);
+  });
+
+  test('the pooler exporter image must be pinned', () => {
+    const errors = new PropErrors(Testing.chart());
+    checkPoolerExporterImage(errors, 'metrics.poolerImage', 'quay.io/prometheuscommunity/pgbouncer-exporter');
+    checkPoolerExporterImage(errors, 'metrics.poolerImage', POOLER_EXPORTER_IMAGE);
+    expect(errors.messages()).toEqual([
+      expect.stringMatching(/^metrics\.poolerImage must be .*, got "quay.io\/prometheuscommunity\/pgbouncer-exporter"$/),
+    ]);
+  });
+});
+
+describe('PodMonitor', () => {
+  test('scrapes the metrics port of every member and pooler pod, with the instance and component labels', () => {
+    const objects = synth(INSTANCE, resolved({ scrapeInterval: Duration.seconds(20) }));
+    const monitor = objects.find((o) => o.kind === 'PodMonitor');
+    expect(monitor.metadata.namespace).toBe('shop');
+    expect(monitor.spec).toEqual({
+      selector: {
+        matchLabels: { 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/instance': 'orders' },
+        matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: ['primary', 'read', 'member', 'pooler'] }],
+      },
+      podTargetLabels: ['app.kubernetes.io/instance', 'app.kubernetes.io/component'],
+      podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '20s', scheme: 'http' }],
+    });
+  });
+
+  test('without a pooler only the members', () => {
+    const monitor = synth({ ...INSTANCE, pooler: false }, resolved()).find((o) => o.kind === 'PodMonitor');
+    expect(monitor.spec.selector.matchExpressions[0].values).toEqual(['primary', 'read', 'member']);
+  });
+});
+
+describe('PrometheusRule', () => {
+  test('every alert of a replicated instance with a pooler and backups', () => {
+    const objects = synth(INSTANCE, resolved());
+    expect(alertNames(objects)).toEqual([
+      'PostgresInstanceDown',
+      'PostgresWalArchivingFailing',
+      'PostgresConnectionsNearLimit',
+      'PostgresLongRunningTransaction',
+      'PostgresReplicationLagging',
+      'PostgresReplicaNotStreaming',
+      'PostgresBackupTooOld',
+      'PgBouncerClientsWaiting',
+      'PgBouncerDown',
+    ]);
+    for (const r of objects.find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules) {
+      expect(['critical', 'warning']).toContain(r.labels.severity);
+      expect(r.annotations.summary).toEqual(expect.any(String));
+      expect(r.annotations.description).toEqual(expect.any(String));
+    }
+  });
+
+  test('a single instance has no replication alerts; no pooler, no pgBouncer alerts; no backup, no backup alert', () => {
+    const objects = synth({ ...INSTANCE, members: 1, pooler: false, backupCronJobs: [] }, resolved());
+    expect(alertNames(objects)).toEqual([
+      'PostgresInstanceDown',
+      'PostgresWalArchivingFailing',
+      'PostgresConnectionsNearLimit',
+      'PostgresLongRunningTransaction',
+    ]);
+  });
+
+  test('thresholds reach the expressions', () => {
+    const objects = synth(
+      INSTANCE,
+      resolved({
+        thresholds: {
+          pendingFor: Duration.minutes(10),
+          replicationLag: Size.mebibytes(16),
+          connectionsPercent: 95,
+          longTransaction: Duration.hours(2),
+          poolerWait: Duration.seconds(30),
+          backupAge: Duration.days(8),
+        },
+      }),
+    );
+    expect(rule(objects, 'PostgresReplicationLagging').expr).toMatch(/> 16777216$/);
+    expect(rule(objects, 'PostgresReplicationLagging').for).toBe('10m');
+    expect(rule(objects, 'PostgresConnectionsNearLimit').expr).toMatch(/> 95$/);
+    expect(rule(objects, 'PostgresLongRunningTransaction').expr).toMatch(/> 7200$/);
+    expect(rule(objects, 'PgBouncerClientsWaiting').expr).toMatch(/> 30$/);
+    expect(rule(objects, 'PostgresBackupTooOld').expr).toMatch(/cronjob=~"orders-backup-full\|orders-backup-diff"}\) > 691200$/);
+    expect(rule(objects, 'PostgresReplicaNotStreaming').expr).toMatch(/< 2 and/);
+  });
+
+  test('every expression selects this instance only, and its namespace when the chart has one', () => {
+    for (const r of synth(INSTANCE, resolved()).find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules) {
+      expect(r.expr).toMatch(/namespace="shop"/);
+      if (r.alert !== 'PostgresBackupTooOld') {
+        expect(r.expr).toMatch(/app_kubernetes_io_instance="orders"/);
+      }
+    }
+    for (const r of synth({ ...INSTANCE, namespace: undefined }, resolved()).find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules) {
+      expect(r.expr).not.toMatch(/namespace=/);
+    }
+  });
+
+  test('the expressions read only the metric names ALERT_METRICS lists', () => {
+    const known = new Set(Object.values(ALERT_METRICS).flat());
+    const functions = new Set([
+      'increase',
+      'sum',
+      'max',
+      'count',
+      'by',
+      'on',
+      'vector',
+      'time',
+      'or',
+      'and',
+      'namespace',
+      'pod',
+      'database',
+      'application_name',
+      'cronjob',
+    ]);
+    for (const r of synth(INSTANCE, resolved()).find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules) {
+      const names =
+        (r.expr as string)
+          .replace(/\{[^}]*\}/g, '')
+          .replace(/\[[^\]]*\]/g, '')
+          .match(/[a-z_][a-z0-9_]*/g) ?? [];
+      for (const n of names.filter((x) => !functions.has(x))) {
+        expect(known).toContain(n);
+      }
+    }
+  });
+});
+
+test('promDuration', () => {
+  expect([0, 30, 60, 90, 300, 3600, 5400, 86400, 90000].map(promDuration)).toEqual(['0s', '30s', '1m', '90s', '5m', '1h', '90m', '1d', '25h']);
+});
+
+describe('pgBouncer exporter sidecar', () => {
+  const settings = {
+    image: POOLER_EXPORTER_IMAGE,
+    poolerPort: 6432,
+    user: 'pgbouncer_auth',
+    password: { name: 'orders-pooler', key: 'password' },
+    tls: false,
+    uid: 10001,
+  };
+
+  test('logs in over loopback with a secretKeyRef password, restricted, with probes and resources', () => {
+    const chart = Testing.chart();
+    const c = poolerExporterContainer(settings);
+    new k8s.KubePod(chart, 'Pod', { metadata: { name: 'p' }, spec: { containers: [c] } });
+    const [pod] = Testing.synth(chart);
+    const container = pod.spec.containers[0];
+    expect(container.args).toContain('--pgBouncer.connectionString=postgres://pgbouncer_auth@127.0.0.1:6432/pgbouncer?sslmode=disable');
+    expect(container.env).toEqual([{ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'orders-pooler', key: 'password' } } }]);
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9127, protocol: 'TCP' }]);
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.resources.limits).toMatchObject({ cpu: '100m', memory: '64Mi' });
+    expect(container.livenessProbe.tcpSocket.port).toBe('metrics');
+    expect(container.readinessProbe.httpGet.port).toBe('metrics');
+  });
+
+  test('requires TLS when pgBouncer does', () => {
+    expect(poolerExporterContainer({ ...settings, tls: true }).args![0]).toMatch(/sslmode=require$/);
+  });
+});
