@@ -16,23 +16,7 @@ import {
   resolveMonitoring,
 } from '../../src/postgres/monitoring';
 import { PostgresMonitoringOptions } from '../../src/postgres/monitoring-props';
-
-export const INSTANCE: MonitoredInstance = {
-  name: 'orders',
-  namespace: 'shop',
-  appName: 'postgresql',
-  memberComponents: ['primary', 'read', 'member'],
-  members: 3,
-  pooler: true,
-  backupCronJobs: ['orders-backup-full', 'orders-backup-diff'],
-};
-
-export function resolved(options: PostgresMonitoringOptions = {}): ResolvedMonitoring {
-  const errors = new PropErrors(Testing.chart());
-  const m = resolveMonitoring(errors, 'metrics.monitoring', options);
-  errors.throwIfAny();
-  return m!;
-}
+import { INSTANCE, resolved } from './monitoring-fixtures';
 
 function resolveErrors(options: PostgresMonitoringOptions): string {
   const errors = new PropErrors(Testing.chart());

@@ -25,7 +25,9 @@ export type Tool =
   | 'dash'
   | 'busybox'
   | 'openssl'
-  | 'go';
+  | 'go'
+  | 'prometheus-postgres-exporter'
+  | 'prometheus-pgbouncer-exporter';
 
 const PG_TOOLS = new Set<Tool>(['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready', 'pg_basebackup', 'pg_controldata', 'pg_dump', 'pg_restore']);
 

@@ -1,0 +1,196 @@
+/**
+ * A real scrape: Debian's prometheus-postgres-exporter against a real PostgreSQL 15 primary with
+ * a streaming replica and failing WAL archiving, all on 127.0.0.1. Every metric name the
+ * postgres_exporter alert expressions read must be in the scrape, with the values the alerts
+ * depend on (a streaming replica's row, failed archive attempts, max_connections).
+ *
+ * pgBouncer: the pinned sidecar image runs the prometheus-community pgbouncer_exporter, which reads
+ * `SHOW POOLS` (`cl_waiting`, `maxwait`, `maxwait_us`) from the admin console; Debian ships a
+ * different pgBouncer exporter with other metric names. So a real pgBouncer 1.18 is made to queue
+ * a client and its `SHOW POOLS` is checked for those columns and values, and Debian's exporter
+ * scrapes the same queue as `pgbouncer_waiting_clients`.
+ */
+import * as http from 'http';
+import { ALERT_METRICS } from '../../../src/postgres/monitoring';
+import { describeWithTools, tool } from '../support/binaries';
+import { freePort } from '../support/ports';
+import { initdb, PostgresServer } from '../support/postgres-server';
+import { Daemon, runOk, waitFor } from '../support/processes';
+import { Sandbox } from '../support/sandbox';
+
+jest.setTimeout(180_000);
+
+const SUPERUSER_PASSWORD = 'scrape-test-superuser';
+const EXPORTER_PASSWORD = 'scrape-test-exporter';
+
+function get(port: number, path = '/metrics'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+/** The samples of a Prometheus text exposition. */
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)/.exec(line);
+    if (!m) {
+      continue;
+    }
+    const labels: Record<string, string> = {};
+    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[l[1]] = l[2];
+    }
+    samples.push({ name: m[1], labels, value: Number(m[4]) });
+  }
+  return samples;
+}
+
+const named = (samples: Sample[], name: string) => samples.filter((s) => s.name === name);
+
+describeWithTools(
+  'the postgres_exporter alert metrics in a real scrape',
+  ['postgres', 'initdb', 'psql', 'pg_isready', 'pg_basebackup', 'pgbouncer', 'prometheus-postgres-exporter', 'prometheus-pgbouncer-exporter'],
+  () => {
+    let sandbox: Sandbox;
+    let primary: PostgresServer;
+    let exporterPort: number;
+    let scrape: Sample[];
+
+    beforeAll(async () => {
+      sandbox = Sandbox.create('cdk8s-patterns-scrape');
+      const primaryDir = sandbox.path('primary');
+      await initdb(sandbox, primaryDir, { password: SUPERUSER_PASSWORD });
+      // archive_command fails every time: the archiver counts failed attempts, as it does when
+      // a backup repository is unreachable
+      primary = await PostgresServer.start(sandbox, {
+        dataDir: primaryDir,
+        name: 'primary',
+        settings: { wal_level: 'replica', max_wal_senders: '4', archive_mode: 'on', archive_command: '/bin/false', max_connections: '40' },
+      });
+      await primary.sql(`CREATE ROLE postgres_exporter LOGIN PASSWORD '${EXPORTER_PASSWORD}' IN ROLE pg_monitor`);
+
+      const replicaDir = sandbox.path('replica');
+      await runOk(
+        tool('pg_basebackup'),
+        ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream', '--no-sync'],
+        {
+          user: sandbox.user,
+          env: { PGPASSWORD: SUPERUSER_PASSWORD, PGAPPNAME: 'replica-1' },
+          timeoutMs: 120_000,
+        },
+      );
+      await PostgresServer.start(sandbox, {
+        dataDir: replicaDir,
+        name: 'replica',
+        settings: {
+          archive_mode: 'off',
+          primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres password=${SUPERUSER_PASSWORD} application_name=replica-1`,
+          max_connections: '40',
+        },
+      });
+      await waitFor(
+        'the replica to stream',
+        async () => (await primary.sql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")) === '1',
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      // WAL to archive: each switch is one more failed archive attempt
+      await primary.sql('CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g; SELECT pg_switch_wal();');
+      await waitFor('a failed archive attempt', async () => Number(await primary.sql('SELECT failed_count FROM pg_stat_archiver')) > 0, {
+        timeoutMs: 60_000,
+      });
+
+      exporterPort = await freePort();
+      const exporter = Daemon.start(
+        'postgres-exporter',
+        tool('prometheus-postgres-exporter'),
+        [`--web.listen-address=127.0.0.1:${exporterPort}`, '--log.level=warn'],
+        {
+          user: sandbox.user,
+          env: { DATA_SOURCE_NAME: `postgresql://postgres_exporter:${EXPORTER_PASSWORD}@127.0.0.1:${primary.port}/postgres?sslmode=disable` },
+          logFile: sandbox.path('postgres-exporter.log'),
+        },
+      );
+      sandbox.track(exporter);
+      scrape = await waitFor(
+        'postgres_exporter to report pg_up 1',
+        async () => {
+          const s = parseExposition(await get(exporterPort));
+          return named(s, 'pg_up')[0]?.value === 1 ? s : undefined;
+        },
+        { timeoutMs: 30_000, diagnostics: () => exporter.output() },
+      );
+    });
+
+    afterAll(async () => {
+      await sandbox?.dispose();
+    });
+
+    test('every metric name the alert expressions read is in the scrape', () => {
+      const names = new Set(scrape.map((s) => s.name));
+      const missing = ALERT_METRICS.postgresExporter.filter((n) => !names.has(n));
+      expect(missing).toEqual([]);
+    });
+
+    test('the replica shows on the primary as a streaming row with its WAL distance', () => {
+      const rows = named(scrape, 'pg_stat_replication_pg_wal_lsn_diff');
+      expect(rows).toEqual([expect.objectContaining({ labels: expect.objectContaining({ application_name: 'replica-1', state: 'streaming' }) })]);
+      expect(rows[0].value).toBeGreaterThanOrEqual(0);
+    });
+
+    test('failed archive attempts are counted', () => {
+      expect(named(scrape, 'pg_stat_archiver_failed_count')[0].value).toBeGreaterThan(0);
+    });
+
+    test('max_connections and the connections in use, per state', () => {
+      expect(named(scrape, 'pg_settings_max_connections')[0].value).toBe(40);
+      const active = named(scrape, 'pg_stat_activity_count').filter((s) => s.labels.state === 'active');
+      expect(active.reduce((a, s) => a + s.value, 0)).toBeGreaterThanOrEqual(1);
+    });
+
+    test('an open transaction shows in pg_stat_activity_max_tx_duration', async () => {
+      // a transaction left open for a few seconds, in the background
+      const open = primary.psqlResult('BEGIN; SELECT txid_current(); SELECT pg_sleep(4); COMMIT;');
+      const seen = await waitFor(
+        'the open transaction in the scrape',
+        async () => {
+          const s = parseExposition(await get(exporterPort));
+          const max = Math.max(0, ...named(s, 'pg_stat_activity_max_tx_duration').map((x) => x.value));
+          return max >= 2 ? max : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 500 },
+      );
+      expect(seen).toBeGreaterThanOrEqual(2);
+      await open;
+    });
+
+    test('pg_up falls to 0 when PostgreSQL is gone', async () => {
+      expect(named(parseExposition(await get(exporterPort)), 'pg_up')[0].value).toBe(1);
+      await primary.stop();
+      const down = await waitFor(
+        'pg_up 0',
+        async () => (named(parseExposition(await get(exporterPort)), 'pg_up')[0]?.value === 0 ? true : undefined),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+        },
+      );
+      expect(down).toBe(true);
+    });
+  },
+);
