@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the real components the test suites run: shells for the batch wrapper (dash,
 # busybox), shellcheck, PostgreSQL 15 with pgBouncer and pgBackRest for the Postgres suite,
-# etcd + openssl for the API-server suite, and the Prometheus exporters of PostgreSQL and
-# pgBouncer whose real scrape the alert-rule tests check. Idempotent: skips apt when all are present.
+# etcd + openssl for the API-server suite, and the Prometheus exporter of PostgreSQL whose
+# real scrape the alert-rule tests check. Idempotent: skips apt when all are present.
 set -euo pipefail
 
 packages=(dash busybox-static shellcheck postgresql-15 postgresql-client-15 pgbouncer pgbackrest etcd-server openssl procps
-  prometheus-postgres-exporter prometheus-pgbouncer-exporter)
+  prometheus-postgres-exporter)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,11 +4,13 @@
  * postgres_exporter alert expressions read must be in the scrape, with the values the alerts
  * depend on (a streaming replica's row, failed archive attempts, max_connections).
  *
- * pgBouncer: the pinned sidecar image runs the prometheus-community pgbouncer_exporter, which reads
- * `SHOW POOLS` (`cl_waiting`, `maxwait`, `maxwait_us`) from the admin console; Debian ships a
- * different pgBouncer exporter with other metric names. So a real pgBouncer 1.18 is made to queue
- * a client and its `SHOW POOLS` is checked for those columns and values, and Debian's exporter
- * scrapes the same queue as `pgbouncer_waiting_clients`.
+ * pgBouncer: the pinned sidecar image runs the prometheus-community pgbouncer_exporter (not served
+ * here), which turns the admin console's `SHOW POOLS` columns into gauges: `cl_waiting` into
+ * `pgbouncer_pools_client_waiting_connections`, `maxwait` into
+ * `pgbouncer_pools_client_maxwait_seconds`. (Debian's prometheus-pgbouncer-exporter 1.7 is another
+ * program with other names, and fails on pgBouncer 1.18's `SHOW STATS` columns.) So a real
+ * pgBouncer 1.18 queues a client behind a one-connection pool, and its `SHOW POOLS`, read as a
+ * `stats_users` member like the sidecar, must show the waiting client and its wait.
  */
 import * as http from 'http';
 import { ALERT_METRICS } from '../../../src/postgres/monitoring';
@@ -16,6 +18,7 @@ import { describeWithTools, tool } from '../support/binaries';
 import { freePort } from '../support/ports';
 import { initdb, PostgresServer } from '../support/postgres-server';
 import { Daemon, runOk, waitFor } from '../support/processes';
+import { PgBouncer } from '../support/pgbouncer';
 import { Sandbox } from '../support/sandbox';
 
 jest.setTimeout(180_000);
@@ -63,7 +66,7 @@ const named = (samples: Sample[], name: string) => samples.filter((s) => s.name 
 
 describeWithTools(
   'the postgres_exporter alert metrics in a real scrape',
-  ['postgres', 'initdb', 'psql', 'pg_isready', 'pg_basebackup', 'pgbouncer', 'prometheus-postgres-exporter', 'prometheus-pgbouncer-exporter'],
+  ['postgres', 'initdb', 'psql', 'pg_isready', 'pg_basebackup', 'prometheus-postgres-exporter'],
   () => {
     let sandbox: Sandbox;
     let primary: PostgresServer;
@@ -194,3 +197,102 @@ describeWithTools(
     });
   },
 );
+
+/** The `SHOW POOLS` column pgbouncer_exporter publishes as each pooler metric the alerts read. */
+const POOLER_METRIC_COLUMNS: Record<string, string> = {
+  pgbouncer_pools_client_waiting_connections: 'cl_waiting',
+  pgbouncer_pools_client_maxwait_seconds: 'maxwait',
+};
+
+describeWithTools('the pgBouncer alert signals in a real pgBouncer', ['postgres', 'initdb', 'psql', 'pg_isready', 'pgbouncer'], () => {
+  let sandbox: Sandbox;
+  let primary: PostgresServer;
+  let pooler: PgBouncer;
+
+  beforeAll(async () => {
+    sandbox = Sandbox.create('cdk8s-patterns-pooler-scrape');
+    const dataDir = sandbox.path('data');
+    await initdb(sandbox, dataDir, { password: SUPERUSER_PASSWORD });
+    primary = await PostgresServer.start(sandbox, { dataDir, name: 'primary' });
+    const port = await freePort();
+    const users = sandbox.writeFile('userlist.txt', `"postgres" "${SUPERUSER_PASSWORD}"\n"stats" "${EXPORTER_PASSWORD}"\n`);
+    const ini = sandbox.writeFile(
+      'pgbouncer.ini',
+      [
+        '[databases]',
+        `app = host=127.0.0.1 port=${primary.port} dbname=postgres`,
+        '[pgbouncer]',
+        'listen_addr = 127.0.0.1',
+        `listen_port = ${port}`,
+        'unix_socket_dir =',
+        'auth_type = scram-sha-256',
+        `auth_file = ${users}`,
+        'pool_mode = session',
+        'default_pool_size = 1',
+        'stats_users = stats',
+        '',
+      ].join('\n'),
+    );
+    pooler = await PgBouncer.start(sandbox, ini, port);
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  const pools = async (): Promise<Record<string, string>[]> => {
+    const r = await primary.psqlArgs(['-F', '\t', '-P', 'footer=off', '-c', 'SHOW POOLS'], {
+      tcp: true,
+      port: pooler.port,
+      user: 'stats',
+      password: EXPORTER_PASSWORD,
+      database: 'pgbouncer',
+    });
+    if (r.code !== 0) {
+      throw new Error(`SHOW POOLS failed: ${r.stderr}`);
+    }
+    return r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => Object.fromEntries(line.split('\t').map((v, i) => [String(i), v])));
+  };
+
+  test('SHOW POOLS has the columns pgbouncer_exporter reads, and they show a client queued behind a full pool', async () => {
+    // the column names: psql prints them as the first line outside tuples-only mode
+    const described = await primary.psqlArgs(['-F', '\t', '-P', 'tuples_only=off', '-P', 'footer=off', '-c', 'SHOW POOLS'], {
+      tcp: true,
+      port: pooler.port,
+      user: 'stats',
+      password: EXPORTER_PASSWORD,
+      database: 'pgbouncer',
+    });
+    const columns = described.stdout.split('\n')[0].split('\t');
+    for (const column of Object.values(POOLER_METRIC_COLUMNS)) {
+      expect(columns).toContain(column);
+    }
+    const at = (name: string) => String(columns.indexOf(name));
+
+    const app = { tcp: true, port: pooler.port, user: 'postgres', password: SUPERUSER_PASSWORD, database: 'app' };
+    // the only server connection is held for 6 s; a second client must wait for it
+    const holder = primary.psqlResult('SELECT pg_sleep(6)', app);
+    await waitFor(
+      'the holder on the server connection',
+      async () => (await pools()).some((p) => p[at('database')] === 'app' && p[at('sv_active')] === '1'),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    const waiter = primary.psqlResult('SELECT 1', app);
+    const queued = await waitFor(
+      'a client waiting at least 2 s',
+      async () => (await pools()).find((p) => p[at('database')] === 'app' && p[at('cl_waiting')] === '1' && Number(p[at('maxwait')]) >= 2),
+      { timeoutMs: 10_000, intervalMs: 250 },
+    );
+    expect(Number(queued[at('maxwait')])).toBeGreaterThanOrEqual(2);
+    expect((await holder).code).toBe(0);
+    expect((await waiter).code).toBe(0);
+    // served: nobody waits any more
+    const after = (await pools()).find((p) => p[at('database')] === 'app')!;
+    expect(after[at('cl_waiting')]).toBe('0');
+  });
+});

@@ -26,8 +26,7 @@ export type Tool =
   | 'busybox'
   | 'openssl'
   | 'go'
-  | 'prometheus-postgres-exporter'
-  | 'prometheus-pgbouncer-exporter';
+  | 'prometheus-postgres-exporter';
 
 const PG_TOOLS = new Set<Tool>(['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready', 'pg_basebackup', 'pg_controldata', 'pg_dump', 'pg_restore']);
 
