@@ -12,8 +12,7 @@ import * as fs from 'fs';
 import * as kplus from 'cdk8s-plus-27';
 import { BackupRepository, OnEmptyPrimary, S3UriStyle } from '../../../src/postgres';
 import { describeWithTools } from '../support/binaries';
-import { selfSignedCertificate } from '../support/certificates';
-import { FakeS3, startFakeS3 } from '../support/fake-s3';
+import { FAKE_S3_SECRETS, LocalFakeS3, startFakeS3OnLocalhost } from '../support/fake-s3';
 import { freePort } from '../support/ports';
 import { PostgresServer } from '../support/postgres-server';
 import { waitFor } from '../support/processes';
@@ -24,7 +23,7 @@ import { SUPERUSER, SynthContext, synthDb } from './real-cluster';
 jest.setTimeout(300_000);
 
 const BUCKET = 'backups';
-const S3_SECRETS = { 'db-s3': { AWS_ACCESS_KEY_ID: 'test-access-key', AWS_SECRET_ACCESS_KEY: 'test-secret-key' } };
+const S3_SECRETS = FAKE_S3_SECRETS;
 
 /** Rows by origin, e.g. `copy:600,db:3000`. */
 async function rowsByOrigin(server: PostgresServer): Promise<string> {
@@ -56,14 +55,13 @@ describeWithTools(
   ['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready', 'pg_controldata', 'pgbackrest', 'sh', 'openssl', 'go'],
   () => {
     let sandbox: Sandbox;
-    let s3: FakeS3;
+    let s3: LocalFakeS3;
     let caBundle: string;
 
     beforeAll(async () => {
       sandbox = Sandbox.create('pg-restore-from');
-      const cert = await selfSignedCertificate(sandbox, 's3-cert', ['DNS:localhost']);
-      caBundle = cert.cert;
-      s3 = await startFakeS3(sandbox, { bucket: BUCKET, certFile: cert.certFile, keyFile: cert.keyFile });
+      s3 = await startFakeS3OnLocalhost(sandbox, BUCKET);
+      caBundle = s3.caBundle;
     });
 
     afterAll(async () => {
