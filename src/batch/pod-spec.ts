@@ -3,13 +3,13 @@
  * `summary` container, sharing the workspace, a writable /tmp and the scripts ConfigMap.
  * Pure functions of the resolved batch and the planned steps.
  */
-import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { ENV_PREFIX, pullPolicyOf, PlannedStep, ResolvedBatch, ResolvedResources, SCRIPTS_PATH, TMP_PATH, WORKSPACE_PATH } from './resolve-props';
+import { ENV_PREFIX, pullPolicyOf, PlannedStep, ResolvedBatch, SCRIPTS_PATH, TMP_PATH, WORKSPACE_PATH } from './resolve-props';
 import { escapeKubernetesExpansion } from '../common/env';
 import { applyPodOptions } from '../common/resolve-pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
-import { cpuToQuantity, sizeToQuantity } from '../common/quantities';
+import { sizeToQuantity } from '../common/quantities';
+import { ResolvedResources, toResourceRequirements } from '../common/resources';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 
 const k8s = kplus.k8s;
@@ -50,7 +50,7 @@ function buildPodSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], names
     enableServiceLinks: false,
     automountServiceAccountToken: batch.automountServiceAccountToken,
     terminationGracePeriodSeconds: batch.terminationGraceSeconds,
-    securityContext: restrictedPodSecurityContext({ user: batch.user, group: batch.group }) as kplus.k8s.PodSecurityContext,
+    securityContext: restrictedPodSecurityContext({ user: batch.runAsUser, group: batch.runAsGroup }) as kplus.k8s.PodSecurityContext,
     serviceAccountName: batch.serviceAccount?.name,
     initContainers: steps.map((s) => buildStepContainer(batch, s, names)),
     containers: [buildSummaryContainer(batch)],
@@ -139,8 +139,8 @@ function containerBase(batch: ResolvedBatch, name: string, image: string, resour
     name,
     image,
     imagePullPolicy: pullPolicyOf(batch, image),
-    resources: buildResources(resources),
-    securityContext: restrictedContainerSecurityContext({ user: batch.user, group: batch.group }) as kplus.k8s.SecurityContext,
+    resources: toResourceRequirements(resources),
+    securityContext: restrictedContainerSecurityContext({ user: batch.runAsUser, group: batch.runAsGroup }) as kplus.k8s.SecurityContext,
     terminationMessagePath: TERMINATION_LOG,
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
@@ -184,13 +184,4 @@ function secretEnv(refs: { readonly [name: string]: SecretKeyReference }): kplus
 
 function quantity(value: string): kplus.k8s.Quantity {
   return k8s.Quantity.fromString(value);
-}
-
-function buildResources(r: ResolvedResources): kplus.k8s.ResourceRequirements {
-  const cpu = (m: number) => quantity(cpuToQuantity(kplus.Cpu.millis(m)));
-  const size = (kib: number) => quantity(sizeToQuantity(Size.kibibytes(kib)));
-  return {
-    requests: { cpu: cpu(r.cpu.request), memory: size(r.memory.request), 'ephemeral-storage': size(r.ephemeralStorage.request) },
-    limits: { cpu: cpu(r.cpu.limit), memory: size(r.memory.limit), 'ephemeral-storage': size(r.ephemeralStorage.limit) },
-  };
 }

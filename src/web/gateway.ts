@@ -18,6 +18,9 @@ const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 /** The value of the canary header that sends a request to the canary when no `headerValue` is given (as ingress-nginx's `always`). */
 export const CANARY_HEADER_DEFAULT_VALUE = 'always';
 
+/** The value of the canary header that keeps a request away from the canary when no `headerValue` is given (as ingress-nginx's `never`). */
+export const CANARY_HEADER_NEVER_VALUE = 'never';
+
 /** The Service names the route sends traffic to. */
 export interface RouteBackends {
   readonly main: string;
@@ -31,7 +34,8 @@ export interface RouteBackends {
  * (`backendRefs` weights: 100 - weight and weight); with `canary.header`, a first rule matches
  * the same paths plus the header and sends those requests to the canary alone (a rule with more
  * header matches takes precedence over one with fewer, so the header wins over the weight, as it
- * does with ingress-nginx).
+ * does with ingress-nginx). Without `headerValue`, the header's `always` picks the canary and,
+ * when a weight splits the rest, its `never` the main track, as ingress-nginx reads them.
  */
 export function httpRouteSpec(app: ResolvedWebApp, backends: RouteBackends): HttpRouteSpec {
   const gateway = app.gateway!;
@@ -46,15 +50,15 @@ export function httpRouteSpec(app: ResolvedWebApp, backends: RouteBackends): Htt
 
   const rules: HttpRouteSpecRules[] = [];
   const canary = app.canary;
+  const headerRule = (header: string, value: string, to: string): HttpRouteSpecRules => ({
+    matches: pathMatches({ headers: [{ name: header, type: HttpRouteSpecRulesMatchesHeadersType.EXACT, value }] }),
+    backendRefs: [backend(to)],
+  });
   if (canary && backends.canary && canary.header !== undefined) {
-    rules.push({
-      matches: pathMatches({
-        headers: [
-          { name: canary.header, type: HttpRouteSpecRulesMatchesHeadersType.EXACT, value: canary.headerValue ?? CANARY_HEADER_DEFAULT_VALUE },
-        ],
-      }),
-      backendRefs: [backend(backends.canary)],
-    });
+    rules.push(headerRule(canary.header, canary.headerValue ?? CANARY_HEADER_DEFAULT_VALUE, backends.canary));
+    if (canary.headerValue === undefined && canary.weight !== undefined) {
+      rules.push(headerRule(canary.header, CANARY_HEADER_NEVER_VALUE, backends.main));
+    }
   }
   if (canary && backends.canary && canary.weight !== undefined) {
     rules.push({ matches: pathMatches(), backendRefs: [backend(backends.main, 100 - canary.weight), backend(backends.canary, canary.weight)] });

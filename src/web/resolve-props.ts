@@ -32,6 +32,7 @@ import { isLabelMap, isStringMap, mountPathProblem, ResolvedPodOptions, resolveP
 import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, resolveResources } from '../common/resources';
 import { SecretKeyReference } from '../common/secret-key-reference';
+import { uniqueByName } from '../common/unique-by-name';
 import { PostgresConnection } from '../postgres/connection';
 import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { WebAppNetworkPeer } from './network-peer';
@@ -450,20 +451,8 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     }
   }
   const databaseEnvNames = new Set(databases.flatMap((d) => d.connection._env(d.envPrefix).map((e) => e.name)));
-  const databaseVolumes: kplus.k8s.Volume[] = [];
-  const databaseMounts: kplus.k8s.VolumeMount[] = [];
-  for (const { connection } of databases) {
-    for (const volume of connection._volumes()) {
-      if (!databaseVolumes.some((v) => v.name === volume.name)) {
-        databaseVolumes.push(volume);
-      }
-    }
-    for (const mount of connection._mounts()) {
-      if (!databaseMounts.some((m) => m.name === mount.name)) {
-        databaseMounts.push(mount);
-      }
-    }
-  }
+  const databaseVolumes = uniqueByName(databases.flatMap((d) => d.connection._volumes()));
+  const databaseMounts = uniqueByName(databases.flatMap((d) => d.connection._mounts()));
 
   // environment
   let config: Record<string, string> | undefined;
@@ -648,6 +637,18 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     'true unless gateway is set (the app would not be published)',
     ingressEnabled,
   );
+  if (!ingressEnabled) {
+    const noIngress = 'unset without an Ingress (ingressEnabled is false)';
+    errors.check(props.ingressClassName === undefined, 'ingressClassName', noIngress, props.ingressClassName);
+    errors.check(props.ingressAnnotations === undefined, 'ingressAnnotations', noIngress, props.ingressAnnotations);
+    const issuer = props.tls?.clusterIssuer ?? props.tls?.issuer;
+    errors.check(
+      issuer === undefined,
+      props.tls?.clusterIssuer !== undefined ? 'tls.clusterIssuer' : 'tls.issuer',
+      `${noIngress}: the Gateway's listener holds the certificate, have cert-manager issue it there`,
+      issuer,
+    );
+  }
 
   // metrics
   let metrics: ResolvedMetrics | undefined;

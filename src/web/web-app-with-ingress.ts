@@ -83,12 +83,12 @@ export class WebAppWithIngress extends Construct {
   public readonly service: kplus.Service;
   /** The Ingress routing the hosts and paths to the Service, unless `ingressEnabled` is false. */
   public readonly ingress?: kplus.Ingress;
-  /** The HTTPRoute attaching the app to its Gateway, when `gateway` is set. */
-  public readonly httpRoute?: HttpRoute;
-  /** The ReferenceGrant for the TLS Secret, when `gateway.referenceGrant` is true. */
-  public readonly referenceGrant?: ReferenceGrantV1Beta1;
-  /** The ServiceMonitor, when `metrics` is set. */
-  public readonly serviceMonitor?: ServiceMonitor;
+  /** The HTTPRoute (`gateway.networking.k8s.io/v1`) attaching the app to its Gateway, when `gateway` is set. */
+  public readonly httpRoute?: ApiObject;
+  /** The ReferenceGrant (`gateway.networking.k8s.io/v1beta1`) for the TLS Secret, when `gateway.referenceGrant` is true. */
+  public readonly referenceGrant?: ApiObject;
+  /** The ServiceMonitor (`monitoring.coreos.com/v1`), when `metrics` is set. */
+  public readonly serviceMonitor?: ApiObject;
   /** The pods' ServiceAccount: created by the construct unless one was passed in. */
   public readonly serviceAccount: kplus.IServiceAccount;
   /** The ConfigMap holding `config`, when given. */

@@ -51,7 +51,7 @@ describe('HTTPRoute', () => {
   });
 
   test('TLS stays on the Gateway listener: the route has none, and no certificate annotation is emitted', () => {
-    const { objects } = synthWebApp({ gateway: GATEWAY, tls: { secretName: 'shop-tls', clusterIssuer: 'letsencrypt' } });
+    const { objects } = synthWebApp({ gateway: GATEWAY, tls: { secretName: 'shop-tls' } });
     const route = only(objects, 'HTTPRoute');
     expect(JSON.stringify(route)).not.toMatch(/tls|cert-manager/);
     expect(all(objects, 'ReferenceGrant')).toEqual([]);
@@ -88,6 +88,22 @@ describe('HTTPRoute', () => {
     expect(rules[0].backendRefs).toEqual([{ kind: 'Service', name: 'shop-canary', port: 80 }]);
     expect(rules[1].backendRefs).toEqual([{ kind: 'Service', name: 'shop', port: 80 }]);
     expect(rules[1].matches.every((m: any) => m.headers === undefined)).toBe(true);
+  });
+
+  test('header and weight: "always" picks the canary, "never" the main track, the rest is split by weight', () => {
+    const { objects } = synthWebApp({ gateway: GATEWAY, canary: { ...CANARY, header: 'X-Canary', weight: 30 } });
+    const rules = only(objects, 'HTTPRoute').spec.rules;
+    expect(rules.map((r: any) => [r.matches[0].headers?.[0].value, r.backendRefs.map((b: any) => `${b.name}:${b.weight ?? '-'}`)])).toEqual([
+      ['always', ['shop-canary:-']],
+      ['never', ['shop:-']],
+      [undefined, ['shop:70', 'shop-canary:30']],
+    ]);
+  });
+
+  test('with headerValue only that value picks the canary', () => {
+    const { objects } = synthWebApp({ gateway: GATEWAY, canary: { ...CANARY, header: 'X-Canary', headerValue: 'beta', weight: 30 } });
+    const rules = only(objects, 'HTTPRoute').spec.rules;
+    expect(rules.map((r: any) => r.matches[0].headers?.[0].value)).toEqual(['beta', undefined]);
   });
 
   test('the canary Ingress exists only on the Ingress path; the canary Deployment and Service on both', () => {
@@ -204,6 +220,21 @@ describe('errors', () => {
       'cookie canary through a gateway',
       { gateway: GATEWAY, canary: { ...CANARY, cookie: 'canary' } },
       /canary.cookie must be unset when gateway is set/,
+    ],
+    [
+      'ingress class without an Ingress',
+      { gateway: GATEWAY, ingressClassName: 'nginx' },
+      /ingressClassName must be unset without an Ingress \(ingressEnabled is false\), got "nginx"/,
+    ],
+    [
+      'ingress annotations without an Ingress',
+      { gateway: GATEWAY, ingressAnnotations: { a: 'b' } },
+      /ingressAnnotations must be unset without an Ingress/,
+    ],
+    [
+      'cert-manager issuer without an Ingress',
+      { gateway: GATEWAY, tls: { secretName: 'shop-tls', issuer: 'ca' } },
+      /tls.issuer must be unset without an Ingress \(ingressEnabled is false\): the Gateway's listener holds the certificate/,
     ],
     ['metrics port', { metrics: { port: 0 } }, /metrics.port must be an integer from 1 to 65535, got 0/],
     [
