@@ -7,8 +7,11 @@
  * latest has every row `db` wrote and none of `copy`'s. (Before `restoreFrom`, a second cluster
  * was restored by pointing its `backup.repository` at the source: it then archived its new
  * timeline into the source's stanza, and the source's next restore to latest followed it.)
+ * The second test reads an encrypted volume repository of a stopped cluster: the restore and
+ * restore_command get the source's path and passphrase, the copy archives into its own claim.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import { BackupRepository, OnEmptyPrimary, S3UriStyle } from '../../../src/postgres';
 import { describeWithTools } from '../support/binaries';
@@ -139,6 +142,68 @@ describeWithTools(
       const restored = await startPrimaryWithAgent(sandbox, again, 'pod-db-again', await freePort(), S3_SECRETS);
       await waitPromoted(restored);
       expect(await rowsByOrigin(restored.server)).toBe('db:3000');
+      for (const p of [copy, restored]) {
+        await p.server.stop();
+        await p.agent.stop();
+      }
+    });
+
+    test('an encrypted volume repository of a stopped cluster is read with its passphrase, and the copy archives into its own', async () => {
+      const secrets = { 'vault-cipher': { password: `cipher "pass" it's` } };
+      const source = await startPrimaryWithAgent(
+        sandbox,
+        synthDb(({ secret }) => ({
+          name: 'vault',
+          backup: { repository: BackupRepository.volume(), encryptionKey: { secret: secret('vault-cipher') } },
+        })),
+        'pod-vault',
+        await freePort(),
+        secrets,
+        'vault',
+      );
+      await waitFor('the source stanza', async () => /stanza db ready/.test(source.agent.output()), {
+        timeoutMs: 60_000,
+        diagnostics: diagnostics(source),
+      });
+      await source.server.sql(
+        `CREATE TABLE rows (id int PRIMARY KEY, origin text); INSERT INTO rows SELECT g, 'vault' FROM generate_series(1, 500) g`,
+        SUPERUSER,
+      );
+      const backup = await source.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
+        env: { PGBACKREST_PG1_PORT: String(source.server.port) },
+      });
+      expect(backup.code).toBe(0);
+      await source.server.sql(`INSERT INTO rows SELECT g, 'vault' FROM generate_series(501, 900) g`, SUPERUSER);
+      await archiveAll(source);
+      // a volume repository's claim is free once the source's primary is stopped
+      await source.server.stop();
+      await source.agent.stop();
+
+      const copyManifests = synthDb(({ secret }) => ({
+        name: 'vault-copy',
+        backup: { repository: BackupRepository.volume() },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.volume(), clusterName: 'vault', encryptionKey: { secret: secret('vault-cipher') } },
+      }));
+      const copy = await startPrimaryWithAgent(sandbox, copyManifests, 'pod-vault-copy', await freePort(), secrets, 'vault-copy');
+      await waitPromoted(copy);
+      // the rows after the backup came through restore_command, decrypted with the source's passphrase
+      expect(await rowsByOrigin(copy.server)).toBe('vault:900');
+      expect(copy.server.log()).toMatch(/restored log file "[0-9A-F]{24}" from archive/);
+      await waitFor('the copy stanza in its own repository', async () => /stanza db ready/.test(copy.agent.output()), {
+        timeoutMs: 60_000,
+        diagnostics: diagnostics(copy),
+      });
+      await copy.server.sql(`INSERT INTO rows SELECT g, 'copy' FROM generate_series(901, 1000) g`, SUPERUSER);
+      await archiveAll(copy);
+      const timelines = (claim: string) =>
+        fs
+          .readdirSync(path.join(copy.pod.pod.claimDir(claim), 'archive', 'db', '15-1'), { recursive: true })
+          .map(String)
+          .map((f) => /([0-9A-F]{8})(?:[0-9A-F]{16}-|\.history)/.exec(f)?.[1])
+          .filter((t): t is string => t !== undefined);
+      expect(new Set(timelines('vault-pgbackrest-repo'))).toEqual(new Set(['00000001']));
+      expect(timelines('vault-copy-pgbackrest-repo')).toContain('00000002');
       await copy.server.stop();
       await copy.agent.stop();
     });
