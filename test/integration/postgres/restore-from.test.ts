@@ -18,15 +18,49 @@ import { describeWithTools } from '../support/binaries';
 import { FAKE_S3_SECRETS, LocalFakeS3, startFakeS3OnLocalhost } from '../support/fake-s3';
 import { freePort } from '../support/ports';
 import { PostgresServer } from '../support/postgres-server';
-import { waitFor } from '../support/processes';
 import { Sandbox } from '../support/sandbox';
-import { AgentPod, archiveAll, diagnostics, startPrimaryWithAgent, waitPromoted } from './backup-flow';
+import { AgentPod, archiveAll, fullBackup, startPrimaryWithAgent, waitForStanza, waitPromoted } from './backup-flow';
 import { SUPERUSER, SynthContext, synthDb } from './real-cluster';
 
 jest.setTimeout(300_000);
 
 const BUCKET = 'backups';
 const S3_SECRETS = FAKE_S3_SECRETS;
+
+/**
+ * Once the stanza exists: rows 1..`backedUp` of `origin` in a full backup, then the rest up to
+ * `total`, which reach the repository only as archived WAL.
+ */
+async function rowsInBackupAndArchive(p: AgentPod, origin: string, backedUp: number, total: number): Promise<void> {
+  await waitForStanza(p);
+  await p.server.sql(
+    `CREATE TABLE rows (id int PRIMARY KEY, origin text); INSERT INTO rows SELECT g, '${origin}' FROM generate_series(1, ${backedUp}) g`,
+    SUPERUSER,
+  );
+  await fullBackup(p);
+  await p.server.sql(`INSERT INTO rows SELECT g, '${origin}' FROM generate_series(${backedUp + 1}, ${total}) g`, SUPERUSER);
+  await archiveAll(p);
+}
+
+/**
+ * Starts the restoring cluster `name` and waits until it is promoted with `rows` (rows by origin),
+ * the WAL after the backup replayed through restore_command, and its stanza in its own repository.
+ */
+async function startCopy(
+  sandbox: Sandbox,
+  manifests: any[],
+  dirName: string,
+  secrets: Record<string, Record<string, string>>,
+  name: string,
+  rows: string,
+): Promise<AgentPod> {
+  const copy = await startPrimaryWithAgent(sandbox, manifests, dirName, await freePort(), secrets, name);
+  await waitPromoted(copy);
+  expect(await rowsByOrigin(copy.server)).toBe(rows);
+  expect(copy.server.log()).toMatch(/restored log file "[0-9A-F]{24}" from archive/);
+  await waitForStanza(copy);
+  return copy;
+}
 
 /** Rows by origin, e.g. `copy:600,db:3000`. */
 async function rowsByOrigin(server: PostgresServer): Promise<string> {
@@ -93,20 +127,7 @@ describeWithTools(
         await freePort(),
         S3_SECRETS,
       );
-      await waitFor('the source stanza', async () => /stanza db ready/.test(source.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(source),
-      });
-      await source.server.sql(
-        `CREATE TABLE rows (id int PRIMARY KEY, origin text); INSERT INTO rows SELECT g, 'db' FROM generate_series(1, 1000) g`,
-        SUPERUSER,
-      );
-      const backup = await source.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
-        env: { PGBACKREST_PG1_PORT: String(source.server.port) },
-      });
-      expect(backup.code).toBe(0);
-      await source.server.sql(`INSERT INTO rows SELECT g, 'db' FROM generate_series(1001, 2000) g`, SUPERUSER);
-      await archiveAll(source);
+      await rowsInBackupAndArchive(source, 'db', 1000, 2000);
 
       // the copy restores from the source's repository while the source keeps running
       const copyManifests = synthDb((ctx) => ({
@@ -115,14 +136,7 @@ describeWithTools(
         onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
         restoreFrom: { repository: repository(ctx), clusterName: 'db' },
       }));
-      const copy = await startPrimaryWithAgent(sandbox, copyManifests, 'pod-copy', await freePort(), S3_SECRETS, 'copy');
-      await waitPromoted(copy);
-      expect(await rowsByOrigin(copy.server)).toBe('db:2000');
-      expect(copy.server.log()).toMatch(/restored log file "[0-9A-F]{24}" from archive/);
-      await waitFor('the copy stanza in its own repository', async () => /stanza db ready/.test(copy.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(copy),
-      });
+      const copy = await startCopy(sandbox, copyManifests, 'pod-copy', S3_SECRETS, 'copy', 'db:2000');
       // the copy writes rows of its own (the same ids the source writes next) and archives them
       await copy.server.sql(`INSERT INTO rows SELECT g, 'copy' FROM generate_series(2001, 2600) g`, SUPERUSER);
       await archiveAll(copy);
@@ -161,20 +175,7 @@ describeWithTools(
         secrets,
         'vault',
       );
-      await waitFor('the source stanza', async () => /stanza db ready/.test(source.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(source),
-      });
-      await source.server.sql(
-        `CREATE TABLE rows (id int PRIMARY KEY, origin text); INSERT INTO rows SELECT g, 'vault' FROM generate_series(1, 500) g`,
-        SUPERUSER,
-      );
-      const backup = await source.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
-        env: { PGBACKREST_PG1_PORT: String(source.server.port) },
-      });
-      expect(backup.code).toBe(0);
-      await source.server.sql(`INSERT INTO rows SELECT g, 'vault' FROM generate_series(501, 900) g`, SUPERUSER);
-      await archiveAll(source);
+      await rowsInBackupAndArchive(source, 'vault', 500, 900);
       // a volume repository's claim is free once the source's primary is stopped
       await source.server.stop();
       await source.agent.stop();
@@ -185,15 +186,8 @@ describeWithTools(
         onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
         restoreFrom: { repository: BackupRepository.volume(), clusterName: 'vault', encryptionKey: { secret: secret('vault-cipher') } },
       }));
-      const copy = await startPrimaryWithAgent(sandbox, copyManifests, 'pod-vault-copy', await freePort(), secrets, 'vault-copy');
-      await waitPromoted(copy);
       // the rows after the backup came through restore_command, decrypted with the source's passphrase
-      expect(await rowsByOrigin(copy.server)).toBe('vault:900');
-      expect(copy.server.log()).toMatch(/restored log file "[0-9A-F]{24}" from archive/);
-      await waitFor('the copy stanza in its own repository', async () => /stanza db ready/.test(copy.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(copy),
-      });
+      const copy = await startCopy(sandbox, copyManifests, 'pod-vault-copy', secrets, 'vault-copy', 'vault:900');
       await copy.server.sql(`INSERT INTO rows SELECT g, 'copy' FROM generate_series(901, 1000) g`, SUPERUSER);
       await archiveAll(copy);
       const timelines = (claim: string) =>
