@@ -42,9 +42,12 @@ export const NIGHTLY_STEPS: SerialBatchStep[] = [
     retryBackoff: Duration.seconds(30),
   },
   { name: 'report', command: ['./report.sh'], continueOnError: true, timeout: Duration.minutes(10) },
-  // cleanup that must happen whatever the night brought: finally steps
-  { name: 'stage-drop', command: ['psql', '-v', 'ON_ERROR_STOP=1', '-f', 'sql/stage-drop.sql'], finally: true },
-  { name: 'vacuum', command: ['psql', '-c', 'VACUUM (ANALYZE)'], dependsOn: ['stage-drop'], timeout: Duration.minutes(20), finally: true },
+];
+
+/** Cleanup that must happen whatever the night brought: the finally steps. */
+export const NIGHTLY_FINALLY_STEPS: SerialBatchStep[] = [
+  { name: 'stage-drop', command: ['psql', '-v', 'ON_ERROR_STOP=1', '-f', 'sql/stage-drop.sql'] },
+  { name: 'vacuum', command: ['psql', '-c', 'VACUUM (ANALYZE)'], dependsOn: ['stage-drop'], timeout: Duration.minutes(20) },
 ];
 
 /**
@@ -67,6 +70,7 @@ export function nightlyApp(app: App): void {
     name: 'nightly',
     image: 'ghcr.io/acme/batch:2.3.0',
     steps: NIGHTLY_STEPS,
+    finallySteps: NIGHTLY_FINALLY_STEPS,
     // PGHOST, PGUSER, PGPASSWORD (from warehouse-etl)... for psql, and both NetworkPolicies opened
     database: warehouse.connection('sales'),
     config: { CFG_REGION: 'eu', CFG_WAREHOUSE_SCHEMA: 'sales' },

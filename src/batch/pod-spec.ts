@@ -3,13 +3,14 @@
  * `summary` container, sharing the workspace, a writable /tmp and the scripts ConfigMap.
  * Pure functions of the resolved batch and the planned steps.
  */
-import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { ENV_PREFIX, pullPolicyOf, PlannedStep, ResolvedBatch, ResolvedResources, SCRIPTS_PATH, TMP_PATH, WORKSPACE_PATH } from './resolve-props';
+import { ENV_PREFIX, pullPolicyOf, PlannedStep, ResolvedBatch, SCRIPTS_PATH, TMP_PATH, WORKSPACE_PATH } from './resolve-props';
 import { escapeKubernetesExpansion } from '../common/env';
 import { applyPodOptions } from '../common/resolve-pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
-import { cpuToQuantity, sizeToQuantity } from '../common/quantities';
+import { sizeToQuantity } from '../common/quantities';
+import { uniqueByName } from '../common/unique-by-name';
+import { ResolvedResources, toResourceRequirements } from '../common/resources';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 
 const k8s = kplus.k8s;
@@ -50,7 +51,7 @@ function buildPodSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], names
     enableServiceLinks: false,
     automountServiceAccountToken: batch.automountServiceAccountToken,
     terminationGracePeriodSeconds: batch.terminationGraceSeconds,
-    securityContext: restrictedPodSecurityContext({ user: batch.user, group: batch.group }) as kplus.k8s.PodSecurityContext,
+    securityContext: restrictedPodSecurityContext({ user: batch.runAsUser, group: batch.runAsGroup }) as kplus.k8s.PodSecurityContext,
     serviceAccountName: batch.serviceAccount?.name,
     initContainers: steps.map((s) => buildStepContainer(batch, s, names)),
     containers: [buildSummaryContainer(batch)],
@@ -85,10 +86,6 @@ function databaseVolumes(batch: ResolvedBatch): kplus.k8s.Volume[] {
 /** The mounts of {@link databaseVolumes}, each once. */
 function databaseMounts(batch: ResolvedBatch): kplus.k8s.VolumeMount[] {
   return uniqueByName(batch.databases.flatMap((d) => d.connection._mounts()));
-}
-
-function uniqueByName<T extends { readonly name: string }>(items: readonly T[]): T[] {
-  return [...new Map(items.map((i) => [i.name, i])).values()];
 }
 
 function buildStepContainer(batch: ResolvedBatch, planned: PlannedStep, names: PodObjectNames): kplus.k8s.Container {
@@ -139,8 +136,8 @@ function containerBase(batch: ResolvedBatch, name: string, image: string, resour
     name,
     image,
     imagePullPolicy: pullPolicyOf(batch, image),
-    resources: buildResources(resources),
-    securityContext: restrictedContainerSecurityContext({ user: batch.user, group: batch.group }) as kplus.k8s.SecurityContext,
+    resources: toResourceRequirements(resources),
+    securityContext: restrictedContainerSecurityContext({ user: batch.runAsUser, group: batch.runAsGroup }) as kplus.k8s.SecurityContext,
     terminationMessagePath: TERMINATION_LOG,
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
@@ -184,13 +181,4 @@ function secretEnv(refs: { readonly [name: string]: SecretKeyReference }): kplus
 
 function quantity(value: string): kplus.k8s.Quantity {
   return k8s.Quantity.fromString(value);
-}
-
-function buildResources(r: ResolvedResources): kplus.k8s.ResourceRequirements {
-  const cpu = (m: number) => quantity(cpuToQuantity(kplus.Cpu.millis(m)));
-  const size = (kib: number) => quantity(sizeToQuantity(Size.kibibytes(kib)));
-  return {
-    requests: { cpu: cpu(r.cpu.request), memory: size(r.memory.request), 'ephemeral-storage': size(r.ephemeralStorage.request) },
-    limits: { cpu: cpu(r.cpu.limit), memory: size(r.memory.limit), 'ephemeral-storage': size(r.ephemeralStorage.limit) },
-  };
 }

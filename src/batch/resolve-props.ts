@@ -10,23 +10,20 @@ import { BatchRetry, BatchRetryMode } from './batch-retry';
 import { SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
 import { OrderableStep, orderSteps } from './step-order';
 import { findDuplicateEnv, reservedEnvReason } from '../common/env';
+import { ResolvedDatabaseConnection, resolveDatabaseConnections } from '../common/database-connections';
 import { PropErrors } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_VERSION } from '../common/labels';
 import { objectName } from '../common/object-names';
 import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
-import { PostgresConnection } from '../postgres/connection';
-import {
-  imagePinProblem,
-  isDigestPinned,
-  isDnsLabel,
-  isEnvVarName,
-  MAX_CRONJOB_NAME_LENGTH,
-  MAX_JOB_NAME_LENGTH,
-  MAX_LABEL_LENGTH,
-} from '../common/names';
-import { cpuInMillis, sizeInKibibytes } from '../common/quantities';
-import { DEFAULT_RUN_AS_GROUP, DEFAULT_RUN_AS_USER } from '../common/security';
+import { imagePinProblem, isDnsLabel, isEnvVarName, MAX_CRONJOB_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_LABEL_LENGTH } from '../common/names';
+import { checkCronSchedule } from '../common/cron-schedule';
+import { checkWholeSeconds } from '../common/duration-checks';
+import { pullPolicyFor } from '../common/pull-policy';
+import { resolveRunAs } from '../common/resolve-security';
+import { ResolvedResources, ResourceDefaults, resolveResources } from '../common/resources';
+import { checkSizeKib } from '../common/size-checks';
+import { checkTimeZone } from '../common/time-zone';
 
 /** Prefix of the variables the construct gives the wrapper; users may not set names with it. */
 export const ENV_PREFIX = 'SERIAL_BATCH_';
@@ -58,19 +55,6 @@ const OWN_POD_LABELS = [
   'batch.kubernetes.io/controller-uid',
 ];
 
-/** A database connection of the steps and the prefix of its variables. */
-export interface ResolvedDatabase {
-  readonly connection: PostgresConnection;
-  readonly envPrefix: string;
-}
-
-/** Requests and limits in millicores and KiB. */
-export interface ResolvedResources {
-  readonly cpu: { readonly request: number; readonly limit: number };
-  readonly memory: { readonly request: number; readonly limit: number };
-  readonly ephemeralStorage: { readonly request: number; readonly limit: number };
-}
-
 const DEFAULTS = {
   retry: () => BatchRetry.failFast(),
   defaultStepTimeout: Duration.hours(1),
@@ -88,15 +72,21 @@ const DEFAULTS = {
   tmpSizeLimit: Size.mebibytes(256),
   claimStorage: Size.gibibytes(1),
   stepResources: {
-    cpu: { request: 250, limit: 1000 },
-    memory: { request: 256 * 1024, limit: 512 * 1024 },
-    ephemeralStorage: { request: 128 * 1024, limit: 1024 * 1024 },
-  } as ResolvedResources,
+    cpuRequest: kplus.Cpu.millis(250),
+    cpuLimit: kplus.Cpu.units(1),
+    memoryRequest: Size.mebibytes(256),
+    memoryLimit: Size.mebibytes(512),
+    ephemeralStorageRequest: Size.mebibytes(128),
+    ephemeralStorageLimit: Size.gibibytes(1),
+  } as ResourceDefaults,
   summaryResources: {
-    cpu: { request: 10, limit: 100 },
-    memory: { request: 16 * 1024, limit: 32 * 1024 },
-    ephemeralStorage: { request: 8 * 1024, limit: 16 * 1024 },
-  } as ResolvedResources,
+    cpuRequest: kplus.Cpu.millis(10),
+    cpuLimit: kplus.Cpu.millis(100),
+    memoryRequest: Size.mebibytes(16),
+    memoryLimit: Size.mebibytes(32),
+    ephemeralStorageRequest: Size.mebibytes(8),
+    ephemeralStorageLimit: Size.mebibytes(16),
+  } as ResourceDefaults,
 };
 
 /** The CronJob part of a scheduled batch. */
@@ -125,7 +115,7 @@ export interface ResolvedBatch {
   /** Namespace of the construct's chart; undefined: wherever the manifests are applied. */
   readonly namespace?: string;
   /** The databases of the steps, the unprefixed one first. */
-  readonly databases: readonly ResolvedDatabase[];
+  readonly databases: readonly ResolvedDatabaseConnection[];
   /** The shared pod options, checked. */
   readonly podOptions: ResolvedPodOptions;
   /** Set for a CronJob, undefined for a Job. */
@@ -150,13 +140,15 @@ export interface ResolvedBatch {
   readonly maxRetryBackoffSeconds: number;
   readonly killGraceSeconds: number;
   readonly terminationGraceSeconds: number;
+  /** Defaults of every step's resources: the library's, overlaid with `stepResources`. */
+  readonly stepResourceDefaults: ResourceDefaults;
   readonly stepResources: ResolvedResources;
   readonly summaryResources: ResolvedResources;
   readonly summaryImage: string;
   readonly workspaceSizeLimit: Size;
   readonly tmpSizeLimit: Size;
-  readonly user: number;
-  readonly group: number;
+  readonly runAsUser: number;
+  readonly runAsGroup: number;
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
   readonly serviceAccount?: kplus.IServiceAccount;
   readonly automountServiceAccountToken: boolean;
@@ -176,6 +168,8 @@ export interface ResolvedStep {
   readonly continueOnError: boolean;
   /** Runs after the main steps whatever happened to them. */
   readonly finally: boolean;
+  /** Where the step is in the props, for errors: `steps["load"]`, `finallySteps["unlock"]`. */
+  readonly prop: string;
   /** Further attempts after a failure or timeout (0 for a raw step). */
   readonly retries: number;
   /** Seconds before the first retry, doubling up to the batch's cap. */
@@ -189,7 +183,7 @@ export interface ResolvedStep {
 
 /** `Always` for tagged images (a tag can move), `IfNotPresent` for digests (content-addressed). */
 export function pullPolicyOf(batch: ResolvedBatch, image: string): string {
-  return batch.imagePullPolicy ?? (isDigestPinned(image) ? 'IfNotPresent' : 'Always');
+  return pullPolicyFor(image, batch.imagePullPolicy);
 }
 
 /** Checks the batch-wide props and applies their defaults; throws listing every problem. */
@@ -211,71 +205,58 @@ export function resolveBatchProps(scope: IConstruct, id: string, props: SerialBa
     `a DNS-1123 label of at most ${max} characters (${scheduled ? 'the CronJob controller appends 11 characters for each Job' : "it becomes the pods' job-name label"})`,
     name,
   );
-  const databases = resolveDatabases(errors, props);
+  const databases = resolveDatabaseConnections(errors, props.database, props.databases);
+  for (const { envPrefix } of databases) {
+    errors.check(
+      !envPrefix.startsWith(ENV_PREFIX),
+      `databases[${JSON.stringify(envPrefix)}]`,
+      `keyed by a prefix other than ${ENV_PREFIX}`,
+      envPrefix,
+    );
+  }
   const configBytes = checkConfig(errors, props.config, allowReservedEnv);
   checkEnvNames(errors, 'secretEnv', Object.keys(props.secretEnv ?? {}), allowReservedEnv);
   checkSecretRefs(errors, 'secretEnv', props.secretEnv);
   for (const name of props.allowReservedEnv ?? []) {
     errors.check(reservedEnvReason(name) !== undefined, 'allowReservedEnv', 'names that are reserved (the others need no allowance)', name);
   }
-  const defaultStepTimeout = props.defaultStepTimeout ?? DEFAULTS.defaultStepTimeout;
-  errors.check(
-    secondsOf(defaultStepTimeout) >= 1 && Number.isInteger(secondsOf(defaultStepTimeout)),
-    'defaultStepTimeout',
-    'a whole number of seconds, at least 1',
-    defaultStepTimeout.toHumanString(),
-  );
+  const defaultStepTimeoutSeconds = checkWholeSeconds(errors, 'defaultStepTimeout', props.defaultStepTimeout ?? DEFAULTS.defaultStepTimeout, 1);
   const defaultStepRetries = props.defaultStepRetries ?? DEFAULTS.defaultStepRetries;
   checkRetries(errors, 'defaultStepRetries', defaultStepRetries);
-  const defaultStepRetryBackoff = props.defaultStepRetryBackoff ?? DEFAULTS.defaultStepRetryBackoff;
-  checkBackoff(errors, 'defaultStepRetryBackoff', defaultStepRetryBackoff, 0);
-  const maxRetryBackoff = props.maxRetryBackoff ?? DEFAULTS.maxRetryBackoff;
-  checkBackoff(errors, 'maxRetryBackoff', maxRetryBackoff, 1);
-  const killGrace = props.killGracePeriod ?? DEFAULTS.killGracePeriod;
-  const grace = secondsOf(killGrace);
-  errors.check(
-    Number.isInteger(grace) && grace >= 1 && grace <= 3600,
-    'killGracePeriod',
-    'a whole number of seconds from 1 to 3600',
-    killGrace.toHumanString(),
+  const defaultStepRetryBackoffSeconds = checkWholeSeconds(
+    errors,
+    'defaultStepRetryBackoff',
+    props.defaultStepRetryBackoff ?? DEFAULTS.defaultStepRetryBackoff,
+    0,
+    3600,
   );
+  const maxRetryBackoffSeconds = checkWholeSeconds(errors, 'maxRetryBackoff', props.maxRetryBackoff ?? DEFAULTS.maxRetryBackoff, 1, 3600);
+  const killGraceSeconds = checkWholeSeconds(errors, 'killGracePeriod', props.killGracePeriod ?? DEFAULTS.killGracePeriod, 1, 3600);
+  const grace = killGraceSeconds ?? 1;
   const termination = props.terminationGracePeriod ?? DEFAULTS.terminationGracePeriod;
-  errors.check(
-    secondsOf(termination) >= grace + 5 && Number.isInteger(secondsOf(termination)),
-    'terminationGracePeriod',
-    `at least killGracePeriod + 5 seconds (${grace + 5}s) so the wrapper can stop the step and record it`,
-    termination.toHumanString(),
-  );
-  checkRetry(errors, retry);
-  const schedule = resolveSchedule(errors, props);
-  if (props.ttlAfterFinished !== undefined) {
+  const terminationGraceSeconds = checkWholeSeconds(errors, 'terminationGracePeriod', termination);
+  if (terminationGraceSeconds !== undefined) {
     errors.check(
-      Number.isInteger(secondsOf(props.ttlAfterFinished)),
-      'ttlAfterFinished',
-      'a whole number of seconds',
-      props.ttlAfterFinished.toHumanString(),
+      terminationGraceSeconds >= grace + 5,
+      'terminationGracePeriod',
+      `at least killGracePeriod + 5 seconds (${grace + 5}s) so the wrapper can stop the step and record it`,
+      termination.toHumanString(),
     );
   }
-  if (props.activeDeadline !== undefined) {
-    const s = secondsOf(props.activeDeadline);
-    errors.check(Number.isInteger(s) && s >= 1, 'activeDeadline', 'a whole number of seconds, at least 1', props.activeDeadline.toHumanString());
-  }
-  const user = props.user ?? DEFAULT_RUN_AS_USER;
-  const group = props.group ?? DEFAULT_RUN_AS_GROUP;
-  for (const [prop, value] of [
-    ['user', user],
-    ['group', group],
-  ] as const) {
-    errors.check(Number.isInteger(value) && value >= 1 && value <= 2147483647, prop, 'a non-root id from 1 to 2147483647', value);
-  }
-  const stepResources = resolveResources(errors, 'stepResources', props.stepResources, DEFAULTS.stepResources);
-  const summaryResources = resolveResources(errors, 'summaryResources', props.summaryResources, DEFAULTS.summaryResources);
+  checkRetry(errors, retry);
+  const schedule = resolveSchedule(errors, props);
+  const ttlSeconds = props.ttlAfterFinished !== undefined ? checkWholeSeconds(errors, 'ttlAfterFinished', props.ttlAfterFinished) : undefined;
+  const activeDeadlineSeconds = props.activeDeadline !== undefined ? checkWholeSeconds(errors, 'activeDeadline', props.activeDeadline, 1) : undefined;
+  const runAs = resolveRunAs(errors, props);
+  const stepResourceDefaults = overlayDefaults(DEFAULTS.stepResources, props.stepResources);
+  const stepResources = resolveResources(errors, props.stepResources, DEFAULTS.stepResources, 'stepResources');
+  const summaryResources = resolveResources(errors, props.summaryResources, DEFAULTS.summaryResources, 'summaryResources');
   for (const [prop, size] of [
     ['workspaceSizeLimit', props.workspaceSizeLimit],
     ['tmpSizeLimit', props.tmpSizeLimit],
   ] as const) {
     if (size !== undefined) {
-      errors.check(isWholeKib(size), prop, 'a positive whole number of KiB', size.asString());
+      checkSizeKib(errors, prop, size);
     }
   }
   const databaseMounts = databases.flatMap((d) => d.connection._mounts());
@@ -309,21 +290,24 @@ export function resolveBatchProps(scope: IConstruct, id: string, props: SerialBa
       ? { given: retry.volume?.claim, storage: retry.volume?.storage ?? DEFAULTS.claimStorage, storageClassName: retry.volume?.storageClassName }
       : undefined,
     cleanUpOnSuccess: resume && (retry.volume?.cleanUpOnSuccess ?? true),
-    ttlSecondsAfterFinished: !scheduled || props.ttlAfterFinished !== undefined ? (props.ttlAfterFinished ?? DEFAULTS.jobTtl).toSeconds() : undefined,
-    activeDeadlineSeconds: props.activeDeadline?.toSeconds(),
-    defaultStepTimeoutSeconds: defaultStepTimeout.toSeconds(),
+    // a CronJob keeps its Jobs by its history limits: a TTL only when asked for
+    ttlSecondsAfterFinished: props.ttlAfterFinished !== undefined ? ttlSeconds : scheduled ? undefined : DEFAULTS.jobTtl.toSeconds(),
+    activeDeadlineSeconds,
+    // checked above: throwIfAny() has thrown unless each is defined
+    defaultStepTimeoutSeconds: defaultStepTimeoutSeconds!,
     defaultStepRetries,
-    defaultStepRetryBackoffSeconds: defaultStepRetryBackoff.toSeconds(),
-    maxRetryBackoffSeconds: maxRetryBackoff.toSeconds(),
-    killGraceSeconds: killGrace.toSeconds(),
-    terminationGraceSeconds: termination.toSeconds(),
+    defaultStepRetryBackoffSeconds: defaultStepRetryBackoffSeconds!,
+    maxRetryBackoffSeconds: maxRetryBackoffSeconds!,
+    killGraceSeconds: killGraceSeconds!,
+    terminationGraceSeconds: terminationGraceSeconds!,
+    stepResourceDefaults,
     stepResources,
     summaryResources,
     summaryImage: props.summaryImage ?? props.image,
     workspaceSizeLimit: props.workspaceSizeLimit ?? DEFAULTS.workspaceSizeLimit,
     tmpSizeLimit: props.tmpSizeLimit ?? DEFAULTS.tmpSizeLimit,
-    user,
-    group,
+    runAsUser: runAs.user,
+    runAsGroup: runAs.group,
     imagePullPolicy: props.imagePullPolicy,
     serviceAccount: props.serviceAccount,
     automountServiceAccountToken: props.automountServiceAccountToken ?? false,
@@ -337,19 +321,26 @@ export function resolveBatchProps(scope: IConstruct, id: string, props: SerialBa
  * Checks one step against the batch and the steps added before it, and applies its defaults.
  * Problems that need every step (unknown dependencies, cycles) are left to `checkStepSet`.
  */
-export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: SerialBatchStep, earlier: readonly ResolvedStep[]): ResolvedStep {
+export function resolveStep(
+  scope: IConstruct,
+  batch: ResolvedBatch,
+  step: SerialBatchStep,
+  earlier: readonly ResolvedStep[],
+  isFinally: boolean,
+): ResolvedStep {
   const errors = new PropErrors(scope);
-  const index = earlier.length;
+  const group = isFinally ? 'finallySteps' : 'steps';
+  const index = earlier.filter((s) => s.finally === isFinally).length;
   const nameOk = errors.check(
     typeof step.name === 'string' && isDnsLabel(step.name),
-    `steps[${index}].name`,
+    `${group}[${index}].name`,
     'a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)',
     step.name,
   );
   if (nameOk) {
-    errors.check(!earlier.some((s) => s.name === step.name), `steps[${index}].name`, 'unique among the steps', step.name);
+    errors.check(!earlier.some((s) => s.name === step.name), `${group}[${index}].name`, 'unique among the steps', step.name);
   }
-  const at = nameOk ? `steps[${JSON.stringify(step.name)}]` : `steps[${index}]`;
+  const at = nameOk ? `${group}[${JSON.stringify(step.name)}]` : `${group}[${index}]`;
 
   const commandOk = errors.check(
     Array.isArray(step.command) && step.command.length > 0 && step.command.every((c) => typeof c === 'string'),
@@ -380,8 +371,7 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
     );
   }
   if (step.timeout !== undefined) {
-    const s = secondsOf(step.timeout);
-    errors.check(Number.isInteger(s) && s >= 1, `${at}.timeout`, 'a whole number of seconds, at least 1', step.timeout.toHumanString());
+    checkWholeSeconds(errors, `${at}.timeout`, step.timeout, 1);
     errors.check(
       !step.raw,
       `${at}.timeout`,
@@ -402,7 +392,7 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
     errors.check(!step.raw, `${at}.retries`, 'unset on a raw step (without the wrapper nothing retries it)', step.retries);
   }
   if (step.retryBackoff !== undefined) {
-    checkBackoff(errors, `${at}.retryBackoff`, step.retryBackoff, 0);
+    checkWholeSeconds(errors, `${at}.retryBackoff`, step.retryBackoff, 0, 3600);
   }
   if (step.workingDir !== undefined) {
     errors.check(typeof step.workingDir === 'string' && step.workingDir.startsWith('/'), `${at}.workingDir`, 'an absolute path', step.workingDir);
@@ -454,9 +444,7 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
     );
   }
   const resources =
-    step.resources === undefined
-      ? batch.stepResources
-      : resolveResources(errors, `${at}.resources`, mergeResources(step.resources, batch.stepResources), batch.stepResources);
+    step.resources === undefined ? batch.stepResources : resolveResources(errors, step.resources, batch.stepResourceDefaults, `${at}.resources`);
   errors.throwIfAny();
 
   const raw = step.raw ?? false;
@@ -467,7 +455,8 @@ export function resolveStep(scope: IConstruct, batch: ResolvedBatch, step: Seria
     dependsOn: [...(step.dependsOn ?? [])],
     timeoutSeconds: raw ? 0 : (step.timeout?.toSeconds() ?? batch.defaultStepTimeoutSeconds),
     continueOnError: step.continueOnError ?? false,
-    finally: step.finally ?? false,
+    finally: isFinally,
+    prop: at,
     retries: raw ? 0 : (step.retries ?? batch.defaultStepRetries),
     retryBackoffSeconds: step.retryBackoff?.toSeconds() ?? batch.defaultStepRetryBackoffSeconds,
     env,
@@ -514,12 +503,12 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
     );
   }
   const byName = new Map(steps.map((s) => [s.name, s]));
-  steps.forEach((step, i) => {
+  steps.forEach((step) => {
     for (const dep of step.dependsOn) {
       const target = byName.get(dep);
       if (target !== undefined && target.finally !== step.finally) {
         errors.add(
-          `steps[${i}].dependsOn`,
+          `${step.prop}.dependsOn`,
           step.finally
             ? `names of finally steps (finally step ${JSON.stringify(step.name)} runs after every main step whatever happened to them)`
             : `names of main steps (step ${JSON.stringify(step.name)} cannot wait for a finally step, which runs after every main step)`,
@@ -530,7 +519,7 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
   });
   const ordered = orderSteps(orderable(steps));
   for (const p of ordered.problems) {
-    errors.add(p.prop, p.rule, p.value);
+    errors.add(propOf(steps, p.prop), p.rule, p.value);
   }
   if (ordered.problems.length === 0) {
     // a raw step cannot skip itself: it must not depend on a step that may fail and go on
@@ -540,7 +529,7 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
         for (const a of ancestorsOf(steps, i)) {
           errors.check(
             !steps[a].continueOnError,
-            `steps[${JSON.stringify(step.name)}].dependsOn`,
+            `${step.prop}.dependsOn`,
             'free of steps with continueOnError, directly or not (a raw step cannot skip itself when they fail)',
             steps[a].name,
           );
@@ -549,6 +538,12 @@ export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]):
     }
   }
   return errors.messages();
+}
+
+/** An ordering problem's `steps[<n>]...` path, with the step named as in the props (`finallySteps["unlock"]`). */
+function propOf(steps: readonly ResolvedStep[], prop: string): string {
+  const m = /^steps\[([0-9]+)\](.*)$/.exec(prop);
+  return m && !steps[Number(m[1])].finally ? prop : m ? `${steps[Number(m[1])].prop}${m[2]}` : prop;
 }
 
 /** The steps as the ordering sees them: finally steps after every main step, no dependency across the two groups. */
@@ -583,7 +578,7 @@ export function planSteps(scope: IConstruct, steps: readonly ResolvedStep[], sto
   const result = orderSteps(orderable(steps));
   const errors = new PropErrors(scope);
   for (const p of result.problems) {
-    errors.add(p.prop, p.rule, p.value);
+    errors.add(propOf(steps, p.prop), p.rule, p.value);
   }
   errors.throwIfAny();
   const indexOf = new Map(result.order.map((i, position) => [i, indexLabel(position, steps.length)]));
@@ -600,38 +595,6 @@ export function planSteps(scope: IConstruct, steps: readonly ResolvedStep[], sto
       stopOnFailure: !step.raw && (stopEveryFailure || position < lastRawMain),
     };
   });
-}
-
-function resolveDatabases(errors: PropErrors, props: SerialBatchJobProps): ResolvedDatabase[] {
-  const out: ResolvedDatabase[] = [];
-  if (props.database !== undefined) {
-    if (errors.check(props.database instanceof PostgresConnection, 'database', 'a connection from StatefulPostgres.connection()', props.database)) {
-      out.push({ connection: props.database, envPrefix: '' });
-    }
-  }
-  (props.databases ?? []).forEach((d, i) => {
-    const at = `databases[${i}]`;
-    const connectionOk = errors.check(
-      d !== null && typeof d === 'object' && d.connection instanceof PostgresConnection,
-      `${at}.connection`,
-      'a connection from StatefulPostgres.connection()',
-      d?.connection,
-    );
-    const prefix = d?.envPrefix;
-    const prefixOk = errors.check(
-      typeof prefix === 'string' && /^[A-Za-z_][A-Za-z0-9_]*_$/.test(prefix) && !prefix.startsWith(ENV_PREFIX),
-      `${at}.envPrefix`,
-      `a variable name prefix ending in "_" (such as "ARCHIVE_"), not starting with ${ENV_PREFIX}`,
-      prefix,
-    );
-    if (prefixOk) {
-      errors.check(!out.some((o) => o.envPrefix === prefix), `${at}.envPrefix`, 'a prefix no other database uses', prefix);
-    }
-    if (connectionOk && prefixOk) {
-      out.push({ connection: d.connection, envPrefix: prefix });
-    }
-  });
-  return out;
 }
 
 function checkConfig(errors: PropErrors, config: { [key: string]: string } | undefined, allowed: ReadonlySet<string>): number {
@@ -694,7 +657,7 @@ function checkRetry(errors: PropErrors, r: BatchRetry): void {
   }
   const storage = r.volume?.storage;
   if (storage !== undefined) {
-    errors.check(isWholeKib(storage), 'retry.storage', 'a positive whole number of KiB', storage.asString());
+    checkSizeKib(errors, 'retry.storage', storage);
   }
   const storageClassName = r.volume?.storageClassName;
   if (storageClassName !== undefined) {
@@ -709,11 +672,6 @@ function checkRetry(errors: PropErrors, r: BatchRetry): void {
 
 function checkRetries(errors: PropErrors, prop: string, retries: number): void {
   errors.check(Number.isInteger(retries) && retries >= 0 && retries <= 100, prop, 'a whole number from 0 to 100', retries);
-}
-
-function checkBackoff(errors: PropErrors, prop: string, backoff: Duration, min: number): void {
-  const s = secondsOf(backoff);
-  errors.check(Number.isInteger(s) && s >= min && s <= 3600, prop, `a whole number of seconds from ${min} to 3600`, backoff.toHumanString());
 }
 
 function resolveSchedule(errors: PropErrors, p: SerialBatchJobProps): ResolvedSchedule | undefined {
@@ -731,23 +689,12 @@ function resolveSchedule(errors: PropErrors, p: SerialBatchJobProps): ResolvedSc
     return undefined;
   }
   const expression = p.schedule.expressionString;
-  errors.check(
-    /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/.test(expression.trim()) && !/^(CRON_)?TZ=/.test(expression.trim()),
-    'schedule',
-    'a five-field cron expression or a @daily-style macro, without TZ= (use timeZone)',
-    expression,
-  );
+  checkCronSchedule(errors, 'schedule', expression);
   if (p.timeZone !== undefined) {
-    errors.check(isTimeZone(p.timeZone), 'timeZone', 'an IANA time zone name such as "Europe/Paris" or "Etc/UTC"', p.timeZone);
+    checkTimeZone(errors, 'timeZone', p.timeZone);
   }
-  const startingDeadline = p.startingDeadline ?? DEFAULTS.startingDeadline;
-  const deadline = secondsOf(startingDeadline);
-  const deadlineOk = errors.check(
-    Number.isInteger(deadline) && deadline >= 10,
-    'startingDeadline',
-    'a whole number of seconds, at least 10 (the CronJob controller checks every 10 seconds)',
-    p.startingDeadline?.toHumanString(),
-  );
+  // at least 10 s: the CronJob controller checks every 10 seconds
+  const startingDeadlineSeconds = checkWholeSeconds(errors, 'startingDeadline', p.startingDeadline ?? DEFAULTS.startingDeadline, 10);
   for (const [prop, value] of [
     ['successfulJobsRetained', p.successfulJobsRetained],
     ['failedJobsRetained', p.failedJobsRetained],
@@ -760,94 +707,21 @@ function resolveSchedule(errors: PropErrors, p: SerialBatchJobProps): ResolvedSc
     expression,
     timeZone: p.timeZone,
     concurrencyPolicy: p.concurrencyPolicy ?? DEFAULTS.concurrencyPolicy,
-    startingDeadlineSeconds: deadlineOk ? startingDeadline.toSeconds() : 0,
+    startingDeadlineSeconds: startingDeadlineSeconds ?? 0,
     successfulJobsHistoryLimit: p.successfulJobsRetained ?? DEFAULTS.successfulJobsRetained,
     failedJobsHistoryLimit: p.failedJobsRetained ?? DEFAULTS.failedJobsRetained,
     suspend: p.suspend ?? false,
   };
 }
 
-/** Seconds of a duration, possibly fractional (`Duration.toSeconds()` throws on fractions). */
-function secondsOf(d: Duration): number {
-  return d.toMilliseconds({ integral: false }) / 1000;
-}
-
-function isWholeKib(size: Size): boolean {
-  const kib = sizeInKibibytes(size);
-  return kib !== undefined && Number.isInteger(kib) && kib > 0;
-}
-
-function isTimeZone(zone: string): boolean {
-  if (typeof zone !== 'string' || zone.length === 0 || /\s/.test(zone)) {
-    return false;
-  }
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Replaces, per resource kind, the defaults with what a step gives; missing request/limit come from the defaults. */
-function mergeResources(given: kplus.ContainerResources, defaults: ResolvedResources): kplus.ContainerResources {
+/** The library's defaults with what `given` sets replacing them, field by field. */
+function overlayDefaults(defaults: ResourceDefaults, given: kplus.ContainerResources | undefined): ResourceDefaults {
   return {
-    cpu: given.cpu ?? { request: kplus.Cpu.millis(defaults.cpu.request), limit: kplus.Cpu.millis(defaults.cpu.limit) },
-    memory: given.memory ?? { request: Size.kibibytes(defaults.memory.request), limit: Size.kibibytes(defaults.memory.limit) },
-    ephemeralStorage: given.ephemeralStorage ?? {
-      request: Size.kibibytes(defaults.ephemeralStorage.request),
-      limit: Size.kibibytes(defaults.ephemeralStorage.limit),
-    },
+    cpuRequest: given?.cpu?.request ?? defaults.cpuRequest,
+    cpuLimit: given?.cpu?.limit ?? defaults.cpuLimit,
+    memoryRequest: given?.memory?.request ?? defaults.memoryRequest,
+    memoryLimit: given?.memory?.limit ?? defaults.memoryLimit,
+    ephemeralStorageRequest: given?.ephemeralStorage?.request ?? defaults.ephemeralStorageRequest,
+    ephemeralStorageLimit: given?.ephemeralStorage?.limit ?? defaults.ephemeralStorageLimit,
   };
-}
-
-/** Converts kplus resources to millicores and KiB, filling gaps from `defaults` and checking request <= limit. */
-function resolveResources(
-  errors: PropErrors,
-  prop: string,
-  given: kplus.ContainerResources | undefined,
-  defaults: ResolvedResources,
-): ResolvedResources {
-  const cpu = (c: kplus.Cpu | undefined, fallback: number, at: string): number => {
-    if (c === undefined) {
-      return fallback;
-    }
-    const m = cpuInMillis(c);
-    errors.check(m !== undefined && Number.isInteger(m) && m > 0, at, 'a positive whole number of millicores', c.amount);
-    return m ?? fallback;
-  };
-  const size = (s: Size | undefined, fallback: number, at: string): number => {
-    if (s === undefined) {
-      return fallback;
-    }
-    const k = sizeInKibibytes(s);
-    errors.check(k !== undefined && Number.isInteger(k) && k > 0, at, 'a positive whole number of KiB', s.asString());
-    return k ?? fallback;
-  };
-  const resolved: ResolvedResources = {
-    cpu: {
-      request: cpu(given?.cpu?.request, defaults.cpu.request, `${prop}.cpu.request`),
-      limit: cpu(given?.cpu?.limit, defaults.cpu.limit, `${prop}.cpu.limit`),
-    },
-    memory: {
-      request: size(given?.memory?.request, defaults.memory.request, `${prop}.memory.request`),
-      limit: size(given?.memory?.limit, defaults.memory.limit, `${prop}.memory.limit`),
-    },
-    ephemeralStorage: {
-      request: size(given?.ephemeralStorage?.request, defaults.ephemeralStorage.request, `${prop}.ephemeralStorage.request`),
-      limit: size(given?.ephemeralStorage?.limit, defaults.ephemeralStorage.limit, `${prop}.ephemeralStorage.limit`),
-    },
-  };
-  const units = { cpu: 'm', memory: 'Ki', ephemeralStorage: 'Ki' } as const;
-  const names = { cpu: 'cpu', memory: 'memory', ephemeralStorage: 'ephemeral-storage' } as const;
-  for (const kind of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-    const r = resolved[kind];
-    errors.check(
-      r.request <= r.limit,
-      `${prop}.${kind}.request`,
-      `at most the ${names[kind]} limit (${r.limit}${units[kind]})`,
-      `${r.request}${units[kind]}`,
-    );
-  }
-  return resolved;
 }

@@ -46,15 +46,6 @@ export interface SerialBatchStep {
    */
   readonly continueOnError?: boolean;
   /**
-   * A finally step: it runs after every main step, whatever happened to them (success, a failed
-   * step, a step timeout), for cleanup such as dropping staging tables or releasing a lock.
-   * Finally steps run in declaration order (or `dependsOn` order among themselves). A finally step
-   * that fails is reported and fails the Job, without hiding the failure of a main step.
-   *
-   * @default false
-   */
-  readonly finally?: boolean;
-  /**
    * How many more times the wrapper runs the step, in the same container, after a failure or a
    * timeout. The timeout applies to each attempt; each attempt is logged.
    *
@@ -107,17 +98,6 @@ export interface SerialBatchStep {
   readonly raw?: boolean;
 }
 
-/** A further database of a SerialBatchJob's steps, its variables prefixed. */
-export interface SerialBatchDatabase {
-  /** The connection, from `StatefulPostgres.connection()`. */
-  readonly connection: PostgresConnection;
-  /**
-   * Prefix of the connection's variables, e.g. `ARCHIVE_` for `ARCHIVE_PGHOST`, `ARCHIVE_PGUSER`...
-   * (libpq reads only the unprefixed ones: pass these to it as a connection string).
-   */
-  readonly envPrefix: string;
-}
-
 /** Properties of a SerialBatchJob. */
 export interface SerialBatchJobProps extends PodOptions {
   /** The image every step runs, unless a step names its own. Pinned: a tag other than `latest`, or a digest. */
@@ -128,6 +108,16 @@ export interface SerialBatchJobProps extends PodOptions {
    * @default - none
    */
   readonly steps?: SerialBatchStep[];
+  /**
+   * Finally steps: they run after every main step, whatever happened to them (success, a failed
+   * step, a step timeout), for cleanup such as dropping staging tables or releasing a lock. They
+   * run in declaration order (or `dependsOn` order among themselves; they may depend only on each
+   * other). A finally step that fails is reported and fails the Job, without hiding the failure of
+   * a main step. More can be added with `addFinallyStep()`.
+   *
+   * @default - none
+   */
+  readonly finallySteps?: SerialBatchStep[];
   /**
    * Name of the Job (or CronJob when `schedule` is set): at most 63 characters for a Job, 52 for a
    * CronJob. Other objects are named after it (`<name>-config`, `<name>-scripts`, ...).
@@ -145,11 +135,13 @@ export interface SerialBatchJobProps extends PodOptions {
    */
   readonly database?: PostgresConnection;
   /**
-   * Further databases, their variables prefixed (`ARCHIVE_PGHOST`...), their traffic allowed like `database`'s.
+   * More databases, keyed by the prefix of their variables (`ARCHIVE_` gives `ARCHIVE_PGHOST`,
+   * `ARCHIVE_PGUSER`...; libpq reads only the unprefixed ones, so pass these to it as a connection
+   * string), each wired like `database`.
    *
-   * @default - none
+   * @default - no other databases
    */
-  readonly databases?: SerialBatchDatabase[];
+  readonly databases?: { [envPrefix: string]: PostgresConnection };
   /**
    * Configuration for every step: one ConfigMap that each step reads with `envFrom`. Keys must be
    * environment variable names; keys that would overlay variables libpq, the kubelet or the shell
@@ -309,13 +301,13 @@ export interface SerialBatchJobProps extends PodOptions {
    *
    * @default 10001
    */
-  readonly user?: number;
+  readonly runAsUser?: number;
   /**
    * GID every container runs as (and owner group of the volumes).
    *
    * @default 10001
    */
-  readonly group?: number;
+  readonly runAsGroup?: number;
   /**
    * Pull policy of every container.
    *

@@ -31,8 +31,8 @@ import { ensureUniqueObjectNames } from '../common/unique-names';
  *   steps: [
  *     { name: 'extract', command: ['sh', '-c', './extract.sh'] },
  *     { name: 'load', command: ['psql', '-f', 'load.sql'], timeout: Duration.minutes(30) },
- *     { name: 'unlock', command: ['psql', '-c', 'SELECT pg_advisory_unlock_all()'], finally: true },
  *   ],
+ *   finallySteps: [{ name: 'unlock', command: ['psql', '-c', 'SELECT pg_advisory_unlock_all()'] }],
  *   config: { CFG_REGION: 'eu' },
  *   schedule: Cron.daily(),
  * });
@@ -126,6 +126,9 @@ export class SerialBatchJob extends Construct {
     for (const step of props.steps ?? []) {
       this.addStep(step);
     }
+    for (const step of props.finallySteps ?? []) {
+      this.addFinallyStep(step);
+    }
     this.node.addValidation({ validate: () => checkStepSet(this, this.steps) });
 
     labelAll(this, this.identity());
@@ -137,7 +140,19 @@ export class SerialBatchJob extends Construct {
    * dependencies and cycles at synth, when every step is known.
    */
   public addStep(step: SerialBatchStep): void {
-    const resolved = resolveStep(this, this.batch, step, this.steps);
+    this.add(step, false);
+  }
+
+  /**
+   * Adds a finally step: it runs after every main step whatever happened to them, after the
+   * finally steps added before it unless `dependsOn` lets the order differ.
+   */
+  public addFinallyStep(step: SerialBatchStep): void {
+    this.add(step, true);
+  }
+
+  private add(step: SerialBatchStep, isFinally: boolean): void {
+    const resolved = resolveStep(this, this.batch, step, this.steps, isFinally);
     this.steps.push(resolved);
     this.notePullPolicy(resolved.image);
   }

@@ -40,6 +40,7 @@ import {
   env,
   fieldEnv,
   pgIsReadyCommand,
+  acceptingWritesCommand,
   podSecurity,
   resources,
   secretEnv,
@@ -1104,7 +1105,13 @@ export class StatefulPostgres extends Construct {
       securityContext: containerSecurity(this.uid, this.gid),
       startupProbe: { exec: { command: pgIsReadyCommand(true) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 360 },
       livenessProbe: { exec: { command: pgIsReadyCommand(true) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-      readinessProbe: { exec: { command: pgIsReadyCommand(false) }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+      // the primary is ready for the read-write Service once it accepts writes, replicas once they accept reads
+      readinessProbe: {
+        exec: { command: role === 'primary' ? acceptingWritesCommand() : pgIsReadyCommand(false) },
+        periodSeconds: 5,
+        timeoutSeconds: 5,
+        failureThreshold: 3,
+      },
       volumeMounts: pgMounts,
     };
 
@@ -1589,7 +1596,8 @@ export class StatefulPostgres extends Construct {
     const user = 10001;
     const init = {
       name: 'config',
-      ...this.containerImage(POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15]),
+      // the instance's image (a mirrored or local one works); with Patroni, the official image as for the users Job
+      ...this.containerImage(this.ha ? (POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15]) : this.image),
       command: ['/bin/sh', '/etc/pgbouncer/config/pooler-init.sh'],
       env: [
         env('POOLER_CONFIG_DIR', '/etc/pgbouncer/config'),
@@ -1891,8 +1899,15 @@ export class StatefulPostgres extends Construct {
     if (this.props.cloneFrom) {
       memberEgress.push({ ports: [{ protocol: 'TCP', port: this.props.cloneFrom.port ?? PG_PORT }] });
     }
-    if (this.props.backup?.repository._s3) {
-      memberEgress.push({ ports: [{ protocol: 'TCP', port: 443 }] });
+    // S3 endpoints (own repository and restore source) on their own ports, 443 unless the endpoint names one
+    const s3Ports = new Set<number>();
+    for (const repo of [this.props.backup?.repository, this.props.restoreFrom?.repository]) {
+      if (repo?._s3) {
+        s3Ports.add(Number(/:(\d+)$/.exec(repo._s3.endpoint ?? '')?.[1] ?? 443));
+      }
+    }
+    if (s3Ports.size > 0) {
+      memberEgress.push({ ports: [...s3Ports].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port })) });
     }
     // the Kubernetes API (Patroni's store, `kubectl exec` of the backup Job) and HTTPS
     const kubernetesApi = {

@@ -391,6 +391,12 @@ export class WebAppWithIngress extends Construct {
     // moving the construct in the tree never touches the pods.
     obj.addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
     obj.addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', app.revisionHistoryLimit));
+    // Values the API server never stores (a false hostNetwork, a zero minReadySeconds) would make
+    // every `kubectl apply` report `configured`: a drift that never settles under GitOps tools.
+    obj.addJsonPatch(JsonPatch.remove(`${POD_SPEC}/hostNetwork`));
+    if (app.minReadySeconds === 0) {
+      obj.addJsonPatch(JsonPatch.remove('/spec/minReadySeconds'));
+    }
     patchPodHardening(obj, POD_SPEC, restrictedPodSecurityContext({ user: app.runAsUser, group: app.runAsGroup }));
     patchContainerSecurity(
       obj,

@@ -6,66 +6,22 @@
 import { App, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Obj } from './helpers';
+import { connectionAllowed, PodEndpoint } from '../support/selectors';
 import { SerialBatchJob, SerialBatchJobProps, StatefulPostgres, StatefulPostgresProps } from '../../src';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
 
-/** A pod as a NetworkPolicy sees it. */
-interface Pod {
-  readonly labels: Record<string, string>;
-  readonly namespace: string;
-}
-
-function selects(selector: Obj | undefined, labels: Record<string, string>): boolean {
-  if (selector === undefined) {
-    return false;
-  }
-  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpression = (selector.matchExpressions ?? []).every((e: Obj) => e.operator === 'In' && e.values.includes(labels[e.key]));
-  return byLabel && byExpression;
-}
-
-function peerMatches(peer: Obj, pod: Pod, policyNamespace: string): boolean {
-  if (peer.ipBlock) {
-    return false; // pod-to-pod traffic is judged by the pod and namespace selectors
-  }
-  const namespaceOk = peer.namespaceSelector
-    ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': pod.namespace })
-    : pod.namespace === policyNamespace;
-  return namespaceOk && (peer.podSelector ? selects(peer.podSelector, pod.labels) : true);
-}
-
-function portMatches(ports: Obj[] | undefined, port: number): boolean {
-  return ports === undefined || ports.some((p) => p.port === port && (p.protocol ?? 'TCP') === 'TCP');
-}
-
-/** The policies of `objects` that select `pod`, each with the namespace it is applied to. */
-function policiesOf(objects: Obj[], pod: Pod, defaultNamespace: string): Obj[] {
-  return objects.filter(
-    (o) => o.kind === 'NetworkPolicy' && (o.metadata.namespace ?? defaultNamespace) === pod.namespace && selects(o.spec.podSelector, pod.labels),
+/** Whether the synthesized policies let `from` open a TCP connection to `to` on `port`, judging both ends. */
+function allows(objects: Obj[], from: PodEndpoint, to: PodEndpoint, port: number): boolean {
+  return connectionAllowed(
+    objects.filter((o) => o.kind === 'NetworkPolicy'),
+    from,
+    to,
+    port,
   );
 }
 
-/** Whether the policies in force let `from` open a TCP connection to `to` on `port`, judging both ends. */
-function allows(objects: Obj[], from: Pod, to: Pod, port: number, defaultNamespace: string): boolean {
-  const egress = policiesOf(objects, from, defaultNamespace).filter((p) => (p.spec.policyTypes ?? []).includes('Egress'));
-  const ingress = policiesOf(objects, to, defaultNamespace).filter((p) => (p.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
-  const out =
-    egress.length === 0 ||
-    egress.some((p) =>
-      (p.spec.egress ?? []).some((r: Obj) => portMatches(r.ports, port) && (r.to ?? []).some((peer: Obj) => peerMatches(peer, to, from.namespace))),
-    );
-  const into =
-    ingress.length === 0 ||
-    ingress.some((p) =>
-      (p.spec.ingress ?? []).some(
-        (r: Obj) => portMatches(r.ports, port) && (r.from ?? []).some((peer: Obj) => peerMatches(peer, from, to.namespace)),
-      ),
-    );
-  return out && into;
-}
-
-function podOf(objects: Obj[], kind: string, name: string, namespace: string): Pod {
+function podOf(objects: Obj[], kind: string, name: string, namespace: string): PodEndpoint {
   const workload = objects.find((o) => o.kind === kind && o.metadata.name === name)!;
   const template = kind === 'CronJob' ? workload.spec.jobTemplate.spec.template : workload.spec.template;
   return { labels: template.metadata.labels, namespace };
@@ -134,7 +90,7 @@ describe('database', () => {
     const db = warehouse(chart, { tls: { secret: kplus.Secret.fromSecretName(chart, 'Tls', 'warehouse-tls'), serverNames: ['warehouse-rw'] } });
     batch(chart, {
       database: db.connection('sales'),
-      databases: [{ connection: db.connection('archive', { user: 'archiver' }), envPrefix: 'ARCHIVE_' }],
+      databases: { ARCHIVE_: db.connection('archive', { user: 'archiver' }) },
     });
     const pod = podSpecOf(Testing.synth(chart));
     // one CA volume although two connections name it
@@ -160,14 +116,14 @@ describe('database', () => {
     const job = podOf(objects, 'Job', 'nightly', ns);
     const pooler = podOf(objects, 'Deployment', 'warehouse-pooler', ns);
     const primary = podOf(objects, 'StatefulSet', 'warehouse-primary', ns);
-    expect(allows(objects, job, pooler, 6432, ns)).toBe(true);
+    expect(allows(objects, job, pooler, 6432)).toBe(true);
     // through the pooler only: not the primary directly, not another port
-    expect(allows(objects, job, primary, 5432, ns)).toBe(false);
-    expect(allows(objects, job, pooler, 5432, ns)).toBe(false);
+    expect(allows(objects, job, primary, 5432)).toBe(false);
+    expect(allows(objects, job, pooler, 5432)).toBe(false);
     // a pod that is not the batch's does not get in
-    expect(allows(objects, { labels: { app: 'other' }, namespace: ns }, pooler, 6432, ns)).toBe(false);
+    expect(allows(objects, { labels: { app: 'other' }, namespace: ns }, pooler, 6432)).toBe(false);
     // nothing reaches the batch pod
-    expect(allows(objects, pooler, job, 8080, ns)).toBe(false);
+    expect(allows(objects, pooler, job, 8080)).toBe(false);
     // and without a database the batch may reach the pooler only because its egress is open
     const np = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'nightly')!;
     expect(np.spec.egress.map((r: Obj) => r.ports)).toEqual([
@@ -188,9 +144,9 @@ describe('database', () => {
     const objects = [...Testing.synth(dbChart), ...Testing.synth(batchChart)];
     const job = podOf(objects, 'Job', 'nightly', 'batch');
     const primary = podOf(objects, 'StatefulSet', 'warehouse-primary', 'data');
-    expect(allows(objects, job, primary, 5432, 'default')).toBe(true);
+    expect(allows(objects, job, primary, 5432)).toBe(true);
     // the same pod labels in a third namespace do not get in
-    expect(allows(objects, { ...job, namespace: 'elsewhere' }, primary, 5432, 'default')).toBe(false);
+    expect(allows(objects, { ...job, namespace: 'elsewhere' }, primary, 5432)).toBe(false);
     expect(podSpecOf(Testing.synth(batchChart)).initContainers[0].env.find((e: Obj) => e.name === 'PGHOST').value).toBe('warehouse-rw.data.svc');
   });
 
@@ -205,24 +161,21 @@ describe('database', () => {
     expect(np.spec.egress.map((r: Obj) => r.ports.map((p: Obj) => p.port))).toEqual([[53, 53], [5432], [22]]);
   });
 
-  test('errors: a name set by the database and by config, a bad prefix, a prefix used twice', () => {
+  test('errors: a name set by the database and by config, a bad prefix, not a connection', () => {
     const chart = Testing.chart();
     const db = warehouse(chart);
     expect(() => batch(chart, { database: db.connection('sales'), config: { PGHOST: 'elsewhere' }, allowReservedEnv: ['PGHOST'] })).toThrow(
       /PGHOST is set in database and config/,
     );
     const c = db.connection('archive');
-    expect(() => batch(Testing.chart(), { databases: [{ connection: c, envPrefix: 'archive' }] })).toThrow(
-      /databases\[0\]\.envPrefix must be a variable name prefix ending in "_" .*, got "archive"/,
+    expect(() => batch(Testing.chart(), { databases: { archive: c } })).toThrow(
+      /databases\["archive"\] must be keyed by an env prefix of capitals, digits and "_" ending in "_" \(such as ORDERS_\), got "archive"/,
     );
-    expect(() =>
-      batch(Testing.chart(), {
-        databases: [
-          { connection: c, envPrefix: 'A_' },
-          { connection: c, envPrefix: 'A_' },
-        ],
-      }),
-    ).toThrow(/databases\[1\]\.envPrefix must be a prefix no other database uses, got "A_"/);
-    expect(() => batch(Testing.chart(), { database: {} as any })).toThrow(/database must be a connection from StatefulPostgres.connection\(\)/);
+    expect(() => batch(Testing.chart(), { databases: { SERIAL_BATCH_X_: c } })).toThrow(
+      /databases\["SERIAL_BATCH_X_"\] must be keyed by a prefix other than SERIAL_BATCH_/,
+    );
+    expect(() => batch(Testing.chart(), { database: {} as any })).toThrow(
+      /database must be a PostgresConnection from StatefulPostgres.connection\(\)/,
+    );
   });
 });

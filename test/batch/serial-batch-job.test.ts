@@ -2,7 +2,7 @@ import { App, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { bytes, byKind, effectiveRequest, jobSpecOf, millis, Obj, only, podSpecOf } from './helpers';
-import { nightlyApp, NIGHTLY_STEPS } from '../../apps/nightly';
+import { nightlyApp, NIGHTLY_FINALLY_STEPS, NIGHTLY_STEPS } from '../../apps/nightly';
 import { BatchRetry, BatchRetryMode, ExtraVolumeSource, SerialBatchJob, SerialBatchJobProps, SerialBatchStep, StatefulPostgres } from '../../src';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
@@ -120,6 +120,22 @@ describe('defaults', () => {
     }
   });
 
+  test('no empty list anywhere (the API server drops them and kubectl apply would never settle)', () => {
+    const empty = (value: unknown, at: string): string[] =>
+      Array.isArray(value)
+        ? value.length === 0
+          ? [at]
+          : value.flatMap((v, i) => empty(v, `${at}[${i}]`))
+        : value !== null && typeof value === 'object'
+          ? Object.entries(value).flatMap(([k, v]) => empty(v, `${at}.${k}`))
+          : [];
+    for (const objects of [synth().objects, nightlyObjects(), synth({ retry: BatchRetry.resumeFromVolume(), schedule: Cron.daily() }).objects]) {
+      const batchObjects = objects.filter((o) => o.metadata.labels['app.kubernetes.io/name'] === 'serial-batch-job');
+      expect(batchObjects.length).toBeGreaterThanOrEqual(3);
+      expect(batchObjects.flatMap((o) => empty(o, `${o.kind} ${o.metadata.name}`))).toEqual([]);
+    }
+  });
+
   test('every object carries the standard labels', () => {
     for (const o of synth({ config: { CFG_A: '1' } }).objects) {
       expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'cdk8s-patterns', 'app.kubernetes.io/name': 'serial-batch-job' });
@@ -149,7 +165,7 @@ describe('the 22-step nightly example', () => {
 
   test('vacuum runs after stage-drop, everything else in declaration order', () => {
     const names = podSpecOf(nightlyObjects()).initContainers.map((c: Obj) => c.name.replace(/^s[0-9]+-/, ''));
-    expect(names).toEqual(NIGHTLY_STEPS.map((s) => s.name));
+    expect(names).toEqual([...NIGHTLY_STEPS, ...NIGHTLY_FINALLY_STEPS].map((s) => s.name));
   });
 
   test('the warehouse connection: libpq variables from the database, the password referenced, never copied', () => {
@@ -201,7 +217,7 @@ describe('options', () => {
     const props: Required<SerialBatchJobProps> = {
       image: IMAGE,
       database: warehouse.connection('sales'),
-      databases: [{ connection: warehouse.connection('archive'), envPrefix: 'ARCHIVE_' }],
+      databases: { ARCHIVE_: warehouse.connection('archive') },
       nodeSelector: { 'kubernetes.io/arch': 'arm64' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }],
       podLabels: { team: 'data' },
@@ -227,8 +243,8 @@ describe('options', () => {
         },
         { name: 'load', command: ['/usr/bin/loader'], raw: true },
         { name: 'report', command: ['./report.sh'], dependsOn: ['extract'] },
-        { name: 'unlock', command: ['./unlock.sh'], finally: true },
       ],
+      finallySteps: [{ name: 'unlock', command: ['./unlock.sh'] }],
       name: 'nightly',
       config: { CFG_REGION: 'eu' },
       secretEnv: { PGOPTIONS: { secret, key: 'options', optional: true } },
@@ -254,8 +270,8 @@ describe('options', () => {
       summaryImage: 'busybox:1.36.1',
       workspaceSizeLimit: Size.gibibytes(5),
       tmpSizeLimit: Size.mebibytes(100),
-      user: 20000,
-      group: 20001,
+      runAsUser: 20000,
+      runAsGroup: 20001,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'Sa', 'batch'),
       automountServiceAccountToken: true,
@@ -445,14 +461,18 @@ describe('options', () => {
 
   test('finally steps run after every main step, in their own dependency order', () => {
     const { job } = synth({
+      finallySteps: [
+        { name: 'unlock', command: ['./unlock.sh'], dependsOn: ['notify'] },
+        { name: 'notify', command: ['./notify.sh'] },
+      ],
       steps: [
-        { name: 'unlock', command: ['./unlock.sh'], finally: true, dependsOn: ['notify'] },
         { name: 'extract', command: ['./extract.sh'] },
-        { name: 'notify', command: ['./notify.sh'], finally: true },
         { name: 'load', command: ['./load.sh'] },
       ],
     });
-    expect(job.runOrder()).toEqual(['extract', 'load', 'notify', 'unlock']);
+    job.addFinallyStep({ name: 'report', command: ['./report.sh'] });
+    job.addStep({ name: 'vacuum', command: ['./vacuum.sh'] });
+    expect(job.runOrder()).toEqual(['extract', 'load', 'vacuum', 'notify', 'unlock', 'report']);
   });
 
   test('retries: the deadline covers every attempt of every step and the capped backoffs between them', () => {
@@ -636,21 +656,17 @@ describe('errors', () => {
   test('dependencies across main and finally steps', () => {
     fails(
       {
-        steps: [
-          { name: 'a', command: ['a'] },
-          { name: 'b', command: ['b'], finally: true, dependsOn: ['a'] },
-        ],
+        steps: [{ name: 'a', command: ['a'] }],
+        finallySteps: [{ name: 'b', command: ['b'], dependsOn: ['a'] }],
       },
-      /steps\[1\]\.dependsOn must be names of finally steps .*, got "a"/,
+      /finallySteps\["b"\]\.dependsOn must be names of finally steps .*, got "a"/,
     );
     fails(
       {
-        steps: [
-          { name: 'a', command: ['a'], dependsOn: ['b'] },
-          { name: 'b', command: ['b'], finally: true },
-        ],
+        steps: [{ name: 'a', command: ['a'], dependsOn: ['b'] }],
+        finallySteps: [{ name: 'b', command: ['b'] }],
       },
-      /steps\[0\]\.dependsOn must be names of main steps .*, got "b"/,
+      /steps\["a"\]\.dependsOn must be names of main steps .*, got "b"/,
     );
   });
   test('retries and backoffs out of range', () => {
@@ -694,7 +710,7 @@ describe('errors', () => {
   test('a step timeout below one second', () => {
     fails(
       { steps: [{ name: 'a', command: ['a'], timeout: Duration.millis(500) }] },
-      /steps\["a"\]\.timeout must be a whole number of seconds, at least 1/,
+      /steps\["a"\]\.timeout must be a whole number of seconds from 1 to 2147483647, got "500 millis"/,
     );
   });
   test('a relative working directory', () => {
@@ -703,9 +719,12 @@ describe('errors', () => {
   test('a request above its limit names the step and the resource', () => {
     fails(
       { steps: [{ name: 'a', command: ['a'], resources: { cpu: { request: kplus.Cpu.units(2) } } }] },
-      /steps\["a"\]\.resources\.cpu\.request must be at most the cpu limit \(1000m\), got "2000m"/,
+      /steps\["a"\]\.resources\.cpu\.limit must be at least the request \(2000m\), got "1000m"/,
     );
-    fails({ stepResources: { memory: { request: Size.gibibytes(4) } } }, /stepResources\.memory\.request must be at most the memory limit/);
+    fails(
+      { stepResources: { memory: { request: Size.gibibytes(4) } } },
+      /stepResources\.memory\.limit must be at least the request \(4194304Ki\), got "524288Ki"/,
+    );
   });
   test('a config too large for a ConfigMap and the environment', () => {
     const config: Record<string, string> = {};
@@ -733,15 +752,18 @@ describe('errors', () => {
     fails({ suspend: true }, /suspend must be unset unless a schedule is set/);
   });
   test('an unknown time zone', () => {
-    fails({ schedule: Cron.daily(), timeZone: 'Mars/Olympus' }, /timeZone must be an IANA time zone name .*got "Mars\/Olympus"/);
+    fails({ schedule: Cron.daily(), timeZone: 'Mars/Olympus' }, /timeZone must be an IANA time zone name, exactly as spelled .*got "Mars\/Olympus"/);
   });
   test('a starting deadline under 10 seconds', () => {
-    fails({ schedule: Cron.daily(), startingDeadline: Duration.seconds(5) }, /startingDeadline must be a whole number of seconds, at least 10/);
+    fails(
+      { schedule: Cron.daily(), startingDeadline: Duration.seconds(5) },
+      /startingDeadline must be a whole number of seconds from 10 to 2147483647, got "5 seconds"/,
+    );
   });
   test('a malformed schedule', () => {
     fails(
       { schedule: Cron.schedule({ minute: '0 0', hour: '3' }) },
-      /schedule must be a five-field cron expression or a @daily-style macro, without TZ= \(use timeZone\), got "0 0 3 \* \* \*"/,
+      /schedule must be a cron schedule the CronJob controller accepts \(five fields .*, not 6\), got "0 0 3 \* \* \*"/,
     );
   });
   test('a terminationGracePeriod shorter than the kill grace', () => {
@@ -752,7 +774,7 @@ describe('errors', () => {
   });
   test('negative retries and root ids', () => {
     fails({ retry: BatchRetry.inPlace({ retries: -1 }) }, /retry\.retries must be a whole number from 0 to 100, got -1/);
-    fails({ user: 0 }, /user must be a non-root id from 1 to 2147483647, got 0/);
+    fails({ runAsUser: 0 }, /runAsUser must be a non-root UID from 1 to 2147483647, got 0/);
   });
   test('egress without a NetworkPolicy', () => {
     const chart = Testing.chart();
@@ -761,7 +783,7 @@ describe('errors', () => {
     );
   });
   test('a size limit that is not whole KiB', () => {
-    fails({ workspaceSizeLimit: Size.kibibytes(0.5) }, /workspaceSizeLimit must be a positive whole number of KiB/);
+    fails({ workspaceSizeLimit: Size.kibibytes(0.5) }, /workspaceSizeLimit must be a whole number of KiB from 1 to 9007199254740991, got "0.5Ki"/);
   });
 });
 

@@ -451,15 +451,22 @@ describe('configuration', () => {
 });
 
 describe('health', () => {
-  test('startup and liveness tolerate crash recovery; readiness needs connections accepted', () => {
-    const pod = find(synthDb().objects, 'StatefulSet', 'db-primary').spec.template.spec;
+  test('startup and liveness tolerate crash recovery; readiness needs writes accepted on the primary, reads on replicas', () => {
+    const { objects } = synthDb({ replicas: 2 });
+    const pod = find(objects, 'StatefulSet', 'db-primary').spec.template.spec;
     const pg = container(pod, 'postgres');
     expect(pg.startupProbe.exec.command[2]).toMatch(
       /pg_isready -q -h \/var\/run\/postgresql -p 5432; rc=\$\?; \[ "\$rc" -eq 0 \] \|\| \[ "\$rc" -eq 1 \]/,
     );
     expect(pg.startupProbe.failureThreshold * pg.startupProbe.periodSeconds).toBeGreaterThanOrEqual(3600);
     expect(pg.livenessProbe.exec.command).toEqual(pg.startupProbe.exec.command);
-    expect(pg.readinessProbe.exec.command).toEqual(['/bin/sh', '-c', 'pg_isready -q -h /var/run/postgresql -p 5432']);
+    expect(pg.readinessProbe.exec.command).toEqual([
+      '/bin/sh',
+      '-c',
+      `pg_isready -q -h /var/run/postgresql -p 5432 && LC_ALL=C pg_controldata "$PGDATA" | grep -q '^Database cluster state: *in production$'`,
+    ]);
+    const read = container(find(objects, 'StatefulSet', 'db-read').spec.template.spec, 'postgres');
+    expect(read.readinessProbe.exec.command).toEqual(['/bin/sh', '-c', 'pg_isready -q -h /var/run/postgresql -p 5432']);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
   });
 
@@ -670,6 +677,28 @@ describe('backups', () => {
     const plainPod = find(Testing.synth(plain) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
     expect(envOf(container(plainPod, 'pgbackrest'))).not.toHaveProperty('PGBACKREST_REPO1_STORAGE_CA_FILE');
     expect(plainPod.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-ca');
+  });
+
+  test("the S3 egress rule opens the endpoints' ports: 443 by default, the named port otherwise, the restore source's too", () => {
+    const egressPorts = (props: Partial<StatefulPostgresProps>): number[] => {
+      const np = find(synthDb(props).objects, 'NetworkPolicy', props.name ?? 'db');
+      // the rule without a destination that is neither DNS nor the PostgreSQL port
+      return np.spec.egress
+        .filter((r: any) => r.to === undefined)
+        .flatMap((r: any) => r.ports.map((p: any) => p.port))
+        .filter((p: number) => p !== 53 && p !== 5432);
+    };
+    expect(egressPorts({ backup: { repository: BackupRepository.s3({ bucket: 'acme', region: 'eu-west-1' }) } })).toEqual([443]);
+    const minio = BackupRepository.s3({ bucket: 'acme', region: 'eu-west-1', endpoint: 'minio.storage.svc:9000' });
+    expect(egressPorts({ backup: { repository: minio } })).toEqual([9000]);
+    expect(
+      egressPorts({
+        name: 'copy',
+        backup: { repository: minio },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.s3({ bucket: 'old', region: 'eu-west-1' }), clusterName: 'db' },
+      }),
+    ).toEqual([443, 9000]);
   });
 
   test('restoreFrom a volume repository mounts the source claim read-only, next to the own repository', () => {

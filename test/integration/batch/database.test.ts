@@ -99,8 +99,8 @@ describeWithTools(
               name: 'merge',
               command: ['sh', '-c', `test -f "$CFG_GATE" && ${PSQL.join(' ')} -c 'CREATE TABLE sales_orders AS SELECT * FROM staging'`],
             },
-            { name: 'log-night', command: [...PSQL, '-c', "INSERT INTO night_log VALUES ('finally')"], finally: true },
           ],
+          finallySteps: [{ name: 'log-night', command: [...PSQL, '-c', "INSERT INTO night_log VALUES ('finally')"] }],
         });
         return Testing.synth(chart);
       }

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { availableShells, Obj, PodRun, PodRunOptions, runPod, Shell, tempRoot, waitFor } from './pod-runner';
-import { NIGHTLY_STEPS } from '../../../apps/nightly';
+import { NIGHTLY_FINALLY_STEPS, NIGHTLY_STEPS } from '../../../apps/nightly';
 import { BatchRetry, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../../src';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
@@ -84,7 +84,8 @@ describe.each(shells.map((s) => [s.name, s] as [string, Shell]))('under %s', (_n
   });
 
   test('the 22-step nightly pipeline runs in manifest order and the summary lists every step', async () => {
-    const objects = manifest({ steps: NIGHTLY_STEPS.map((s) => ({ ...record(s.name), dependsOn: s.dependsOn })) });
+    const nightly = (steps: SerialBatchStep[]) => steps.map((s) => ({ ...record(s.name), dependsOn: s.dependsOn }));
+    const objects = manifest({ steps: nightly(NIGHTLY_STEPS), finallySteps: nightly(NIGHTLY_FINALLY_STEPS) });
     const inits = objects.find((o) => o.kind === 'Job')!.spec.template.spec.initContainers as Obj[];
     const run = await runPod(objects, opts());
     expect(run.succeeded).toBe(true);
@@ -107,13 +108,8 @@ describe.each(shells.map((s) => [s.name, s] as [string, Shell]))('under %s', (_n
 
   test('a failing step: the main steps after it do not run, finally steps and the summary do, and the Job fails naming it', async () => {
     const objects = manifest({
-      steps: [
-        record('extract'),
-        { name: 'load', command: ['sh', '-c', 'echo loading; exit 3'] },
-        record('report'),
-        { ...record('drop-staging'), finally: true },
-        { ...record('unlock'), finally: true },
-      ],
+      steps: [record('extract'), { name: 'load', command: ['sh', '-c', 'echo loading; exit 3'] }, record('report')],
+      finallySteps: [record('drop-staging'), record('unlock')],
     });
     const run = await runPod(objects, opts());
     expect(run.succeeded).toBe(false);
@@ -139,7 +135,8 @@ describe.each(shells.map((s) => [s.name, s] as [string, Shell]))('under %s', (_n
 
   test('finally steps run after a success too, and a failing finally step fails the Job without hiding anything', async () => {
     const objects = manifest({
-      steps: [record('extract'), { name: 'unlock', command: ['sh', '-c', 'exit 4'], finally: true }, { ...record('notify'), finally: true }],
+      steps: [record('extract')],
+      finallySteps: [{ name: 'unlock', command: ['sh', '-c', 'exit 4'] }, record('notify')],
     });
     const run = await runPod(objects, opts());
     expect(run.succeeded).toBe(false);
@@ -148,9 +145,8 @@ describe.each(shells.map((s) => [s.name, s] as [string, Shell]))('under %s', (_n
     expect(summary.code).toBe(1);
     expect(summary.message.trim()).toBe('3 steps: 2 ok, finally step unlock failed (exit code 4, failed)');
 
-    const ok = await runPod(manifest({ steps: [{ ...record('unlock'), finally: true }, record('extract')] }), opts());
+    const ok = await runPod(manifest({ finallySteps: [record('unlock')], steps: [record('extract')] }), opts());
     expect(ok.succeeded).toBe(true);
-    // declared first, run last
     expect(fs.readFileSync(path.join(ok.volumes.workspace, 'order'), 'utf8')).toBe('extract\nunlock\n');
     expect(ok.containers[2].message.trim()).toBe('2 steps: 2 ok');
   });
@@ -160,8 +156,8 @@ describe.each(shells.map((s) => [s.name, s] as [string, Shell]))('under %s', (_n
       steps: [
         { name: 'load', command: ['sh', '-c', 'exit 3'] },
         { name: 'direct', command: ['sh', '-c', 'echo direct >> "$SERIAL_BATCH_WORKSPACE/order"'], raw: true },
-        { ...record('unlock'), finally: true },
       ],
+      finallySteps: [record('unlock')],
     });
     const run = await runPod(objects, opts());
     expect(run.succeeded).toBe(false);
@@ -262,10 +258,8 @@ describe.each(shells.map((s) => [s.name, s] as [string, Shell]))('under %s', (_n
 
   test('a step over its timeout is killed and reported as timed out; the finally steps still run', async () => {
     const objects = manifest({
-      steps: [
-        { name: 'slow', command: ['sh', '-c', 'echo $$ > "$SERIAL_BATCH_WORKSPACE/pid"; exec sleep 30'], timeout: Duration.seconds(1) },
-        { ...record('cleanup'), finally: true },
-      ],
+      steps: [{ name: 'slow', command: ['sh', '-c', 'echo $$ > "$SERIAL_BATCH_WORKSPACE/pid"; exec sleep 30'], timeout: Duration.seconds(1) }],
+      finallySteps: [record('cleanup')],
     });
     const started = Date.now();
     const run = await runPod(objects, opts());
@@ -346,8 +340,8 @@ describe.each(shells.map((s) => [s.name, s] as [string, Shell]))('under %s', (_n
           { name: 'extract', command: ['sh', '-c', 'echo x >> "$CFG_COUNTER"; echo data > "$SERIAL_BATCH_WORKSPACE/extracted"'] },
           { name: 'load', command: ['sh', '-c', 'test -f "$CFG_GATE" && test -f "$SERIAL_BATCH_WORKSPACE/extracted"'] },
           record('report'),
-          { ...record('unlock'), finally: true },
         ],
+        finallySteps: [record('unlock')],
       });
 
     test('a new pod of the same Job skips the steps done; finally steps run in every pod', async () => {

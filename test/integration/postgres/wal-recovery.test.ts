@@ -6,13 +6,13 @@
  *   recovers every row once the agent comes up;
  * - archiving keeps up with a busy primary: after a burst of more than 300 MB of WAL the archive
  *   catches up within seconds, and a restore replays it (the measured lag and restore time are
- *   printed).
+ *   printed), and while it replays the primary is not Ready (it accepts reads, not writes).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { BackupRepository, OnEmptyPrimary } from '../../../src/postgres';
 import { describeWithTools } from '../support/binaries';
-import { objectOf } from '../support/pod-sandbox';
+import { containerOf, objectOf } from '../support/pod-sandbox';
 import { freePort } from '../support/ports';
 import { PostgresServer } from '../support/postgres-server';
 import { waitFor } from '../support/processes';
@@ -95,13 +95,35 @@ describeWithTools(
       const restoring = synthDb(() => ({ backup: { repository }, onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP }));
       const restoreStart = Date.now();
       const restored = await startPrimaryWithAgent(sandbox, restoring, 'pod-burst-restored', await freePort(), {}, 'db', {});
+      // while it replays, it accepts read-only connections: the primary's readiness probe must fail until it accepts writes
+      const probe: string[] = containerOf(objectOf(restoring, 'StatefulSet', 'db-primary'), 'postgres').readinessProbe.exec.command;
+      const argv = probe.map((a) => a.replace(/-p 5432\b/, `-p ${restored.server.port}`));
+      let notReadyWhileReplaying = 0;
+      for (;;) {
+        const ready = (await restored.pod.pod.exec('postgres', argv)).code === 0;
+        const inRecovery = (await restored.server.sql('SELECT pg_is_in_recovery()', SUPERUSER)) === 't';
+        if (ready) {
+          // promotion is for good: ready before means promoted now
+          expect(inRecovery).toBe(false);
+          break;
+        }
+        notReadyWhileReplaying += inRecovery ? 1 : 0;
+        if (Date.now() - restoreStart > 240_000) {
+          const r = await restored.pod.pod.exec('postgres', argv);
+          throw new Error(
+            `the primary never became ready: ${JSON.stringify(argv)}\n${r.code} ${r.stdout}${r.stderr}\n${fs.readdirSync(restored.pod.dataDir).join(' ')}`,
+          );
+        }
+      }
+      expect(notReadyWhileReplaying).toBeGreaterThan(0);
       await waitPromoted(restored, 240_000);
       const restoreMs = Date.now() - restoreStart;
       expect(await restored.server.sql('SELECT count(*), sum(id) FROM burst', SUPERUSER)).toBe(expected);
       const replayed = (restored.server.log().match(/restored log file "[0-9A-F]{24}" from archive/g) ?? []).length;
       console.log(
         `WAL burst: ${(walBytes / 1024 / 1024).toFixed(0)} MB (${rows} rows) written in ${(burstMs / 1000).toFixed(1)} s; ` +
-          `archive lag after the burst ${(lagMs / 1000).toFixed(1)} s (repository ${(repoBytes / 1024 / 1024).toFixed(0)} MB); restore with replay of ${replayed} segments ${(restoreMs / 1000).toFixed(1)} s`,
+          `archive lag after the burst ${(lagMs / 1000).toFixed(1)} s (repository ${(repoBytes / 1024 / 1024).toFixed(0)} MB); restore with replay of ${replayed} segments ${(restoreMs / 1000).toFixed(1)} s, ` +
+          `${notReadyWhileReplaying} readiness probes failed while replaying`,
       );
       expect(replayed).toBeGreaterThanOrEqual(19);
       // one segment a second (a fixed poll and gzip) lagged 30 s behind this burst
