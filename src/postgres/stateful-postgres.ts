@@ -1596,7 +1596,8 @@ export class StatefulPostgres extends Construct {
     const user = 10001;
     const init = {
       name: 'config',
-      ...this.containerImage(POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15]),
+      // the instance's image (a mirrored or local one works); with Patroni, the official image as for the users Job
+      ...this.containerImage(this.ha ? (POSTGRES_IMAGES[this.version] ?? POSTGRES_IMAGES[15]) : this.image),
       command: ['/bin/sh', '/etc/pgbouncer/config/pooler-init.sh'],
       env: [
         env('POOLER_CONFIG_DIR', '/etc/pgbouncer/config'),
