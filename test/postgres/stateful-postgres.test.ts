@@ -166,6 +166,9 @@ describe('StatefulPostgres', () => {
     expect(db.usersSql).toContain('CONNECTION LIMIT 50');
     const np = find(objects, 'NetworkPolicy', 'orders');
     expect(JSON.stringify(np.spec.ingress)).toContain('"kubernetes.io/metadata.name":"web"');
+    // pgBackRest reaches the S3 endpoint on its own port, not 443
+    expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 9000 }] });
+    expect(np.spec.egress).not.toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }] });
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
     const containers = objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
     expect(containers.length).toBeGreaterThanOrEqual(10);
@@ -209,6 +212,20 @@ function podSpecs(o: K8sObject): any[] {
   }
   return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) ? [o.spec.template.spec] : [];
 }
+
+describe('backup repository egress', () => {
+  test('AWS S3 on 443, an S3-compatible endpoint on its port, a volume repository on none', () => {
+    const egressPorts = (repository: BackupRepository): number[] =>
+      find(synthDb({ backup: { repository } }).objects, 'NetworkPolicy', 'db')
+        .spec.egress.filter((e: any) => e.to === undefined)
+        .flatMap((e: any) => e.ports.map((p: any) => p.port));
+    const chart = Testing.chart();
+    const credentials = kplus.Secret.fromSecretName(chart, 'S3', 's3');
+    expect(egressPorts(BackupRepository.s3({ bucket: 'bucket', region: 'eu-west-1', credentials }))).toEqual([53, 53, 443]);
+    expect(egressPorts(BackupRepository.s3({ bucket: 'bucket', region: 'eu-west-1', endpoint: 'minio.storage:9000' }))).toEqual([53, 53, 9000]);
+    expect(egressPorts(BackupRepository.volume())).toEqual([53, 53]);
+  });
+});
 
 describe('image pull policy', () => {
   const everyContainer = (objects: K8sObject[]): any[] => objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
