@@ -6,8 +6,8 @@ import { throwPropError } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
 import * as assets from './assets.generated';
-import { componentLabels, podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
-import { labelsFor, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
+import { podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
+import { componentSelector, labelsFor, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
 import { backupPodTemplate, backupRoleRules, cronJobSpec, dumpPodTemplate, usersJob, usersJobData } from './jobs';
 import { memberStatefulSet } from './member-statefulset';
 import { networkPolicies, tcp } from './network-policies';
@@ -260,7 +260,7 @@ export class StatefulPostgres extends Construct {
               file: `${clientCaDir(r.name)}/ca.crt`,
             }
           : undefined,
-      peer: { podLabels: componentLabels(APP_NAME, r.name, component), namespace: r.namespace, port },
+      peer: { podLabels: componentSelector(r, component), namespace: r.namespace, port },
       allowFrom: (podLabels, clientNamespace) => {
         const rules = viaPooler ? this.poolerIngress : this.memberIngress;
         rules?.push({ from: [podPeer(podLabels, clientNamespace, r.namespace)], ports: [tcp(port)] });
