@@ -5,7 +5,7 @@
 import { Cron } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { sha256Of } from '../common/checksum';
-import * as assets from './assets.generated';
+import * as assets from './scripts/assets.generated';
 import { labelsFor } from './instance-labels';
 import { imageOf, passwordMount } from './member-containers';
 import {

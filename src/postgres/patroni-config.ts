@@ -3,7 +3,7 @@
  * postgresql.conf layers and pg_hba.conf as a fixed primary.
  */
 import { LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
-import * as assets from './assets.generated';
+import * as assets from './scripts/assets.generated';
 import { SECRETS_DIR, SOCKET_DIR } from './pod-parts';
 import { APP_NAME, PATRONI_PORT, PG_PORT, REPLICATION_USER, ResolvedPostgres, SUPERUSER } from './resolve-props';
 

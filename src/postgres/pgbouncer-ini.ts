@@ -1,5 +1,5 @@
 /** pgbouncer.ini, from the template in pgbouncer.ini.tmpl. */
-import * as assets from './assets.generated';
+import * as assets from './scripts/assets.generated';
 import { clientTls, PG_PORT, POOLER_PORT, POOLER_USER, ResolvedPooler, ResolvedPostgres } from './resolve-props';
 
 /** Where the pgBouncer container mounts the TLS Secret. */

@@ -1,7 +1,7 @@
 /** The pgBouncer Deployment in front of the primary, and what it mounts. */
 import { k8s } from 'cdk8s-plus-27';
 import { sha256Of } from '../common/checksum';
-import * as assets from './assets.generated';
+import * as assets from './scripts/assets.generated';
 import { componentSelector, labelsFor } from './instance-labels';
 import { imageOf } from './member-containers';
 import {

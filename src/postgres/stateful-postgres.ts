@@ -5,7 +5,7 @@ import { sha256Of } from '../common/checksum';
 import { throwPropError } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
-import * as assets from './assets.generated';
+import * as assets from './scripts/assets.generated';
 import { podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
 import { componentSelector, labelsFor, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
 import { backupPodTemplate, backupRoleRules, cronJobSpec, dumpPodTemplate, usersJob, usersJobData } from './jobs';

@@ -3,7 +3,7 @@
  * from the mounted Secret files (`$USER_PASSWORDS_DIR/<role>/password`), so no secret is ever part
  * of the manifest, and statement logging is switched off for the session.
  */
-import { POOLER_AUTH_SQL } from './assets.generated';
+import { POOLER_AUTH_SQL } from './scripts/assets.generated';
 import { DatabaseAccess } from './props';
 import { METRICS_USER, POOLER_USER, REPLICATION_USER, ResolvedPostgres } from './resolve-props';
 import { quoteIdent, quoteLiteral } from './sql';
