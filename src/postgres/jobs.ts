@@ -59,7 +59,7 @@ export function cronJobSpec(r: ResolvedPostgres, schedule: Cron, component: stri
 
 /** The users Job's ConfigMap data. */
 export function usersJobData(usersSql: string): Record<string, string> {
-  return { 'users.sql': usersSql, 'apply-users.sh': assets.APPLY_USERS_SH };
+  return { 'users.sql': usersSql, 'apply-users.sh': assets.APPLY_USERS_SH, 'pg-common.sh': assets.PG_COMMON_SH };
 }
 
 /**

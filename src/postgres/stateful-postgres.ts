@@ -83,6 +83,7 @@ export class StatefulPostgres extends Construct {
     const configData: Record<string, string> = {
       'postgresql.conf': this.postgresqlConf,
       'pg_hba.conf': this.pgHbaConf,
+      'pg-common.sh': assets.PG_COMMON_SH,
       'start-postgres.sh': assets.START_POSTGRES_SH,
       'bootstrap-primary.sh': assets.BOOTSTRAP_PRIMARY_SH,
       'bootstrap-replica.sh': assets.BOOTSTRAP_REPLICA_SH,

@@ -19,6 +19,9 @@
 #   CLONE_WAIT_SECONDS         how long to wait for the clone source                      300
 set -eu
 
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh
+. "$(dirname "$0")/pg-common.sh"
+
 : "${PGDATA:?PGDATA must be set}"
 ON_EMPTY_PRIMARY=${ON_EMPTY_PRIMARY:-initialize}
 REPLICATION_USER=${REPLICATION_USER:-replicator}
@@ -73,17 +76,11 @@ case "$ON_EMPTY_PRIMARY" in
     : "${CLONE_PASSWORD_FILE:?CLONE_PASSWORD_FILE must be set to clone}"
     port=${CLONE_PORT:-5432}
     user=${CLONE_USER:-replicator}
-    printf '*:*:*:%s:%s\n' "$user" "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$CLONE_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/clone.pgpass"
-    chmod 0600 "$PG_RUNTIME_DIR/clone.pgpass"
-    export PGPASSFILE="$PG_RUNTIME_DIR/clone.pgpass"
-    deadline=$(($(date +%s) + ${CLONE_WAIT_SECONDS:-300}))
-    until pg_isready -q -h "$CLONE_HOST" -p "$port" -t 5; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        log "clone source $CLONE_HOST:$port did not become ready in time"
-        exit 1
-      fi
-      sleep 2
-    done
+    use_password "$PG_RUNTIME_DIR/clone.pgpass" "$user" "$CLONE_PASSWORD_FILE"
+    if ! wait_for_postgres "$CLONE_HOST" "$port" "${CLONE_WAIT_SECONDS:-300}"; then
+      log "clone source $CLONE_HOST:$port did not become ready in time"
+      exit 1
+    fi
     log "$PGDATA is empty: cloning $CLONE_HOST:$port"
     pg_basebackup -h "$CLONE_HOST" -p "$port" -U "$user" -D "$partial" -X stream -c fast --no-password
     # the clone is a new primary: no standby.signal, and the source's own settings do not apply
