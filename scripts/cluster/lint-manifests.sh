@@ -13,17 +13,19 @@
 # their objects labelled LINT_TEST_SELECTOR (default app.kubernetes.io/managed-by=cdk8s-patterns,
 # the label every construct sets; empty = all objects) are linted. dist/ is linted whole.
 #
-# Gates:
+# Gates (every linter is required: a missing one fails the run; outside CI a missing one is
+# installed first with install-linters.sh):
 #   kube-score   `score --output-format ci`: any [CRITICAL] line fails (LINT_VERBOSE=1 also
 #                lists the warnings, which do not fail).
 #   kube-linter  `lint` with its default checks: any finding fails.
-#   kube-linter default checks, ported (kube-linter-defaults.js): any finding fails; always run.
-#   Polaris      `audit --set-exit-code-on-danger`: any danger-level finding fails.
-# A self-test first checks that kube-score (and kube-linter) flag selftest/lint-critical.yaml.
+#   Polaris      `audit` with its default configuration: any danger-level finding fails; with
+#                POLARIS_GATE=warning any warning fails too. Warnings below the gate are counted
+#                (LINT_VERBOSE=1 lists them). A deliberate deviation carries
+#                `polaris.fairwinds.com/<check>-exempt: "true"` on the object, with its reason in
+#                the README.
+# A self-test first checks that each linter flags selftest/lint-critical.yaml.
 # Linters come from scripts/cluster/install-linters.sh (pinned in linters.env), or from the
-# KUBE_SCORE, KUBE_LINTER, POLARIS variables. A missing linter named in REQUIRED_LINTERS fails
-# the run; outside CI the script installs missing ones first. Other missing linters are
-# reported as unavailable.
+# KUBE_SCORE, KUBE_LINTER, POLARIS variables.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -40,29 +42,26 @@ locate() { # TOOL VERSION OVERRIDE
 find_linters() {
   kube_score="$(locate kube-score "$KUBE_SCORE_VERSION" "${KUBE_SCORE:-}")"
   kube_linter="$(locate kube-linter "$KUBE_LINTER_VERSION" "${KUBE_LINTER:-}")"
-  polaris="${POLARIS:-$(command -v polaris || true)}"
+  polaris="$(locate polaris "$POLARIS_VERSION" "${POLARIS:-}")"
 }
 find_linters
-if [ -z "$kube_score" ] || { [ -z "$kube_linter" ] && [ ! -e "$CACHE_ROOT/linters/.kube-linter-$KUBE_LINTER_VERSION-unavailable" ]; }; then
-  if ! is_ci; then
-    log "installing missing linters"
-    "$CLUSTER_SCRIPTS_DIR/install-linters.sh" >&2 || true
-    find_linters
-    # Do not retry an optional linter the module proxy does not serve on every run.
-    if [ -z "$kube_linter" ]; then mkdir -p "$CACHE_ROOT/linters" && touch "$CACHE_ROOT/linters/.kube-linter-$KUBE_LINTER_VERSION-unavailable"; fi
-  fi
+if { [ -z "$kube_score" ] || [ -z "$kube_linter" ] || [ -z "$polaris" ]; } && ! is_ci; then
+  log "installing missing linters (once per machine)"
+  "$CLUSTER_SCRIPTS_DIR/install-linters.sh" >&2 || true
+  find_linters
 fi
-missing_required=0
+missing=0
 for tool in $REQUIRED_LINTERS; do
   case "$tool" in
-    kube-score) [ -n "$kube_score" ] || { log "error: kube-score $KUBE_SCORE_VERSION is not installed (scripts/cluster/install-linters.sh)"; missing_required=1; } ;;
-    kube-linter) [ -n "$kube_linter" ] || { log "error: kube-linter $KUBE_LINTER_VERSION is not installed (scripts/cluster/install-linters.sh)"; missing_required=1; } ;;
-    polaris) [ -n "$polaris" ] || { log "error: polaris is not installed (set POLARIS)"; missing_required=1; } ;;
+    kube-score) [ -n "$kube_score" ] || { log "error: kube-score $KUBE_SCORE_VERSION is not installed (scripts/cluster/install-linters.sh)"; missing=1; } ;;
+    kube-linter) [ -n "$kube_linter" ] || { log "error: kube-linter $KUBE_LINTER_VERSION is not installed (scripts/cluster/install-linters.sh)"; missing=1; } ;;
+    polaris) [ -n "$polaris" ] || { log "error: polaris $POLARIS_VERSION is not installed (scripts/cluster/install-linters.sh)"; missing=1; } ;;
   esac
 done
-[ "$missing_required" = 0 ] || exit 1
-[ -n "$kube_linter" ] || log "note: the kube-linter binary is unavailable on this machine (see linters.env); its default checks run through the port scripts/cluster/kube-linter-defaults.js"
-[ -n "$polaris" ] || log "note: polaris unavailable on this machine (see linters.env); its checks are not run"
+[ "$missing" = 0 ] || exit 1
+for tool in kube-score kube-linter polaris; do
+  case " $REQUIRED_LINTERS " in *" $tool "*) ;; *) log "note: $tool is not required (REQUIRED_LINTERS=$REQUIRED_LINTERS)" ;; esac
+done
 
 if [ $# -gt 0 ]; then paths="$*"; else paths="${MANIFEST_PATHS:-dist build/test-manifests}"; fi
 # shellcheck disable=SC2086 # the paths are a space-separated list
@@ -92,6 +91,14 @@ explain_kube_score() {
     });' || true
 }
 
+# polaris_findings FILE [GATE]: Polaris's default audit of FILE; prints one line per failed check
+# at warning or danger level and fails when one reaches GATE (or when Polaris itself fails).
+polaris_findings() {
+  "$polaris" audit --audit-path "$1" --format json --only-show-failed-tests >"$work/pol.json" 2>"$work/pol.err" ||
+    { cat "$work/pol.err"; return 2; }
+  node "$CLUSTER_SCRIPTS_DIR/polaris-findings.mjs" "$work/pol.json" "${2:-danger}"
+}
+
 # Self-test: the gates must be able to fail.
 selftest="$CLUSTER_SCRIPTS_DIR/selftest/lint-critical.yaml"
 "$kube_score" score --output-format ci "$selftest" >"$work/selftest.out" 2>&1 || true
@@ -101,17 +108,21 @@ fi
 if [ -n "$kube_linter" ] && "$kube_linter" lint "$selftest" >/dev/null 2>&1; then
   die "self-test: kube-linter found nothing in selftest/lint-critical.yaml"
 fi
-if node "$CLUSTER_SCRIPTS_DIR/kube-linter-defaults.js" "$selftest" >/dev/null 2>&1; then
-  die "self-test: the kube-linter default checks (port) found nothing in selftest/lint-critical.yaml"
+if [ -n "$polaris" ] && polaris_findings "$selftest" danger >/dev/null 2>&1; then
+  die "self-test: polaris found no danger-level finding in selftest/lint-critical.yaml"
 fi
 
 LINT_TEST_SELECTOR="${LINT_TEST_SELECTOR-app.kubernetes.io/managed-by=cdk8s-patterns}"
 (cd "$REPO_ROOT" && node "$CLUSTER_SCRIPTS_DIR/lint-inputs.mjs" "$work/inputs" "$LINT_TEST_SELECTOR" "${files[@]}") >"$work/inputs.tsv"
 
+POLARIS_GATE="${POLARIS_GATE:-danger}"
+case "$POLARIS_GATE" in danger | warning) ;; *) die "POLARIS_GATE must be danger or warning, got $POLARIS_GATE" ;; esac
 passed=0
 failed=0
 skipped=0
 warned_files=0
+polaris_warned_files=0
+polaris_warnings=0
 while IFS=$'\t' read -r -u 3 f src; do
   rel="${src#"$REPO_ROOT"/}"
   if [ "$f" = - ]; then skipped=$(( skipped + 1 )); continue; fi
@@ -143,22 +154,19 @@ while IFS=$'\t' read -r -u 3 f src; do
       file_ok=0
     fi
   fi
-  # kube-linter's default checks, ported (kube-linter-defaults.js): always run, so the checks are
-  # enforced on machines where the kube-linter binary cannot be installed.
-  if ! node "$CLUSTER_SCRIPTS_DIR/kube-linter-defaults.js" "$f" >"$work/klp.out" 2>&1; then
-    echo "FAIL kube-linter default checks (port) $rel:" >&2
-    indent <"$work/klp.out" >&2
-    file_ok=0
-  fi
 
   if [ -n "$polaris" ]; then
-    rc=0
-    "$polaris" audit --audit-path "$f" --format pretty --color=false --only-show-failed-tests \
-      --set-exit-code-on-danger >"$work/pol.out" 2>&1 || rc=$?
-    if [ "$rc" != 0 ]; then
-      echo "FAIL polaris $rel (exit $rc; 3 = danger-level findings):" >&2
+    if ! polaris_findings "$f" "$POLARIS_GATE" >"$work/pol.out" 2>&1; then
+      echo "FAIL polaris $rel (gate: $POLARIS_GATE):" >&2
       indent <"$work/pol.out" >&2
       file_ok=0
+    elif [ -s "$work/pol.out" ]; then
+      polaris_warned_files=$(( polaris_warned_files + 1 ))
+      polaris_warnings=$(( polaris_warnings + $(wc -l <"$work/pol.out") ))
+      if [ "${LINT_VERBOSE:-0}" = 1 ]; then
+        echo "note polaris warnings in $rel:" >&2
+        indent <"$work/pol.out" >&2
+      fi
     fi
   fi
 
@@ -168,6 +176,10 @@ done 3<"$work/inputs.tsv"
 if [ "$warned_files" -gt 0 ] && [ "${LINT_VERBOSE:-0}" != 1 ]; then
   log "kube-score warnings (not gated) in $warned_files files; LINT_VERBOSE=1 lists them"
 fi
-log "linted $(( passed + failed )) of ${#files[@]} files ($skipped hold no $LINT_TEST_SELECTOR objects) with kube-score, kube-linter's default checks (port)${kube_linter:+, kube-linter}${polaris:+, polaris}"
+if [ "$polaris_warned_files" -gt 0 ]; then
+  hint=""; [ "${LINT_VERBOSE:-0}" = 1 ] || hint="; LINT_VERBOSE=1 lists them"
+  log "polaris: $polaris_warnings warnings below the gate ($POLARIS_GATE) in $polaris_warned_files passing files$hint"
+fi
+log "linted $(( passed + failed )) of ${#files[@]} files ($skipped hold no $LINT_TEST_SELECTOR objects) with${kube_score:+ kube-score $KUBE_SCORE_VERSION}${kube_linter:+, kube-linter $KUBE_LINTER_VERSION}${polaris:+, polaris $POLARIS_VERSION}"
 echo "lint: $passed passed, $failed failed"
 [ "$failed" = 0 ]

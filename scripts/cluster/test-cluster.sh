@@ -104,6 +104,34 @@ check() {
 
 indent() { sed 's/^/      /'; }
 
+# install_crds FILE...: create the CustomResourceDefinitions in FILEs for real and wait until
+# every CRD is Established (its kinds are served), within CRD_TIMEOUT (default 60s).
+install_crds() {
+  local f t0
+  t0="$(now_ms)"
+  for f in "$@"; do
+    k apply --server-side --field-manager=cdk8s-patterns-test -f "$f" >"$work/crd.out" 2>&1 ||
+      { cat "$work/crd.out" >&2; die "could not install the CRDs of ${f#"$REPO_ROOT"/}"; }
+  done
+  k wait --for condition=established --timeout="${CRD_TIMEOUT:-60}s" customresourcedefinitions --all >"$work/crd.out" 2>&1 ||
+    { cat "$work/crd.out" >&2; die "CRDs not Established within ${CRD_TIMEOUT:-60}s"; }
+  log "$(k get customresourcedefinitions --no-headers 2>/dev/null | wc -l | tr -d ' ') CRDs from $# files Established in $(( $(now_ms) - t0 ))ms"
+}
+
+# pod_security_level NAMESPACE: the Pod Security level the suite enforces in NAMESPACE:
+# "restricted" unless scripts/cluster/pod-security-exceptions names the namespace (lines
+# "<namespace> <level> <reason>"; # starts a comment).
+pod_security_level() {
+  local file="$CLUSTER_SCRIPTS_DIR/pod-security-exceptions" ns level _
+  if [ -f "$file" ]; then
+    while read -r ns level _; do
+      case "$ns" in '' | '#'*) continue ;; esac
+      if [ "$ns" = "$1" ]; then echo "$level"; return; fi
+    done <"$file"
+  fi
+  echo restricted
+}
+
 # --- self-test: the apply path must be able to fail ---------------------------------------
 selftest_failures=0
 selftest() {
@@ -143,10 +171,25 @@ for spec in $specs; do
   export KUBECONFIG
   t1="$(now_ms)"
 
-  # Namespaces and their default ServiceAccount (normally made by kube-controller-manager).
+  # CRDs first (for real), so that custom resources are validated by the server like every other
+  # object: the self-test CRD, then every pinned CRD file in scripts/cluster/crds/.
+  crd_files=("$CLUSTER_SCRIPTS_DIR"/selftest/crds/*.yaml)
+  if [ -d "$CLUSTER_SCRIPTS_DIR/crds" ]; then
+    while IFS= read -r f; do crd_files+=("$f"); done < <(find "$CLUSTER_SCRIPTS_DIR/crds" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
+  fi
+  install_crds "${crd_files[@]}"
+
+  # Namespaces and their default ServiceAccount (normally made by kube-controller-manager), each
+  # labelled for Pod Security admission: "restricted" is enforced (a bare Pod that breaks it is
+  # rejected) and warned about (Deployments, StatefulSets, Jobs and CronJobs whose pod template
+  # breaks it get a warning, which fails the run like any warning). A namespace listed in
+  # pod-security-exceptions gets the level given there instead.
   for ns in default $(cat "$work/set/namespaces.txt"); do
     k get namespace "$ns" >/dev/null 2>&1 || k create namespace "$ns" >/dev/null
     k -n "$ns" get serviceaccount default >/dev/null 2>&1 || k -n "$ns" create serviceaccount default >/dev/null
+    level="$(pod_security_level "$ns")"
+    k label namespace "$ns" --overwrite >/dev/null \
+      "pod-security.kubernetes.io/enforce=$level" "pod-security.kubernetes.io/warn=$level"
   done
   # ServiceAccounts of the set exist for real, as after a real apply of the whole set, so that
   # bare Pods naming them pass the ServiceAccount admission plugin. A ServiceAccount that cannot
@@ -158,10 +201,21 @@ for spec in $specs; do
   selftest rejected.yaml "unknown fields" imagee
   selftest invalid-name.yaml "invalid objects" Bad_Name
   selftest warning.yaml "server warnings" "Warning:"
+  selftest crd-rejected.yaml "unknown fields in custom resources" colour
+  selftest crd-invalid.yaml "custom resources the CRD schema refuses" spec.size
+  if check "$CLUSTER_SCRIPTS_DIR/selftest/crd-accepted.yaml" 1; then
+    log "self-test ok: crd-accepted.yaml (a valid custom resource) applied without a warning"
+  else
+    log "SELF-TEST FAILED: crd-accepted.yaml, a valid custom resource of the self-test CRD, did not apply cleanly:"
+    cat "$work/last.err" "$work/last.out" | indent >&2
+    selftest_failures=$(( selftest_failures + 1 ))
+  fi
+  selftest pod-security-pod.yaml "Pod Security enforcement" 'violates PodSecurity "restricted'
+  selftest pod-security-template.yaml "Pod Security warnings for pod templates" 'would violate PodSecurity "restricted'
   if [ "$selftest_failures" -gt 0 ]; then
     failed=$(( failed + selftest_failures )); status=1
   else
-    passed=$(( passed + 3 ))
+    passed=$(( passed + 8 ))
   fi
 
   ok=0; bad=0

@@ -1,3 +1,4 @@
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annotations';
 import { ApiObject, Cron, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -399,6 +400,7 @@ export class SerialBatchJob extends Construct {
 
   public constructor(scope: Construct, id: string, props: SerialBatchJobProps) {
     super(scope, id);
+    ensureUniqueObjectNames(this);
     this.props = props;
     this.scheduled = props.schedule !== undefined;
     this.retry = props.retry ?? BatchRetry.failFast();

@@ -1,8 +1,12 @@
 import { IConstruct } from 'constructs';
 
+const NON_FINITE = '\u0001';
+const NON_FINITE_QUOTED = /"\\u0001(NaN|-?Infinity)\\u0001"/g;
+
 /**
  * Formats a rejected value for an error message: strings are quoted, everything
- * else is rendered as compact JSON so `undefined`, numbers and objects stay readable.
+ * else is rendered as compact JSON so `undefined`, numbers and objects stay readable; `NaN` and
+ * infinities are shown as `NaN`, `Infinity`, `-Infinity`, also inside objects and lists.
  */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') {
@@ -15,7 +19,11 @@ export function describeValue(value: unknown): string {
     return String(value);
   }
   try {
-    const json = JSON.stringify(value);
+    // NaN and infinities inside objects and lists are shown as such, not as JSON's null
+    const json = JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}${NON_FINITE}` : v)).replace(
+      NON_FINITE_QUOTED,
+      '$1',
+    );
     return json.length > 200 ? `${json.slice(0, 197)}...` : json;
   } catch {
     return String(value);

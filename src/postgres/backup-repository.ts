@@ -135,11 +135,26 @@ export class BackupRepository {
     return out;
   }
 
-  /** @internal The `repo1-*` lines of pgbackrest.conf for the repository of cluster `clusterName`. */
-  public _configLines(clusterName: string): string[] {
+  /**
+   * Where the repository of cluster `clusterName` lives, to tell two repositories apart.
+   * @internal
+   */
+  public _location(clusterName: string): string {
+    if (this._s3) {
+      const s3 = this._s3;
+      return `s3://${s3.endpoint ?? `s3.${s3.region}.amazonaws.com`}/${s3.bucket}${(s3.path ?? `/pgbackrest/${clusterName}`).replace(/\/+$/, '')}`;
+    }
+    return `pvc://${clusterName}-pgbackrest-repo`;
+  }
+
+  /**
+   * @internal The `repo1-*` lines of pgbackrest.conf for the repository of cluster `clusterName`,
+   * a volume mounted at the mount path + `suffix`.
+   */
+  public _configLines(clusterName: string, suffix: string = ''): string[] {
     const s3 = this._s3;
     if (!s3) {
-      return ['repo1-type=posix', `repo1-path=${PGBACKREST_REPO_MOUNT}`];
+      return ['repo1-type=posix', `repo1-path=${PGBACKREST_REPO_MOUNT}${suffix}`];
     }
     return [
       'repo1-type=s3',
@@ -152,48 +167,46 @@ export class BackupRepository {
     ];
   }
 
-  /** @internal Env pointing pgBackRest at the repository volume or at the CA bundle of an S3 repository. */
-  public _env(): k8s.EnvVar[] {
-    if (!this._s3) {
-      return [env('PGBACKREST_REPO1_PATH', PGBACKREST_REPO_MOUNT)];
-    }
-    return this._s3.caBundle ? [env('PGBACKREST_REPO1_STORAGE_CA_FILE', `${PGBACKREST_CA_DIR}/ca.crt`)] : [];
-  }
-
-  /** @internal The S3 credentials as `secretKeyRef` env; none for a volume or the pod's cloud identity. */
-  public _secretEnv(): k8s.EnvVar[] {
+  /**
+   * @internal Env pointing pgBackRest at the repository volume or at the CA bundle of an S3
+   * repository, then the S3 credentials as `secretKeyRef`s, named `<prefix>REPO1_...`; volumes and
+   * CA bundles are mounted at their paths + `suffix`.
+   */
+  public _env(prefix: string = 'PGBACKREST_', suffix: string = ''): k8s.EnvVar[] {
     const s3 = this._s3;
-    if (!s3?.credentials) {
-      return [];
+    if (!s3) {
+      return [env(`${prefix}REPO1_PATH`, `${PGBACKREST_REPO_MOUNT}${suffix}`)];
     }
-    return [
-      secretEnv('PGBACKREST_REPO1_S3_KEY', s3.credentials.name, s3.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID'),
-      secretEnv('PGBACKREST_REPO1_S3_KEY_SECRET', s3.credentials.name, s3.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'),
-    ];
+    const out = s3.caBundle ? [env(`${prefix}REPO1_STORAGE_CA_FILE`, `${PGBACKREST_CA_DIR}${suffix}/ca.crt`)] : [];
+    if (s3.credentials) {
+      out.push(
+        secretEnv(`${prefix}REPO1_S3_KEY`, s3.credentials.name, s3.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID'),
+        secretEnv(`${prefix}REPO1_S3_KEY_SECRET`, s3.credentials.name, s3.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'),
+      );
+    }
+    return out;
   }
 
-  /** @internal Mounts of the repository volume or of the CA bundle, in every container that runs pgBackRest. */
-  public _mounts(): k8s.VolumeMount[] {
+  /**
+   * @internal Mounts of the repository volume (read-only for a restore source) or of the CA
+   * bundle, in every container that runs pgBackRest; names and paths end in `suffix`.
+   */
+  public _mounts(suffix: string = '', readOnly: boolean = false): k8s.VolumeMount[] {
     if (!this._s3) {
-      return [{ name: 'pgbackrest-repo', mountPath: PGBACKREST_REPO_MOUNT }];
+      return [{ name: `pgbackrest-repo${suffix}`, mountPath: `${PGBACKREST_REPO_MOUNT}${suffix}`, ...(readOnly ? { readOnly: true } : {}) }];
     }
-    return this._s3.caBundle ? [{ name: 'pgbackrest-ca', mountPath: PGBACKREST_CA_DIR, readOnly: true }] : [];
+    return this._s3.caBundle ? [{ name: `pgbackrest-ca${suffix}`, mountPath: `${PGBACKREST_CA_DIR}${suffix}`, readOnly: true }] : [];
   }
 
-  /** @internal The volumes behind {@link _mounts} for cluster `clusterName`. */
-  public _volumes(clusterName: string): k8s.Volume[] {
+  /** @internal The volumes behind {@link _mounts} for the repository of cluster `clusterName`. */
+  public _volumes(clusterName: string, suffix: string = '', readOnly: boolean = false): k8s.Volume[] {
     if (!this._s3) {
-      return [{ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: this.claimNameFor(clusterName) } }];
+      const claim = { claimName: this.claimNameFor(clusterName), ...(readOnly ? { readOnly: true } : {}) };
+      return [{ name: `pgbackrest-repo${suffix}`, persistentVolumeClaim: claim }];
     }
     const ca = this._s3.caBundle;
-    return ca
-      ? [
-          {
-            name: 'pgbackrest-ca',
-            configMap: { name: ca.name, items: [{ key: this._s3.caBundleKey ?? 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
-          },
-        ]
-      : [];
+    const items = [{ key: this._s3.caBundleKey ?? 'ca.crt', path: 'ca.crt' }];
+    return ca ? [{ name: `pgbackrest-ca${suffix}`, configMap: { name: ca.name, items, defaultMode: 0o444 } }] : [];
   }
 
   /** @internal The claim of a volume repository (undefined for S3). */

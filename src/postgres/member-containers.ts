@@ -11,7 +11,6 @@ import {
   SECRETS_DIR,
   SOCKET_DIR,
   SPOOL_DIR,
-  STANZA,
   containerSecurity,
   env,
   execProbe,
@@ -23,7 +22,17 @@ import {
   tcpPort,
   tcpProbe,
 } from './pod-parts';
-import { METRICS_PORT, METRICS_USER, PATRONI_PORT, PG_PORT, REPLICATION_USER, ResolvedBackup, ResolvedPostgres, SUPERUSER } from './resolve-props';
+import {
+  METRICS_PORT,
+  METRICS_USER,
+  PATRONI_PORT,
+  PG_PORT,
+  REPLICATION_USER,
+  ResolvedBackup,
+  ResolvedPostgres,
+  ResolvedRepository,
+  SUPERUSER,
+} from './resolve-props';
 import { OnEmptyPrimary } from './props';
 
 /** A member's role: fixed primary, fixed replica, or Patroni member. */
@@ -185,12 +194,12 @@ export function bootstrapContainer(r: ResolvedPostgres, role: 'primary' | 'read'
   };
 }
 
-/** pgBackRest's stanza and paths, shared by the agent and the restore container. */
-function pgbackrestEnv(r: ResolvedPostgres, withSocket: boolean): k8s.EnvVar[] {
+/** pgBackRest's stanza and paths for `repo`, shared by the agent and the restore container. */
+function pgbackrestEnv(r: ResolvedPostgres, repo: ResolvedRepository, withSocket: boolean): k8s.EnvVar[] {
   return [
     env('PGDATA', r.pgdata),
-    env('PGBACKREST_STANZA', STANZA),
-    env('PGBACKREST_CONFIG', `${PGBACKREST_CONFIG_DIR}/pgbackrest.conf`),
+    env('PGBACKREST_STANZA', repo.stanza),
+    env('PGBACKREST_CONFIG', `${PGBACKREST_CONFIG_DIR}/${repo.configFile}`),
     env('PGBACKREST_PG1_PATH', r.pgdata),
     ...(withSocket ? [env('PGBACKREST_PG1_SOCKET_PATH', SOCKET_DIR)] : []),
     env('PGBACKREST_LOCK_PATH', '/tmp/pgbackrest'),
@@ -198,18 +207,32 @@ function pgbackrestEnv(r: ResolvedPostgres, withSocket: boolean): k8s.EnvVar[] {
   ];
 }
 
-/** The repository credentials and the encryption passphrase, from their Secrets. */
-function pgbackrestSecretEnv(backup: ResolvedBackup): k8s.EnvVar[] {
-  const out = backup.repository._secretEnv();
-  if (backup.encryptionKey) {
-    out.push(secretEnv('PGBACKREST_REPO1_CIPHER_PASS', backup.encryptionKey.name, backup.encryptionKey.key));
+/** Where `repo` is, its credentials and its encryption passphrase (from their Secrets), named `<prefix>REPO1_...`. */
+function repositoryEnv(repo: ResolvedRepository, prefix: string = 'PGBACKREST_'): k8s.EnvVar[] {
+  const out = repo.repository._env(prefix, repo.suffix);
+  if (repo.encryptionKey) {
+    out.push(secretEnv(`${prefix}REPO1_CIPHER_PASS`, repo.encryptionKey.name, repo.encryptionKey.key));
   }
   return out;
 }
 
-/** The init container restoring the latest backup (or `recoveryTargetTime`) into an empty volume. */
+/** Mounts of `repo` (read-only for a restore source). */
+export function repositoryMounts(repo: ResolvedRepository): k8s.VolumeMount[] {
+  return repo.repository._mounts(repo.suffix, repo.readOnly);
+}
+
+/** The volumes behind {@link repositoryMounts}. */
+export function repositoryVolumes(repo: ResolvedRepository): k8s.Volume[] {
+  return repo.repository._volumes(repo.clusterName, repo.suffix, repo.readOnly);
+}
+
+/**
+ * The init container restoring the latest backup (or `recoveryTargetTime`) into an empty volume:
+ * from the restore source when there is one, else from the own repository.
+ */
 export function restoreContainer(r: ResolvedPostgres, backup: ResolvedBackup): k8s.Container {
-  const restoreEnv = [...pgbackrestEnv(r, false), ...backup.repository._env(), env('PG_SCRIPTS_DIR', CONFIG_DIR), ...pgbackrestSecretEnv(backup)];
+  const from = backup.restoreSource ?? backup.own;
+  const restoreEnv = [...pgbackrestEnv(r, from, false), env('PG_SCRIPTS_DIR', CONFIG_DIR), ...repositoryEnv(from)];
   if (r.recoveryTargetTime) {
     restoreEnv.push(env('RECOVERY_TARGET_TIME', r.recoveryTargetTime));
   }
@@ -225,25 +248,33 @@ export function restoreContainer(r: ResolvedPostgres, backup: ResolvedBackup): k
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
       { name: 'pgbackrest-config', mountPath: PGBACKREST_CONFIG_DIR, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
-      ...backup.repository._mounts(),
+      ...repositoryMounts(from),
     ],
   };
 }
 
 /** The pgBackRest agent next to the primary: archives WAL handed over through the spool and runs backups. */
 export function agentContainer(r: ResolvedPostgres, backup: ResolvedBackup): k8s.Container {
+  const source = backup.restoreSource;
   return {
     name: 'pgbackrest',
     ...imageOf(r, backup.image),
     command: ['/bin/sh', `${CONFIG_DIR}/pgbackrest-agent.sh`],
     env: [
-      ...pgbackrestEnv(r, true),
-      ...backup.repository._env(),
+      ...pgbackrestEnv(r, backup.own, true),
       env('ARCHIVE_SPOOL_DIR', SPOOL_DIR),
       env('PG_RUNTIME_DIR', '/tmp/pgbackrest-agent'),
       env('PGPASSFILE', '/tmp/pgbackrest-agent/pgpass'),
       env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
-      ...pgbackrestSecretEnv(backup),
+      ...repositoryEnv(backup.own),
+      // restore_command reads the restore source, read only (see pgbackrest-agent.sh)
+      ...(source
+        ? [
+            env('RESTORE_SOURCE_CONFIG', `${PGBACKREST_CONFIG_DIR}/${source.configFile}`),
+            env('RESTORE_SOURCE_STANZA', source.stanza),
+            ...repositoryEnv(source, 'RESTORE_SOURCE_'),
+          ]
+        : []),
     ],
     resources: resources('50m', '1', '128Mi', '64Mi', '1Gi'),
     securityContext: containerSecurity(r.uid, r.gid),
@@ -257,7 +288,8 @@ export function agentContainer(r: ResolvedPostgres, backup: ResolvedBackup): k8s
       { name: 'spool', mountPath: SPOOL_DIR },
       { name: 'agent-tmp', mountPath: '/tmp' },
       passwordMount('superuser'),
-      ...backup.repository._mounts(),
+      ...repositoryMounts(backup.own),
+      ...(source ? repositoryMounts(source) : []),
     ],
   };
 }

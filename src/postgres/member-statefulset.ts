@@ -11,6 +11,7 @@ import {
   MemberRole,
   patroniContainer,
   postgresContainer,
+  repositoryVolumes,
   restoreContainer,
   restoresOnEmpty,
 } from './member-containers';
@@ -65,7 +66,10 @@ function volumes(r: ResolvedPostgres, role: MemberRole, ctx: MemberContext): k8s
     vols.push(emptyDir('spool', '64Mi'));
   }
   if (r.backup && (runsAgent || (role === 'primary' && restoresOnEmpty(r)))) {
-    vols.push(configMapVolume('pgbackrest-config', ctx.pgbackrestConfigMapName), ...r.backup.repository._volumes(r.name));
+    vols.push(configMapVolume('pgbackrest-config', ctx.pgbackrestConfigMapName), ...repositoryVolumes(r.backup.own));
+    if (role === 'primary' && r.backup.restoreSource) {
+      vols.push(...repositoryVolumes(r.backup.restoreSource));
+    }
   }
   if (runsAgent) {
     vols.push(emptyDir('agent-tmp', '1Gi'));

@@ -63,9 +63,12 @@ export function networkPolicies(r: ResolvedPostgres): PolicyPlans {
   if (r.cloneFrom) {
     memberEgress.push({ ports: [tcp(r.cloneFrom.port)] });
   }
-  const repositoryPort = r.backup?.repository._egressPort();
-  if (repositoryPort !== undefined) {
-    memberEgress.push({ ports: [tcp(repositoryPort)] });
+  // the repository's endpoint, and the restore source's when it listens elsewhere
+  const repositoryPorts = new Set([r.backup?.own, r.backup?.restoreSource].map((repo) => repo?.repository._egressPort()));
+  for (const port of repositoryPorts) {
+    if (port !== undefined) {
+      memberEgress.push({ ports: [tcp(port)] });
+    }
   }
   if (r.ha) {
     memberEgress.push({ to: [sameInstance(['member'])], ports: [tcp(PATRONI_PORT)] }, KUBERNETES_API);

@@ -21,7 +21,10 @@ export enum OnEmptyPrimary {
    * lost, and silently starting a fresh database would hide that (and break the replicas).
    */
   FAIL = 'fail',
-  /** Restore the latest backup (or `recoveryTargetTime`) from the pgBackRest repository in `backup`. */
+  /**
+   * Restore the latest backup (or `recoveryTargetTime`) with pgBackRest: from `restoreFrom` (another
+   * cluster's repository, read only), or else from this cluster's own `backup.repository`.
+   */
   RESTORE_FROM_BACKUP = 'restore',
   /** Clone another running cluster with pg_basebackup (`cloneFrom`) and start as a new primary. */
   CLONE = 'clone',
@@ -262,6 +265,40 @@ export interface PostgresCloneSource {
   readonly password: PasswordSecret;
 }
 
+/**
+ * Another cluster's pgBackRest repository that a new cluster is restored from
+ * (`OnEmptyPrimary.RESTORE_FROM_BACKUP`). It is only read: the restore and the WAL replay of the
+ * recovery read it, while the new cluster archives and backs up into its own `backup.repository`
+ * from its first start. The source is never in the configuration that archiving, backups or
+ * stanza commands use, so nothing can be written into it.
+ */
+export interface PostgresRestoreSource {
+  /**
+   * The source's repository, declared as in the source's `backup.repository` (same bucket,
+   * endpoint and path, or a volume repository). Give it read-only credentials where you can.
+   * A volume repository is mounted read-only, and only where its claim can attach (its
+   * ReadWriteOnce claim is in use while the source's primary runs): an S3 repository is the way
+   * to restore from a running cluster.
+   */
+  readonly repository: BackupRepository;
+  /**
+   * Name of the StatefulPostgres that wrote the repository. It locates the backups: the default
+   * path `/pgbackrest/<clusterName>` of an S3 repository, the claim `<clusterName>-pgbackrest-repo`
+   * of a volume repository.
+   */
+  readonly clusterName: string;
+  /**
+   * The source's pgBackRest stanza.
+   * @default 'db' (the stanza of every StatefulPostgres)
+   */
+  readonly stanza?: string;
+  /**
+   * Passphrase the source's repository is encrypted with.
+   * @default - the source's repository is not encrypted
+   */
+  readonly encryptionKey?: PasswordSecret;
+}
+
 /** Automatic failover with Patroni, using Kubernetes ConfigMaps as its store. */
 export interface PostgresHighAvailabilityOptions {
   /**
@@ -441,6 +478,12 @@ export interface StatefulPostgresProps {
    * @default - none
    */
   readonly cloneFrom?: PostgresCloneSource;
+  /**
+   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, the repository of another cluster to restore from
+   * (read only); this cluster still archives into its own `backup.repository`, which must differ.
+   * @default - the cluster's own `backup.repository` (a restore after losing the data volume, under the same name)
+   */
+  readonly restoreFrom?: PostgresRestoreSource;
   /**
    * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time (`2025-01-31 12:00:00+00`) instead of the end of the archive.
    * @default - the latest archived WAL

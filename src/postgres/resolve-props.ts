@@ -21,7 +21,7 @@ import {
   SPILO_IMAGES,
   SPILO_UID,
 } from './images';
-import { DATA_MOUNT } from './pod-parts';
+import { DATA_MOUNT, STANZA } from './pod-parts';
 import { CONSTRUCT_OWNED_PARAMETERS, isKnownParameter, tunedParameters } from './postgresql-conf';
 import { DatabaseAccess, OnEmptyPrimary, PasswordSecret, PoolMode, StatefulPostgresProps } from './props';
 import { isSqlName } from './sql';
@@ -83,12 +83,29 @@ export interface ResolvedPooler {
   readonly memory: string;
 }
 
-export interface ResolvedBackup {
+/** A pgBackRest repository as a pod uses it: this cluster's own, or the read-only source of a restore. */
+export interface ResolvedRepository {
   readonly repository: BackupRepository;
+  /** The cluster that writes it (default S3 path, volume claim). */
+  readonly clusterName: string;
+  readonly stanza: string;
+  readonly encryptionKey?: SecretKey;
+  /** Suffix of its volume names and mount paths: '' for the own repository. */
+  readonly suffix: string;
+  /** Mounted read-only (a restore source). */
+  readonly readOnly: boolean;
+  /** Its configuration file in the pgBackRest ConfigMap. */
+  readonly configFile: string;
+}
+
+export interface ResolvedBackup {
+  /** Where this cluster archives and backs up. */
+  readonly own: ResolvedRepository;
+  /** Another cluster's repository a restore reads (`restoreFrom`), never written. */
+  readonly restoreSource?: ResolvedRepository;
   readonly schedule: Cron;
   readonly differentialSchedule?: Cron;
   readonly fullRetention: number;
-  readonly encryptionKey?: SecretKey;
   readonly image: string;
   readonly kubectlImage: string;
 }
@@ -340,11 +357,18 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
       errors.add(`backup.repository.${prop}`, rule, value);
     }
     backup = {
-      repository: b.repository,
+      own: {
+        repository: b.repository,
+        clusterName: name,
+        stanza: STANZA,
+        encryptionKey: b.encryptionKey ? secretKey(b.encryptionKey, 'backup.encryptionKey', 'password') : undefined,
+        suffix: '',
+        readOnly: false,
+        configFile: 'pgbackrest.conf',
+      },
       schedule: b.schedule ?? Cron.daily(),
       differentialSchedule: b.differentialSchedule,
       fullRetention,
-      encryptionKey: b.encryptionKey ? secretKey(b.encryptionKey, 'backup.encryptionKey', 'password') : undefined,
       image: backupImage,
       kubectlImage,
     };
@@ -387,6 +411,47 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
       user: c.user ?? REPLICATION_USER,
       password: secretKey(c.password, 'cloneFrom.password', 'password'),
     };
+  }
+  const source = props.restoreFrom;
+  if (source) {
+    errors.check(
+      onEmptyPrimary === OnEmptyPrimary.RESTORE_FROM_BACKUP,
+      'restoreFrom',
+      'set only with onEmptyPrimary RESTORE_FROM_BACKUP',
+      source.clusterName,
+    );
+    errors.check(
+      isDnsLabel(source.clusterName, MAX_NAME_LENGTH),
+      'restoreFrom.clusterName',
+      `a DNS label of at most ${MAX_NAME_LENGTH} characters`,
+      source.clusterName,
+    );
+    errors.check(/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(source.stanza ?? STANZA), 'restoreFrom.stanza', 'a pgBackRest stanza name', source.stanza);
+    for (const [prop, rule, value] of source.repository._problems()) {
+      errors.add(`restoreFrom.repository.${prop}`, rule, value);
+    }
+    const encryptionKey = source.encryptionKey ? secretKey(source.encryptionKey, 'restoreFrom.encryptionKey', 'password') : undefined;
+    if (backup) {
+      const own = backup.own.repository._location(name);
+      errors.check(
+        source.repository._location(source.clusterName) !== own,
+        'restoreFrom',
+        'another repository than backup.repository (a restored cluster must never archive into its source)',
+        own,
+      );
+      backup = {
+        ...backup,
+        restoreSource: {
+          repository: source.repository,
+          clusterName: source.clusterName,
+          stanza: source.stanza ?? STANZA,
+          encryptionKey,
+          suffix: '-source',
+          readOnly: true,
+          configFile: 'restore-source.conf',
+        },
+      };
+    }
   }
   if (props.recoveryTargetTime !== undefined) {
     errors.check(

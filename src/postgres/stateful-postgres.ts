@@ -5,6 +5,7 @@ import { sha256Of } from '../common/checksum';
 import { throwPropError } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import * as assets from './scripts/assets.generated';
 import { podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
 import { componentSelector, labelsFor, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
@@ -12,7 +13,7 @@ import { backupPodTemplate, backupRoleRules, cronJobSpec, dumpPodTemplate, users
 import { memberStatefulSet } from './member-statefulset';
 import { networkPolicies, tcp } from './network-policies';
 import { renderPatroniConfig } from './patroni-config';
-import { renderPgBackRestConf } from './pgbackrest-conf';
+import { pgbackrestConfigData } from './pgbackrest-conf';
 import { renderPgHba } from './pg-hba';
 import { oneAtATime, poolerConfigData, poolerDeployment } from './pooler';
 import { renderPostgresqlConf } from './postgresql-conf';
@@ -67,6 +68,7 @@ export class StatefulPostgres extends Construct {
 
   constructor(scope: Construct, id: string, props: StatefulPostgresProps) {
     super(scope, id);
+    ensureUniqueObjectNames(this);
     const r = resolveProps(this, id, props);
     this.resolved = r;
     this.name = r.name;
@@ -102,11 +104,11 @@ export class StatefulPostgres extends Construct {
       metadata: { name: `${r.name}-config`, labels: labelsFor(r, 'config') },
       data: configData,
     });
-    const pgbackrestConf = r.backup ? renderPgBackRestConf(r, r.backup) : undefined;
-    if (pgbackrestConf) {
+    const pgbackrestData = r.backup ? pgbackrestConfigData(r, r.backup) : undefined;
+    if (pgbackrestData) {
       new kplus.ConfigMap(this, 'PgBackRestConfig', {
         metadata: { name: `${r.name}-pgbackrest`, labels: labelsFor(r, 'backup') },
-        data: { 'pgbackrest.conf': pgbackrestConf },
+        data: pgbackrestData,
       });
     }
 
@@ -128,7 +130,7 @@ export class StatefulPostgres extends Construct {
       pgbackrestConfigMapName: `${r.name}-pgbackrest`,
       headlessServiceName: this.headlessService.name,
       primaryServiceName: this.primaryService.name,
-      checksum: sha256Of({ config: configData, pgbackrest: pgbackrestConf ?? '' }),
+      checksum: sha256Of({ config: configData, pgbackrest: Object.values(pgbackrestData ?? {}).join('') }),
       serviceAccountName: r.ha ? this.patroniRbac() : undefined,
     };
     if (r.ha) {
@@ -355,7 +357,7 @@ export class StatefulPostgres extends Construct {
   private createBackupJobs(): void {
     const r = this.resolved;
     const backup = r.backup!;
-    const claim = backup.repository._claim(r.name);
+    const claim = backup.own.repository._claim(r.name);
     if (claim) {
       new kplus.k8s.KubePersistentVolumeClaim(this, 'PgBackRestRepository', {
         metadata: { name: claim.name, labels: labelsFor(r, 'backup') },

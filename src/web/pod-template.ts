@@ -3,7 +3,7 @@
  * sub-GiB ephemeral storage, topology spread, capabilities, seccomp), rendered as plain JSON.
  */
 import * as kplus from 'cdk8s-plus-27';
-import { ResolvedResources, ResolvedWebApp } from './resolve-props';
+import type { ResolvedWebApp } from './resolve-props';
 
 /** Name of the container port every probe, the Service and the NetworkPolicy refer to. */
 export const HTTP_PORT_NAME = 'http';
@@ -17,12 +17,6 @@ export const CONTAINER_NAME = 'app';
  * those types must be the import's own classes, or the converters drop them.
  */
 export const namedPort = (name: string) => kplus.k8s.IntOrString.fromString(name);
-
-/** A container's resources in the shape the converters expect. */
-export function resourcesPatch(resources: ResolvedResources): Record<string, unknown> {
-  const quantities = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, kplus.k8s.Quantity.fromString(v)]));
-  return { limits: quantities(resources.limits), requests: quantities(resources.requests) };
-}
 
 function handler(path: string | undefined): Record<string, unknown> {
   return path === undefined
@@ -54,30 +48,6 @@ export function livenessProbe(app: ResolvedWebApp): Record<string, unknown> | un
  */
 export function startupProbe(app: ResolvedWebApp): Record<string, unknown> {
   return { ...handler(app.healthCheckPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: app.startupFailureThreshold, successThreshold: 1 };
-}
-
-/**
- * Spread across zones and hosts without ever blocking scheduling: topology spread constraints
- * (Polaris) plus preferred pod anti-affinity on hosts (what kube-score and kube-linter look for).
- * `matchLabelKeys: [pod-template-hash]` spreads each ReplicaSet revision on its own during rollouts.
- */
-export function scheduling(selector: Record<string, string>): { affinity: unknown; topologySpreadConstraints: unknown[] } {
-  const labelSelector = { matchLabels: { ...selector } };
-  const spread = (topologyKey: string) => ({
-    labelSelector,
-    matchLabelKeys: ['pod-template-hash'],
-    maxSkew: 1,
-    topologyKey,
-    whenUnsatisfiable: 'ScheduleAnyway',
-  });
-  return {
-    affinity: {
-      podAntiAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [{ podAffinityTerm: { labelSelector, topologyKey: 'kubernetes.io/hostname' }, weight: 100 }],
-      },
-    },
-    topologySpreadConstraints: [spread('topology.kubernetes.io/zone'), spread('kubernetes.io/hostname')],
-  };
 }
 
 /** A volume name for a writable directory: `/var/cache/nginx` → `var-cache-nginx`. */

@@ -8,7 +8,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { reservedEnvReason } from '../common/env';
 import { PropErrors } from '../common/errors';
-import { versionFromImage } from '../common/labels';
+import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_VERSION, versionFromImage } from '../common/labels';
 import {
   imagePinProblem,
   isCIdentifier,
@@ -23,10 +23,21 @@ import {
   isPort,
   MAX_LABEL_LENGTH,
 } from '../common/names';
-import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
-import { DEFAULT_RUN_AS_GROUP, DEFAULT_RUN_AS_USER } from '../common/security';
+import { objectName } from '../common/object-names';
+import { sizeInKibibytes } from '../common/quantities';
+import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
+import { resolveRunAs } from '../common/resolve-security';
+import { ResolvedResources, resolveResources } from '../common/resources';
+import { SecretKeyReference } from '../common/secret-key-reference';
 import { WebAppNetworkPeer } from './network-peer';
-import { WebAppSecretKeyRef, WebAppWithIngressProps } from './web-app-with-ingress-props';
+import { volumeNameFor } from './pod-template';
+import { WebAppWithIngressProps } from './web-app-with-ingress-props';
+
+/** The pod labels the construct sets: `podLabels` cannot override them. */
+const POD_LABEL_KEYS = [LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_OF, LABEL_VERSION, LABEL_MANAGED_BY];
+
+/** The pod-template annotation holding the checksum of `config`: a change rolls the pods. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
 
 /** Suffix of the canary track's instance and object names. */
 export const CANARY_SUFFIX = '-canary';
@@ -64,12 +75,14 @@ const DEFAULTS = {
   ingressClassName: 'nginx',
   minReplicas: 2,
   targetCpuUtilization: 70,
-  cpuRequest: kplus.Cpu.millis(100),
-  cpuLimit: kplus.Cpu.units(1),
-  memoryRequest: Size.mebibytes(256),
-  memoryLimit: Size.mebibytes(256),
-  ephemeralRequest: Size.mebibytes(128),
-  ephemeralLimit: Size.mebibytes(512),
+  resources: {
+    cpuRequest: kplus.Cpu.millis(100),
+    cpuLimit: kplus.Cpu.units(1),
+    memoryRequest: Size.mebibytes(256),
+    memoryLimit: Size.mebibytes(256),
+    ephemeralStorageRequest: Size.mebibytes(128),
+    ephemeralStorageLimit: Size.mebibytes(512),
+  },
   writableDirectories: ['/tmp'],
   writableDirectorySizeLimit: Size.mebibytes(256),
   ingressControllerNamespace: 'ingress-nginx',
@@ -118,9 +131,10 @@ export interface ResolvedNetworkPolicy {
   readonly allowTo: ResolvedEgressRule[];
 }
 
-export interface ResolvedResources {
-  readonly requests: Record<string, string>;
-  readonly limits: Record<string, string>;
+/** A writable `emptyDir` of the app container. */
+export interface ResolvedWritableDirectory {
+  readonly path: string;
+  readonly volumeName: string;
 }
 
 /** Every prop of a web app, validated, with its default applied. */
@@ -147,34 +161,23 @@ export interface ResolvedWebApp {
   readonly ingressAnnotations: Record<string, string>;
   readonly autoscaling?: ResolvedAutoscaling;
   readonly config?: Record<string, string>;
-  readonly secretEnv: Array<[string, WebAppSecretKeyRef]>;
+  readonly secretEnv: Array<[string, SecretKeyReference]>;
   readonly command?: string[];
   readonly args?: string[];
   readonly resources: ResolvedResources;
   readonly runAsUser: number;
   readonly runAsGroup: number;
   readonly readOnlyRootFilesystem: boolean;
-  readonly writableDirectories: string[];
+  readonly writableDirectories: ResolvedWritableDirectory[];
   readonly writableDirectorySizeLimit: Size;
-  readonly imagePullSecret?: kplus.ISecret;
   readonly serviceAccount?: kplus.IServiceAccount;
   readonly automountServiceAccountToken: boolean;
-  readonly priorityClassName?: string;
+  readonly podOptions: ResolvedPodOptions;
   readonly networkPolicy: ResolvedNetworkPolicy;
   readonly canary?: ResolvedCanary;
   readonly revisionHistoryLimit: number;
   readonly minReadySeconds: number;
   readonly progressDeadlineSeconds: number;
-}
-
-/** `ShopFront` → `shop-front`: the default app name derived from a construct id. */
-export function kebabCase(id: string): string {
-  return String(id)
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
 }
 
 /** The pull policy that fits an image reference: a digest never changes, a tag may move. */
@@ -237,24 +240,6 @@ class Checker {
     }
     return s;
   }
-
-  public cpu(value: kplus.Cpu | undefined, fallback: kplus.Cpu, prop: string): number {
-    const millis = value === undefined ? cpuInMillis(fallback) : safe(() => cpuInMillis(value));
-    if (!isInt(millis, 1)) {
-      this.errors.add(prop, 'a whole number of millicores greater than 0', safe(() => value?.amount) ?? value);
-      return cpuInMillis(fallback)!;
-    }
-    return millis;
-  }
-
-  public size(value: Size | undefined, fallback: Size, prop: string): number {
-    const kib = sizeInKibibytes(value ?? fallback);
-    if (!isInt(kib, 1)) {
-      this.errors.add(prop, 'a whole number of KiB greater than 0', describeSize(value));
-      return sizeInKibibytes(fallback)!;
-    }
-    return kib;
-  }
 }
 
 function safe<T>(fn: () => T): T | undefined {
@@ -282,7 +267,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const c = new Checker(errors);
 
   // identity
-  const name = props.name ?? kebabCase(id);
+  const name = objectName(id, props.name);
   const nameOk = errors.check(
     isDnsLabel(name),
     props.name === undefined ? 'name (derived from the construct id)' : 'name',
@@ -424,7 +409,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       errors.check(bytes <= MAX_CONFIG_BYTES, 'config', `at most ${MAX_CONFIG_BYTES} bytes of keys and values`, `${bytes} bytes`);
     }
   }
-  const secretEnv: Array<[string, WebAppSecretKeyRef]> = [];
+  const secretEnv: Array<[string, SecretKeyReference]> = [];
   if (props.secretEnv !== undefined) {
     const se = props.secretEnv;
     if (errors.check(se !== null && typeof se === 'object' && !Array.isArray(se), 'secretEnv', 'a map of secret key references', se)) {
@@ -446,35 +431,11 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args);
 
   // resources
-  const r = props.resources ?? {};
-  const cpuReq = c.cpu(r.cpu?.request, DEFAULTS.cpuRequest, 'resources.cpu.request');
-  const cpuLim = c.cpu(r.cpu?.limit, DEFAULTS.cpuLimit, 'resources.cpu.limit');
-  errors.check(cpuLim >= cpuReq, 'resources.cpu.limit', `at least the request (${cpuReq}m)`, `${cpuLim}m`);
-  const memReq = c.size(r.memory?.request, DEFAULTS.memoryRequest, 'resources.memory.request');
-  const memLim = c.size(r.memory?.limit, DEFAULTS.memoryLimit, 'resources.memory.limit');
-  errors.check(memLim >= memReq, 'resources.memory.limit', `at least the request (${memReq}Ki)`, `${memLim}Ki`);
-  const ephReq = c.size(r.ephemeralStorage?.request, DEFAULTS.ephemeralRequest, 'resources.ephemeralStorage.request');
-  const ephLim = c.size(r.ephemeralStorage?.limit, DEFAULTS.ephemeralLimit, 'resources.ephemeralStorage.limit');
-  errors.check(ephLim >= ephReq, 'resources.ephemeralStorage.limit', `at least the request (${ephReq}Ki)`, `${ephLim}Ki`);
-  const resources: ResolvedResources = {
-    requests: {
-      cpu: cpuToQuantity(kplus.Cpu.millis(cpuReq)),
-      'ephemeral-storage': sizeToQuantity(Size.kibibytes(ephReq)),
-      memory: sizeToQuantity(Size.kibibytes(memReq)),
-    },
-    limits: {
-      cpu: cpuToQuantity(kplus.Cpu.millis(cpuLim)),
-      'ephemeral-storage': sizeToQuantity(Size.kibibytes(ephLim)),
-      memory: sizeToQuantity(Size.kibibytes(memLim)),
-    },
-  };
+  const resources = resolveResources(errors, props.resources, DEFAULTS.resources);
+  const ephLim = resources.ephemeralStorageLimitKib;
 
   // security and filesystem
-  const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
-  errors.check(isInt(runAsUser, 1, 2147483647), 'runAsUser', 'a non-root UID from 1 to 2147483647', runAsUser);
-  const runAsGroup = props.runAsGroup ?? DEFAULT_RUN_AS_GROUP;
-  errors.check(isInt(runAsGroup, 1, 2147483647), 'runAsGroup', 'a non-root GID from 1 to 2147483647', runAsGroup);
-  const readOnlyRootFilesystem = props.readOnlyRootFilesystem ?? true;
+  const runAs = resolveRunAs(errors, props);
   const writableDirectories = props.writableDirectories ?? DEFAULTS.writableDirectories;
   if (errors.check(isStringArray(writableDirectories), 'writableDirectories', 'a list of absolute paths', writableDirectories)) {
     writableDirectories.forEach((p, i) => {
@@ -500,23 +461,23 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     );
   }
   errors.check(
-    props.imagePullSecret === undefined || isDnsSubdomain(safe(() => props.imagePullSecret!.name) as string),
-    'imagePullSecret',
-    'a Secret with a valid name',
-    safe(() => props.imagePullSecret?.name),
-  );
-  errors.check(
     props.serviceAccount === undefined || isDnsSubdomain(safe(() => props.serviceAccount!.name) as string),
     'serviceAccount',
     'a ServiceAccount with a valid name',
     safe(() => props.serviceAccount?.name),
   );
-  errors.check(
-    props.priorityClassName === undefined || isDnsSubdomain(props.priorityClassName),
-    'priorityClassName',
-    'a PriorityClass name (DNS-1123 subdomain)',
-    props.priorityClassName,
-  );
+  const takenVolumeNames = new Set<string>();
+  const writableVolumes: ResolvedWritableDirectory[] = isStringArray(writableDirectories)
+    ? writableDirectories.map((path, i) => ({ path, volumeName: volumeNameFor(path, i, takenVolumeNames) }))
+    : [];
+
+  // pod options
+  const podOptions = resolvePodOptions(errors, props, {
+    labelKeys: POD_LABEL_KEYS,
+    annotationKeys: [CONFIG_CHECKSUM_ANNOTATION],
+    volumeNames: writableVolumes.map((w) => w.volumeName),
+    mountPaths: writableVolumes.map((w) => w.path),
+  });
 
   // network policy
   const np = props.networkPolicy ?? {};
@@ -638,15 +599,14 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     command: props.command,
     args: props.args,
     resources,
-    runAsUser,
-    runAsGroup,
-    readOnlyRootFilesystem,
-    writableDirectories,
+    runAsUser: runAs.user,
+    runAsGroup: runAs.group,
+    readOnlyRootFilesystem: runAs.readOnlyRootFilesystem,
+    writableDirectories: writableVolumes,
     writableDirectorySizeLimit: sizeLimit,
-    imagePullSecret: props.imagePullSecret,
     serviceAccount: props.serviceAccount,
     automountServiceAccountToken: props.automountServiceAccountToken ?? false,
-    priorityClassName: props.priorityClassName,
+    podOptions,
     networkPolicy: {
       enabled: np.enabled ?? true,
       ingressControllerNamespace,

@@ -1,5 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { PodOptions } from '../common/pod-options';
+import { SecretKeyReference } from '../common/secret-key-reference';
 import { WebAppNetworkPeer } from './network-peer';
 
 /**
@@ -57,25 +59,6 @@ export interface WebAppAutoscalingOptions {
    * @default - no memory target
    */
   readonly targetMemoryUtilization?: number;
-}
-
-/**
- * One environment variable read from a key of an existing Secret (`secretKeyRef`): the value never
- * appears in the synthesized YAML.
- */
-export interface WebAppSecretKeyRef {
-  /** The Secret, e.g. `Secret.fromSecretName(this, 'Db', 'shop-db')`. */
-  readonly secret: kplus.ISecret;
-
-  /** The key inside the Secret. */
-  readonly key: string;
-
-  /**
-   * Whether the pod may start when the Secret or key is missing (the variable is then unset).
-   *
-   * @default false
-   */
-  readonly optional?: boolean;
 }
 
 /**
@@ -191,9 +174,11 @@ export interface WebAppCanaryOptions {
 }
 
 /**
- * Properties of `WebAppWithIngress`.
+ * Properties of `WebAppWithIngress`. The shared pod options (`nodeSelector`, `tolerations`,
+ * `podLabels`, `podAnnotations`, `imagePullSecrets`, `priorityClassName`, `volumes`) apply to the
+ * pods of the app and of its canary; extra volumes are mounted into the app container.
  */
-export interface WebAppWithIngressProps {
+export interface WebAppWithIngressProps extends PodOptions {
   /**
    * Container image, pinned with a tag other than `latest` or a digest
    * (`ghcr.io/acme/shop:1.4.2`, `ghcr.io/acme/shop@sha256:...`).
@@ -356,7 +341,7 @@ export interface WebAppWithIngressProps {
    *
    * @default - no secret variables
    */
-  readonly secretEnv?: { [name: string]: WebAppSecretKeyRef };
+  readonly secretEnv?: { [name: string]: SecretKeyReference };
 
   /**
    * Container command (overrides the image's ENTRYPOINT). `$(` is passed literally, never expanded.
@@ -425,13 +410,6 @@ export interface WebAppWithIngressProps {
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
 
   /**
-   * A `kubernetes.io/dockerconfigjson` Secret used to pull the image from a private registry.
-   *
-   * @default - no pull secret
-   */
-  readonly imagePullSecret?: kplus.ISecret;
-
-  /**
    * ServiceAccount of the pods.
    *
    * @default - a new ServiceAccount named like the app, whose token is not mounted
@@ -444,13 +422,6 @@ export interface WebAppWithIngressProps {
    * @default false
    */
   readonly automountServiceAccountToken?: boolean;
-
-  /**
-   * `priorityClassName` of the pods; the PriorityClass must exist in the cluster.
-   *
-   * @default - the cluster's default priority
-   */
-  readonly priorityClassName?: string;
 
   /**
    * The NetworkPolicy isolating the pods.

@@ -3,22 +3,25 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { sha256Of } from '../common/checksum';
 import { escapeKubernetesExpansion } from '../common/env';
+import { sizeToQuantity } from '../common/quantities';
 import { PropErrors, throwPropError } from '../common/errors';
+import { ensureUniqueObjectNames } from '../common/unique-names';
 import { AppIdentity, LABEL_INSTANCE, LABEL_NAME, selectorLabels, standardLabels } from '../common/labels';
+import { applyPodOptions } from '../common/resolve-pod-options';
+import { toResourceRequirements } from '../common/resources';
+import { spreadScheduling } from '../common/scheduling';
 import { patchContainerSecurity, patchPodHardening, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 import { WebAppNetworkPeer } from './network-peer';
+import { CONTAINER_NAME, HTTP_PORT_NAME, livenessProbe, namedPort, readinessProbe, startupProbe } from './pod-template';
 import {
-  CONTAINER_NAME,
-  HTTP_PORT_NAME,
-  livenessProbe,
-  namedPort,
-  readinessProbe,
-  resourcesPatch,
-  scheduling,
-  startupProbe,
-  volumeNameFor,
-} from './pod-template';
-import { CANARY_SUFFIX, checkPeer, checkPorts, ResolvedEgressRule, ResolvedWebApp, resolveWebAppProps } from './resolve-props';
+  CANARY_SUFFIX,
+  CONFIG_CHECKSUM_ANNOTATION,
+  checkPeer,
+  checkPorts,
+  ResolvedEgressRule,
+  ResolvedWebApp,
+  resolveWebAppProps,
+} from './resolve-props';
 import { WebAppWithIngressProps } from './web-app-with-ingress-props';
 
 const POD_SPEC = '/spec/template/spec';
@@ -106,6 +109,7 @@ export class WebAppWithIngress extends Construct {
   constructor(scope: Construct, id: string, props: WebAppWithIngressProps) {
     super(scope, id);
     const app = resolveWebAppProps(this, id, props);
+    ensureUniqueObjectNames(this);
     this.app = app;
     this.appName = app.name;
     this.instance = app.instance;
@@ -255,13 +259,19 @@ export class WebAppWithIngress extends Construct {
     const objectName = identity.instance;
     const id = (name: string) => `${track.idPrefix}${name}`;
 
-    const volumes = new Set<string>();
-    const volumeMounts: kplus.VolumeMount[] = app.writableDirectories.map((path, i) => ({
-      path,
-      volume: kplus.Volume.fromEmptyDir(this, id(`WritableDirectory${i}`), volumeNameFor(path, i, volumes), {
-        sizeLimit: app.writableDirectorySizeLimit,
-      }),
-    }));
+    const pod = applyPodOptions(
+      {
+        metadata: {},
+        spec: {
+          containers: [{ name: CONTAINER_NAME, volumeMounts: app.writableDirectories.map((w) => ({ mountPath: w.path, name: w.volumeName })) }],
+          volumes: app.writableDirectories.map((w) => ({
+            emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(sizeToQuantity(app.writableDirectorySizeLimit)) },
+            name: w.volumeName,
+          })),
+        },
+      },
+      app.podOptions,
+    );
 
     const env: Record<string, kplus.EnvValue> = {};
     for (const [name, ref] of app.secretEnv) {
@@ -281,7 +291,6 @@ export class WebAppWithIngress extends Construct {
       podMetadata: { labels },
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: app.automountServiceAccountToken,
-      dockerRegistryAuth: app.imagePullSecret,
       terminationGracePeriod: Duration.seconds(app.terminationGraceSeconds),
       containers: [
         {
@@ -293,16 +302,21 @@ export class WebAppWithIngress extends Construct {
           ports: [{ name: HTTP_PORT_NAME, number: app.port }],
           envVariables: env,
           envFrom: this.configMap ? [kplus.Env.fromConfigMap(this.configMap)] : undefined,
-          volumeMounts,
           lifecycle: app.preStopSeconds > 0 ? { preStop: kplus.Handler.fromCommand(['sleep', String(app.preStopSeconds)]) } : undefined,
         },
       ],
     });
     deployment.select(kplus.LabelSelector.of({ labels: selector }));
+    for (const [k, v] of Object.entries(pod.metadata?.labels ?? {})) {
+      deployment.podMetadata.addLabel(k, v);
+    }
+    for (const [k, v] of Object.entries(pod.metadata?.annotations ?? {})) {
+      deployment.podMetadata.addAnnotation(k, v);
+    }
     if (this.configMap) {
       const configMap = this.configMap;
       // Hashed at synthesis, after any later configMap.addData(): a config change rolls the pods.
-      deployment.podMetadata.addAnnotation('checksum/config', Lazy.any({ produce: () => sha256Of(configMap.data) }) as unknown as string);
+      deployment.podMetadata.addAnnotation(CONFIG_CHECKSUM_ANNOTATION, Lazy.any({ produce: () => sha256Of(configMap.data) }) as unknown as string);
     }
 
     const obj = ApiObject.of(deployment);
@@ -317,18 +331,22 @@ export class WebAppWithIngress extends Construct {
       { list: 'containers', index: 0 },
       restrictedContainerSecurityContext({ user: app.runAsUser, group: app.runAsGroup, readOnlyRootFilesystem: app.readOnlyRootFilesystem }),
     );
-    obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/resources`, resourcesPatch(app.resources)));
+    obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/resources`, toResourceRequirements(app.resources)));
     obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/readinessProbe`, readinessProbe(app)));
     obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/startupProbe`, startupProbe(app)));
     const liveness = livenessProbe(app);
     if (liveness) {
       obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/livenessProbe`, liveness));
     }
-    const { affinity, topologySpreadConstraints } = scheduling(selector);
+    const { affinity, topologySpreadConstraints } = spreadScheduling(selector);
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/affinity`, affinity));
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/topologySpreadConstraints`, topologySpreadConstraints));
-    if (app.priorityClassName) {
-      obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/priorityClassName`, app.priorityClassName));
+    const { containers, ...podFields } = pod.spec!;
+    if (containers[0].volumeMounts?.length) {
+      obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/volumeMounts`, containers[0].volumeMounts));
+    }
+    for (const [field, value] of Object.entries(podFields)) {
+      obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/${field}`, value));
     }
 
     const service = new kplus.Service(this, id('Service'), {

@@ -4,7 +4,7 @@
  */
 import { ApiObject, App, Chart, Lazy, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
-import { FastApp } from '../../src';
+import { FastApp, WebAppWithIngress } from '../../src';
 import { AppBuilder, cleanupTmp, expectIdentical, synthFiles, synthYaml } from './support';
 
 afterAll(cleanupTmp);
@@ -38,6 +38,19 @@ describe('errors', () => {
       bad.node.addValidation({ validate: () => ['replicas must be at least 1, got 0', 'second problem'] });
       chart.node.addValidation({ validate: () => ['chart-level problem'] });
     }, /^Error: Validation failed with the following errors:\n {2}\[chart\] chart-level problem\n {2}\[chart\/Bad\] replicas/);
+  });
+
+  test('two objects with the same kind, namespace and name: the same error naming both construct paths', () => {
+    const web = { image: 'ghcr.io/acme/shop:1.4.2', host: 'shop.example.com' };
+    expectSameError((app) => {
+      new WebAppWithIngress(new Chart(app, 'A'), 'Web', web);
+      new WebAppWithIngress(new Chart(app, 'B'), 'Web', web);
+    }, /Validation failed with the following errors:\n[^]*\[\] Deployment "web" without a namespace is synthesized twice, by A\/Web\/Deployment\/Resource and by B\/Web\/Deployment\/Resource/);
+    expectSameError((app) => {
+      const chart = new Chart(app, 'Store', { namespace: 'shop' });
+      new WebAppWithIngress(chart, 'Web', { ...web, name: 'shop' });
+      new WebAppWithIngress(chart, 'Web2', { ...web, name: 'shop' });
+    }, /Service "shop" in namespace "shop" is synthesized twice, by Store\/Web\/Service\/Resource and by Store\/Web2\/Service\/Resource/);
   });
 
   test('a validation that only fails once dependencies are resolved fails like stock', () => {

@@ -167,6 +167,38 @@ describe('errors name the construct path, the prop, the rule and the value', () 
       { backup: { repository: BackupRepository.volume() }, onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP, recoveryTargetTime: 'yesterday' },
       /recoveryTargetTime must be a timestamp such as 2025-01-31 12:00:00\+00, got "yesterday"/,
     ],
+    [
+      'restore source without restore',
+      { restoreFrom: { repository: BackupRepository.volume(), clusterName: 'other' } },
+      /restoreFrom must be set only with onEmptyPrimary RESTORE_FROM_BACKUP, got "other"/,
+    ],
+    [
+      'restore source is the own repository (same S3 path)',
+      {
+        backup: { repository: BackupRepository.s3({ bucket: 'ok-b', region: 'eu-west-1', path: '/pgbackrest/orders' }) },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.s3({ bucket: 'ok-b', region: 'eu-west-1' }), clusterName: 'orders' },
+      },
+      /restoreFrom must be another repository than backup.repository \(a restored cluster must never archive into its source\), got "s3:\/\/s3.eu-west-1.amazonaws.com\/ok-b\/pgbackrest\/orders"/,
+    ],
+    [
+      'restore source is the own volume repository',
+      {
+        backup: { repository: BackupRepository.volume() },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.volume(), clusterName: 'db' },
+      },
+      /restoreFrom must be another repository than backup.repository/,
+    ],
+    [
+      'restore source fields',
+      {
+        backup: { repository: BackupRepository.volume() },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.s3({ bucket: 'B', region: 'eu-west-1' }), clusterName: 'Orders', stanza: 'a b' },
+      },
+      /restoreFrom.clusterName must be a DNS label of at most 30 characters, got "Orders"[\s\S]*restoreFrom.stanza must be a pgBackRest stanza name, got "a b"[\s\S]*restoreFrom.repository.bucket must be an S3 bucket name, got "B"/,
+    ],
     ['ha with one instance', { highAvailability: {} }, /replicas must be at least 2 with highAvailability/],
     ['ha with image', { replicas: 2, highAvailability: {}, image: 'postgres:15.10' }, /image must be unset with highAvailability/],
     [

@@ -93,17 +93,23 @@ describe.each(available)('under %s', (_name, shell) => {
   });
 
   test.each([
-    ['0', 0],
-    ['1', 1],
-    ['3', 1],
-  ])('pgbackrest-archive.sh maps the agent result %s to exit status %d', async (result, status) => {
+    ['push', '0', 0],
+    ['push', '1', 1],
+    ['push', '3', 1],
+    ['get', '0', 0],
+    // pgBackRest's "not in the archive": PostgreSQL ends recovery there
+    ['get', '1', 1],
+    // any other failure must not look like the end of the archive: > 125 is fatal for PostgreSQL
+    ['get', '39', 200],
+  ])('pgbackrest-archive.sh %s maps the agent result %s to exit status %d, creating the spool if the agent has not', async (op, result, status) => {
+    // the agent has not started: the spool volume is empty
     const spool = path.join(dir, 'spool');
-    fs.mkdirSync(path.join(spool, 'request'), { recursive: true });
-    fs.mkdirSync(path.join(spool, 'result'), { recursive: true });
+    fs.mkdirSync(spool);
     // a stand-in for the agent: answers the first request it sees
     const answered = new Promise<string>((resolve) => {
       const timer = setInterval(() => {
-        const req = fs.readdirSync(path.join(spool, 'request')).find((f) => !f.endsWith('.tmp'));
+        const reqDir = path.join(spool, 'request');
+        const req = fs.existsSync(reqDir) ? fs.readdirSync(reqDir).find((f) => !f.endsWith('.tmp')) : undefined;
         if (req) {
           clearInterval(timer);
           const target = fs.readFileSync(path.join(spool, 'request', req), 'utf8').trim();
@@ -113,16 +119,14 @@ describe.each(available)('under %s', (_name, shell) => {
         }
       }, 20);
     });
-    const child = spawn(
-      shell[0],
-      [...shell.slice(1), path.join(dir, 'pgbackrest-archive.sh'), 'push', 'pg_wal/000000010000000000000003', '000000010000000000000003'],
-      {
-        cwd: dir,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ARCHIVE_SPOOL_DIR: spool, ARCHIVE_TIMEOUT: '10' },
-      },
-    );
+    const segment = '000000010000000000000003';
+    const args = op === 'push' ? [`pg_wal/${segment}`, segment] : [segment, 'pg_wal/RECOVERYXLOG'];
+    const child = spawn(shell[0], [...shell.slice(1), path.join(dir, 'pgbackrest-archive.sh'), op, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ARCHIVE_SPOOL_DIR: spool, ARCHIVE_TIMEOUT: '10' },
+    });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(await answered).toBe(`push.000000010000000000000003 ${dir}/pg_wal/000000010000000000000003`);
+    expect(await answered).toBe(`${op}.${segment} ${dir}/${op === 'push' ? `pg_wal/${segment}` : 'pg_wal/RECOVERYXLOG'}`);
     expect(code).toBe(status);
     expect(fs.readdirSync(path.join(spool, 'result'))).toEqual([]);
   });
@@ -157,6 +161,17 @@ describe.each(available)('under %s', (_name, shell) => {
     expect(Date.now() - started).toBeLessThan(8000);
     fs.writeFileSync(path.join(dir, 'up'), '');
     expect(wait(60).stdout.trim()).toBe('up');
+  });
+
+  test('pgbackrest-archive.sh get is fatal for PostgreSQL (not "end of archive") when the agent does not answer', () => {
+    const r = spawnSync(shell[0], [...shell.slice(1), path.join(dir, 'pgbackrest-archive.sh'), 'get', '00000002.history', 'pg_wal/RECOVERYHISTORY'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ARCHIVE_SPOOL_DIR: path.join(dir, 'spool'), ARCHIVE_TIMEOUT: '1' },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    expect(r.status).toBe(200);
+    expect(r.stderr).toMatch(/did not answer get 00000002.history within 1s/);
   });
 
   test('pgbackrest-archive.sh fails (so PostgreSQL retries) when the agent does not answer in time', () => {

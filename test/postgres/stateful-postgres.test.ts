@@ -83,6 +83,12 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     },
     logicalBackup: { schedule: Cron.daily(), storage: Size.gibibytes(30), storageClassName: 'standard', retentionDays: 14, databases: ['orders'] },
     onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+    restoreFrom: {
+      repository: BackupRepository.s3({ bucket: 'acme-backups', region: 'eu-west-1', credentials: secret('S3Ro', 'legacy-s3-read-only') }),
+      clusterName: 'legacy-orders',
+      stanza: 'main',
+      encryptionKey: { secret: secret('LegacyCipher', 'legacy-cipher'), key: 'passphrase' },
+    },
     recoveryTargetTime: '2025-01-31 12:00:00+00',
     tls: { secret: secret('Tls', 'orders-tls'), require: true, serverNames: ['orders-rw', 'orders-pooler'], verifyServer: true },
     networkPolicy: true,
@@ -132,7 +138,27 @@ describe('StatefulPostgres', () => {
     expect(pgbackrest).toContain('repo1-path=/clusters/orders');
     expect(pgbackrest).toContain('repo1-retention-full=4');
     expect(pgbackrest).toContain('repo1-cipher-type=aes-256-cbc');
-    expect(envOf(container(pod, 'restore')).PGBACKREST_REPO1_STORAGE_CA_FILE).toBe('/etc/pgbackrest-ca/ca.crt');
+    // the restore and restore_command read the source, with its own configuration and credentials
+    const source = find(objects, 'ConfigMap', 'orders-pgbackrest').data['restore-source.conf'];
+    expect(source).toContain('repo1-path=/pgbackrest/legacy-orders');
+    expect(source).toContain('repo1-s3-endpoint=s3.eu-west-1.amazonaws.com');
+    expect(source).toContain('[main]');
+    expect(envOf(container(pod, 'restore'))).toMatchObject({
+      PGBACKREST_CONFIG: '/etc/pgbackrest/restore-source.conf',
+      PGBACKREST_STANZA: 'main',
+      PGBACKREST_REPO1_S3_KEY: { secretKeyRef: { name: 'legacy-s3-read-only', key: 'AWS_ACCESS_KEY_ID' } },
+      PGBACKREST_REPO1_CIPHER_PASS: { secretKeyRef: { name: 'legacy-cipher', key: 'passphrase' } },
+    });
+    expect(envOf(container(pod, 'pgbackrest'))).toMatchObject({
+      PGBACKREST_CONFIG: '/etc/pgbackrest/pgbackrest.conf',
+      PGBACKREST_STANZA: 'db',
+      PGBACKREST_REPO1_STORAGE_CA_FILE: '/etc/pgbackrest-ca/ca.crt',
+      PGBACKREST_REPO1_S3_KEY: { secretKeyRef: { name: 'orders-s3', key: 'key' } },
+      RESTORE_SOURCE_CONFIG: '/etc/pgbackrest/restore-source.conf',
+      RESTORE_SOURCE_STANZA: 'main',
+      RESTORE_SOURCE_REPO1_S3_KEY: { secretKeyRef: { name: 'legacy-s3-read-only', key: 'AWS_ACCESS_KEY_ID' } },
+      RESTORE_SOURCE_REPO1_CIPHER_PASS: { secretKeyRef: { name: 'legacy-cipher', key: 'passphrase' } },
+    });
     expect(pod.volumes).toContainEqual({
       name: 'pgbackrest-ca',
       configMap: { name: 'storage-ca', items: [{ key: 'ca-bundle.pem', path: 'ca.crt' }], defaultMode: 0o444 },
@@ -166,9 +192,9 @@ describe('StatefulPostgres', () => {
     expect(db.usersSql).toContain('CONNECTION LIMIT 50');
     const np = find(objects, 'NetworkPolicy', 'orders');
     expect(JSON.stringify(np.spec.ingress)).toContain('"kubernetes.io/metadata.name":"web"');
-    // pgBackRest reaches the S3 endpoint on its own port, not 443
+    // pgBackRest reaches the own S3 endpoint on its own port, and the restore source (AWS S3) on 443
     expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 9000 }] });
-    expect(np.spec.egress).not.toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }] });
+    expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }] });
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
     const containers = objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
     expect(containers.length).toBeGreaterThanOrEqual(10);
@@ -659,6 +685,39 @@ describe('backups', () => {
     const plainPod = find(Testing.synth(plain) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
     expect(envOf(container(plainPod, 'pgbackrest'))).not.toHaveProperty('PGBACKREST_REPO1_STORAGE_CA_FILE');
     expect(plainPod.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-ca');
+  });
+
+  test('restoreFrom a volume repository mounts the source claim read-only, next to the own repository', () => {
+    const chart = Testing.chart();
+    new StatefulPostgres(chart, 'db', {
+      name: 'copy',
+      superuserSecret: superuser(chart),
+      backup: { repository: BackupRepository.volume() },
+      onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+      restoreFrom: { repository: BackupRepository.volume(), clusterName: 'orders' },
+    });
+    const objects = Testing.synth(chart) as K8sObject[];
+    const pod = find(objects, 'StatefulSet', 'copy-primary').spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'pgbackrest-repo', persistentVolumeClaim: { claimName: 'copy-pgbackrest-repo' } });
+    expect(pod.volumes).toContainEqual({
+      name: 'pgbackrest-repo-source',
+      persistentVolumeClaim: { claimName: 'orders-pgbackrest-repo', readOnly: true },
+    });
+    const sourceMount = { name: 'pgbackrest-repo-source', mountPath: '/var/lib/pgbackrest-source', readOnly: true };
+    expect(container(pod, 'restore').volumeMounts).toContainEqual(sourceMount);
+    expect(container(pod, 'restore').volumeMounts.map((m: any) => m.name)).not.toContain('pgbackrest-repo');
+    expect(envOf(container(pod, 'restore')).PGBACKREST_REPO1_PATH).toBe('/var/lib/pgbackrest-source');
+    expect(container(pod, 'pgbackrest').volumeMounts).toContainEqual(sourceMount);
+    expect(envOf(container(pod, 'pgbackrest'))).toMatchObject({
+      PGBACKREST_REPO1_PATH: '/var/lib/pgbackrest',
+      RESTORE_SOURCE_REPO1_PATH: '/var/lib/pgbackrest-source',
+    });
+    const cm = find(objects, 'ConfigMap', 'copy-pgbackrest').data;
+    expect(cm['pgbackrest.conf']).toMatch(/^repo1-path=\/var\/lib\/pgbackrest$/m);
+    expect(cm['restore-source.conf']).toMatch(/^repo1-path=\/var\/lib\/pgbackrest-source$/m);
+    // the replicas never restore: no source there
+    const read = synthDb({ replicas: 2, backup: { repository: BackupRepository.volume() } }).objects;
+    expect(find(read, 'StatefulSet', 'db-read').spec.template.spec.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-repo-source');
   });
 
   test('onEmptyPrimary reaches the primary bootstrap; clone mounts the source password', () => {

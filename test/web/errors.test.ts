@@ -1,6 +1,6 @@
 import { Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { ExtraVolumeSource, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { MINIMAL } from './support';
 
 function build(props: Partial<WebAppWithIngressProps> | Record<string, unknown>, id = 'shop'): WebAppWithIngress {
@@ -200,8 +200,35 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   [
     'image pull secret with an invalid name',
-    { imagePullSecret: secret('Bad Name') },
-    /imagePullSecret must be a Secret with a valid name, got "Bad Name"/,
+    { imagePullSecrets: ['Bad Name'] },
+    /imagePullSecrets\[0\] must be a Secret name \(DNS-1123 subdomain\), got "Bad Name"/,
+  ],
+  // shared pod options: every rule is tested in test/common/pod-options.test.ts; these prove the wiring
+  [
+    'pod label overriding the selector',
+    { podLabels: { 'app.kubernetes.io/instance': 'other' } },
+    /podLabels\["app.kubernetes.io\/instance"\] must be a label the construct or a controller does not set/,
+  ],
+  [
+    'pod annotation the construct manages',
+    { podAnnotations: { 'checksum/config': 'x' } },
+    /podAnnotations\["checksum\/config"\] must be an annotation the construct does not manage/,
+  ],
+  [
+    'toleration with an unknown effect',
+    { tolerations: [{ key: 'a', effect: 'NoScheduled' }] },
+    /tolerations\[0\].effect must be one of "NoSchedule", "PreferNoSchedule", "NoExecute", got "NoScheduled"/,
+  ],
+  ['node selector with an invalid value', { nodeSelector: { zone: 'a b' } }, /nodeSelector\["zone"\] must be a label value/],
+  [
+    'extra volume mounted over a writable directory',
+    { volumes: [{ name: 'certs', source: ExtraVolumeSource.fromSecret(secret('certs')), mountPath: '/tmp' }] },
+    /volumes\[0\].mountPath must be a path not mounted already, got "\/tmp"/,
+  ],
+  [
+    'extra volume named like a writable directory',
+    { volumes: [{ name: 'tmp', source: ExtraVolumeSource.fromSecret(secret('certs')), mountPath: '/certs' }] },
+    /volumes\[0\].name must be a volume name not used in the pod already, got "tmp"/,
   ],
   [
     'service account with an invalid name',

@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { ExtraVolumeSource, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { all, container, MINIMAL, only, synthWebApp } from './support';
 
 const SELECTOR = { 'app.kubernetes.io/name': 'shop', 'app.kubernetes.io/instance': 'shop' };
@@ -233,7 +233,20 @@ test('every prop', () => {
     writableDirectories: ['/tmp', '/var/cache/app'],
     writableDirectorySizeLimit: Size.mebibytes(512),
     imagePullPolicy: kplus.ImagePullPolicy.ALWAYS,
-    imagePullSecret: kplus.Secret.fromSecretName(chart, 'Pull', 'ghcr-pull'),
+    imagePullSecrets: ['ghcr-pull'],
+    nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'web', effect: 'NoSchedule' }],
+    podLabels: { 'example.com/team': 'shop' },
+    podAnnotations: { 'example.com/log-format': 'json' },
+    volumes: [
+      {
+        name: 'certs',
+        source: ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(chart, 'Certs', 'shop-certs')),
+        mountPath: '/etc/certs',
+        readOnly: true,
+        subPath: 'tls',
+      },
+    ],
     serviceAccount: sa,
     automountServiceAccountToken: true,
     priorityClassName: 'web-high',
@@ -280,10 +293,12 @@ test('every prop', () => {
     limits: { cpu: '1500m', memory: '1Gi', 'ephemeral-storage': '2Gi' },
   });
   expect(c.securityContext).toMatchObject({ runAsUser: 20000, runAsGroup: 20001, readOnlyRootFilesystem: true });
-  expect(c.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp', '/var/cache/app']);
+  expect(c.volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp', '/var/cache/app', '/etc/certs']);
+  expect(c.volumeMounts[2]).toEqual({ name: 'certs', mountPath: '/etc/certs', readOnly: true, subPath: 'tls' });
   expect(pod.volumes).toEqual([
     { name: 'tmp', emptyDir: { sizeLimit: '512Mi' } },
     { name: 'var-cache-app', emptyDir: { sizeLimit: '512Mi' } },
+    { name: 'certs', secret: { secretName: 'shop-certs', defaultMode: 0o440 } },
   ]);
   expect(c.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'url', optional: true } } }]);
   expect(c.envFrom).toEqual([{ configMapRef: { name: 'shop-eu-config' } }]);
@@ -291,6 +306,11 @@ test('every prop', () => {
   expect(pod.serviceAccountName).toBe('shop-runner');
   expect(pod.automountServiceAccountToken).toBe(true);
   expect(pod.priorityClassName).toBe('web-high');
+  expect(pod.nodeSelector).toEqual({ 'kubernetes.io/arch': 'arm64' });
+  expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'web', effect: 'NoSchedule' }]);
+  expect(deployment.spec.template.metadata.labels['example.com/team']).toBe('shop');
+  expect(deployment.spec.template.metadata.annotations['example.com/log-format']).toBe('json');
+  expect(deployment.spec.selector.matchLabels['example.com/team']).toBeUndefined();
   expect(all(objects, 'ServiceAccount')).toEqual([]);
 
   const ing = only(objects, 'Ingress', 'shop-eu');

@@ -13,6 +13,12 @@
 #   AGENT_POLL_SECONDS         how often the spool is scanned when idle            1
 #   PGDATA                     data directory: the agent stops after PostgreSQL    required
 #   AGENT_DRAIN_SECONDS        longest wait for PostgreSQL to stop after SIGTERM   300
+#   RESTORE_SOURCE_CONFIG      pgBackRest configuration of the restore source: WAL  optional: this
+#                              is then read from there (restore_command), never     cluster's own
+#                              from this cluster's repository                       repository
+#   RESTORE_SOURCE_STANZA      the source's stanza                                 db
+#   RESTORE_SOURCE_REPO1_*     the source's repository settings (credentials, CA file, path); they
+#                              stand in for this cluster's PGBACKREST_REPO* settings for archive-get
 set -eu
 
 stanza=${PGBACKREST_STANZA:-db}
@@ -31,6 +37,22 @@ if [ -n "${SUPERUSER_PASSWORD_FILE:-}" ] && [ -r "$SUPERUSER_PASSWORD_FILE" ]; t
   chmod 0600 "$PG_RUNTIME_DIR/pgpass"
   export PGPASSFILE="$PG_RUNTIME_DIR/pgpass"
 fi
+
+# archive-get from the restore source, read only: pgBackRest runs with the source's configuration
+# and only the source's repository settings (RESTORE_SOURCE_REPO1_* in place of every
+# PGBACKREST_REPO* of this cluster's repository). Nothing else ever runs against the source, and
+# archive-push, backups and stanza commands never see it: a restore cannot write into its source.
+source_archive_get() {
+  (
+    for v in $(env | sed -n 's/^\(PGBACKREST_REPO[0-9][0-9]*_[A-Z0-9_]*\)=.*/\1/p'); do
+      unset "$v"
+    done
+    for v in $(env | sed -n 's/^RESTORE_SOURCE_\(REPO[0-9][0-9]*_[A-Z0-9_]*\)=.*/\1/p'); do
+      eval "export PGBACKREST_$v=\"\$RESTORE_SOURCE_$v\""
+    done
+    exec pgbackrest --config="$RESTORE_SOURCE_CONFIG" --stanza="${RESTORE_SOURCE_STANZA:-db}" archive-get "$1" "$2"
+  )
+}
 
 running=true
 trap 'running=false' TERM INT
@@ -54,7 +76,13 @@ serve() {
           rc=3
         fi
         ;;
-      get) pgbackrest --stanza="$stanza" archive-get "$name" "$path" || rc=$? ;;
+      get)
+        if [ -n "${RESTORE_SOURCE_CONFIG:-}" ]; then
+          source_archive_get "$name" "$path" || rc=$?
+        else
+          pgbackrest --stanza="$stanza" archive-get "$name" "$path" || rc=$?
+        fi
+        ;;
       *) rc=2 ;;
     esac
     printf '%s\n' "$rc" >"$spool/result/$base.tmp"

@@ -6,6 +6,13 @@
 # itself. (pgBackRest's backup command checks that archive_command mentions pgbackrest: the
 # script's name does.)
 #
+# Recovery never depends on which container starts first: the spool directories are created by
+# whichever side comes first, and a request waits for the agent. For `get`, PostgreSQL reads exit
+# code 1 as "not in the archive" and ends recovery there, so only pgBackRest's own "not found" (1)
+# is passed on as 1; an agent that does not answer or a failing pgBackRest exits 200, which
+# PostgreSQL treats as fatal (it stops and recovery resumes on restart, instead of promoting early
+# or choosing a timeline from an incomplete archive).
+#
 # Usage:  pgbackrest-archive.sh push <path relative to PGDATA (%p)> <file name (%f)>
 #         pgbackrest-archive.sh get  <file name (%f)> <destination path (%p)>
 # Environment:
@@ -41,6 +48,16 @@ case "$op" in
     ;;
 esac
 
+# PostgreSQL may start before the agent: create the spool directories if the agent has not yet
+umask 007
+mkdir -p "$spool/request" "$spool/result"
+
+# exit code for "the agent did not answer" or "pgBackRest failed"
+fail=1
+if [ "$op" = get ]; then
+  fail=200
+fi
+
 req="$spool/request/$op.$name"
 res="$spool/result/$op.$name"
 rm -f "$res"
@@ -57,7 +74,7 @@ while [ ! -f "$res" ]; do
   if [ "$waited" -ge "$((timeout * 10))" ]; then
     rm -f "$req"
     echo "pgbackrest-archive: the pgBackRest agent did not answer $op $name within ${timeout}s" >&2
-    exit 1
+    exit "$fail"
   fi
   sleep 0.1 2>/dev/null || sleep 1
   waited=$((waited + 1))
@@ -69,6 +86,6 @@ case "$rc" in
   1) exit 1 ;;
   *)
     echo "pgbackrest-archive: pgBackRest $op $name failed with exit code $rc (see the pgbackrest container log)" >&2
-    exit 1
+    exit "$fail"
     ;;
 esac

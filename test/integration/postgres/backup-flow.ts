@@ -30,10 +30,17 @@ export async function startPrimaryWithAgent(
   dirName: string,
   port: number,
   secrets: Record<string, Record<string, string>> = {},
+  name = 'db',
+  agentOverrides: Record<string, string | undefined> = { AGENT_POLL_SECONDS: '0.2' },
 ): Promise<AgentPod> {
-  const pod = new DbPod(sandbox, manifests, objectOf(manifests, 'StatefulSet', 'db-primary'), 'db-primary-0', dirName, secrets);
+  const pod = new DbPod(sandbox, manifests, objectOf(manifests, 'StatefulSet', `${name}-primary`), `${name}-primary-0`, dirName, secrets);
   // the agent serves archive_command and restore_command; it connects to the local server's port
-  const agentEnv = { PGBACKREST_PG1_PORT: String(port), AGENT_POLL_SECONDS: '0.2' };
+  const agentEnv: Record<string, string> = { PGBACKREST_PG1_PORT: String(port) };
+  for (const [k, v] of Object.entries(agentOverrides)) {
+    if (v !== undefined) {
+      agentEnv[k] = v;
+    }
+  }
   for (const c of pod.pod.podSpec.initContainers ?? []) {
     expectSuccess(await pod.run(c.name, { env: agentEnv }), `init container ${c.name}`);
   }
@@ -59,7 +66,28 @@ export interface BackupRestoreResult {
   readonly rows: number;
 }
 
-const diagnostics = (p: { agent: Daemon; server: PostgresServer }) => () => `--- agent\n${p.agent.output()}\n--- postgres\n${p.server.log()}`;
+export const diagnostics = (p: { agent: Daemon; server: PostgresServer }) => () => `--- agent\n${p.agent.output()}\n--- postgres\n${p.server.log()}`;
+
+/** Switches to a new WAL segment and waits until the one holding everything written so far is archived. */
+export async function archiveAll(p: AgentPod): Promise<void> {
+  const segment = (await p.server.sql(`SELECT pg_walfile_name(pg_current_wal_lsn()); SELECT pg_switch_wal()`, SUPERUSER)).split('\n')[0];
+  await waitFor(
+    `${p.pod.podName}: WAL ${segment} to be archived`,
+    async () => (await p.server.sql(`SELECT coalesce(last_archived_wal, '') >= '${segment}' FROM pg_stat_archiver`, SUPERUSER)) === 't',
+    { timeoutMs: 90_000, diagnostics: diagnostics(p) },
+  );
+}
+
+export async function waitPromoted(p: AgentPod): Promise<void> {
+  await waitFor(
+    'recovery to finish and the server to be promoted',
+    async () => (await p.server.sql('SELECT pg_is_in_recovery()', SUPERUSER)) === 'f',
+    {
+      timeoutMs: 90_000,
+      diagnostics: diagnostics(p),
+    },
+  );
+}
 
 /** Backs up, loses the primary volume and restores it; asserts no row is lost on the way. */
 export async function backupLoseAndRestore(sandbox: Sandbox, opts: BackupRestoreOptions): Promise<BackupRestoreResult> {
