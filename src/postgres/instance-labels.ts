@@ -1,10 +1,10 @@
 /** The labels and selectors of an instance's objects. */
 import { k8s } from 'cdk8s-plus-27';
+import { ResolvedPodOptions } from '../common/resolve-pod-options';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME, selectorLabels, standardLabels, versionFromImage } from '../common/labels';
 import { APP_NAME, ResolvedPostgres } from './resolve-props';
 
-/** The label every member pod carries (the headless Service selects it). */
-export const MEMBER_LABEL = 'postgresql.cdk8s-patterns.io/member';
+export { MEMBER_LABEL } from './resolve-props';
 
 /** The components of member pods: fixed primary, fixed replicas, Patroni members. */
 export const MEMBER_COMPONENTS = ['primary', 'read', 'member'];
@@ -25,6 +25,11 @@ export function componentsSelector(r: ResolvedPostgres, components: string[]): k
     matchLabels: { [LABEL_NAME]: APP_NAME, [LABEL_INSTANCE]: r.name },
     matchExpressions: [{ key: LABEL_COMPONENT, operator: 'In', values: components }],
   };
+}
+
+/** The pod options of pods other than members: everything but the extra volumes. */
+export function podOptionsWithoutVolumes(r: ResolvedPostgres): ResolvedPodOptions {
+  return { ...r.podOptions, volumes: [], volumeMounts: [] };
 }
 
 /** Every member pod, primary or replica, fixed or Patroni. */

@@ -6,7 +6,8 @@ import { Cron } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { sha256Of } from '../common/checksum';
 import * as assets from './scripts/assets.generated';
-import { labelsFor } from './instance-labels';
+import { applyPodOptions } from '../common/resolve-pod-options';
+import { labelsFor, podOptionsWithoutVolumes } from './instance-labels';
 import { imageOf, passwordMount } from './member-containers';
 import {
   CONFIG_DIR,
@@ -30,7 +31,7 @@ function jobPodTemplate(
   volumes: k8s.Volume[],
   extra: Partial<k8s.PodSpec> = {},
 ): k8s.PodTemplateSpec {
-  return {
+  const template: k8s.PodTemplateSpec = {
     metadata: { labels: labelsFor(r, component) },
     spec: {
       restartPolicy: 'Never',
@@ -42,6 +43,7 @@ function jobPodTemplate(
       ...extra,
     },
   };
+  return applyPodOptions(template, podOptionsWithoutVolumes(r));
 }
 
 /** A CronJob spec running `template` on `schedule`, one at a time. */

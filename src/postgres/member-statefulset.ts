@@ -4,6 +4,7 @@
  * Patroni members (Patroni bootstraps, promotes and re-clones them).
  */
 import { k8s } from 'cdk8s-plus-27';
+import { applyPodOptions } from '../common/resolve-pod-options';
 import {
   agentContainer,
   bootstrapContainer,
@@ -111,20 +112,24 @@ export function memberStatefulSet(r: ResolvedPostgres, role: MemberRole, ctx: Me
       minReadySeconds: 10,
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
       selector: { matchLabels: componentSelector(r, role) },
-      template: {
-        metadata: { labels: { ...labels, [MEMBER_LABEL]: 'true' }, annotations: podAnnotations(r, ctx.checksum) },
-        spec: {
-          ...(patroni ? { serviceAccountName: ctx.serviceAccountName } : {}),
-          automountServiceAccountToken: patroni,
-          enableServiceLinks: false,
-          securityContext: podSecurity(r.uid, r.gid),
-          terminationGracePeriodSeconds: r.terminationGracePeriodSeconds,
-          ...spreadOut(memberSelector(r)),
-          ...(initContainers.length > 0 ? { initContainers } : {}),
-          containers,
-          volumes: volumes(r, role, ctx),
+      template: applyPodOptions(
+        {
+          metadata: { labels: { ...labels, [MEMBER_LABEL]: 'true' }, annotations: podAnnotations(r, ctx.checksum) },
+          spec: {
+            ...(patroni ? { serviceAccountName: ctx.serviceAccountName } : {}),
+            automountServiceAccountToken: patroni,
+            enableServiceLinks: false,
+            securityContext: podSecurity(r.uid, r.gid),
+            terminationGracePeriodSeconds: r.terminationGracePeriodSeconds,
+            ...spreadOut(memberSelector(r)),
+            ...(initContainers.length > 0 ? { initContainers } : {}),
+            containers,
+            volumes: volumes(r, role, ctx),
+          },
         },
-      },
+        r.podOptions,
+        ['postgres'],
+      ),
       volumeClaimTemplates: [
         {
           metadata: { name: 'data', labels },

@@ -2,7 +2,8 @@
 import { k8s } from 'cdk8s-plus-27';
 import { sha256Of } from '../common/checksum';
 import * as assets from './scripts/assets.generated';
-import { componentSelector, labelsFor } from './instance-labels';
+import { applyPodOptions } from '../common/resolve-pod-options';
+import { componentSelector, labelsFor, podOptionsWithoutVolumes } from './instance-labels';
 import { imageOf } from './member-containers';
 import {
   configMapVolume,
@@ -81,25 +82,28 @@ export function poolerDeployment(
       replicas: pooler.replicas,
       selector: { matchLabels: selector },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
-      template: {
-        metadata: { labels: labelsFor(r, 'pooler'), annotations: { 'checksum/config': sha256Of(data) } },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: podSecurity(TOOL_UID, TOOL_UID),
-          terminationGracePeriodSeconds: 60,
-          ...spreadOut({ matchLabels: selector }),
-          initContainers: [init],
-          containers: [pgbouncer],
-          volumes: [
-            configMapVolume('config', configMapName),
-            emptyDir('runtime', '1Mi', true),
-            emptyDir('tmp', '16Mi'),
-            secretFileVolume('pooler-password', pooler.auth.name, pooler.auth.key),
-            ...(r.tls ? [{ name: 'tls', secret: { secretName: r.tls.secretName, defaultMode: 0o440 } }] : []),
-          ],
+      template: applyPodOptions(
+        {
+          metadata: { labels: labelsFor(r, 'pooler'), annotations: { 'checksum/config': sha256Of(data) } },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: podSecurity(TOOL_UID, TOOL_UID),
+            terminationGracePeriodSeconds: 60,
+            ...spreadOut({ matchLabels: selector }),
+            initContainers: [init],
+            containers: [pgbouncer],
+            volumes: [
+              configMapVolume('config', configMapName),
+              emptyDir('runtime', '1Mi', true),
+              emptyDir('tmp', '16Mi'),
+              secretFileVolume('pooler-password', pooler.auth.name, pooler.auth.key),
+              ...(r.tls ? [{ name: 'tls', secret: { secretName: r.tls.secretName, defaultMode: 0o440 } }] : []),
+            ],
+          },
         },
-      },
+        podOptionsWithoutVolumes(r),
+      ),
     },
   };
 }

@@ -7,6 +7,8 @@ import { Chart, Cron, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PropErrors } from '../common/errors';
+import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_VERSION } from '../common/labels';
+import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { imagePinProblem, isDnsLabel, isDnsSubdomain } from '../common/names';
 import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
 import { BackupRepository } from './backup-repository';
@@ -21,7 +23,7 @@ import {
   SPILO_IMAGES,
   SPILO_UID,
 } from './images';
-import { DATA_MOUNT, STANZA } from './pod-parts';
+import { CONFIG_DIR, DATA_MOUNT, SECRETS_DIR, SOCKET_DIR, SPOOL_DIR, STANZA } from './pod-parts';
 import { CONSTRUCT_OWNED_PARAMETERS, isKnownParameter, tunedParameters } from './postgresql-conf';
 import { DatabaseAccess, OnEmptyPrimary, PasswordSecret, PoolMode, StatefulPostgresProps } from './props';
 import { isSqlName } from './sql';
@@ -189,7 +191,57 @@ export interface ResolvedPostgres {
   readonly networkPolicy: boolean;
   readonly clientNamespaces: string[];
   readonly clientLabelKey: string;
+  /** The shared pod options, for every pod; extra volumes go to the members' postgres container. */
+  readonly podOptions: ResolvedPodOptions;
 }
+
+/** The label every member pod carries (the headless Service selects it). */
+export const MEMBER_LABEL = 'postgresql.cdk8s-patterns.io/member';
+
+/** Pod labels the construct or Patroni set, which `podLabels` may not. */
+const OWNED_POD_LABELS = [
+  LABEL_NAME,
+  LABEL_INSTANCE,
+  LABEL_COMPONENT,
+  LABEL_VERSION,
+  LABEL_PART_OF,
+  LABEL_MANAGED_BY,
+  MEMBER_LABEL,
+  'role',
+  'tmp_role',
+];
+/** Pod annotations the construct sets. */
+const OWNED_POD_ANNOTATIONS = ['checksum/config', 'prometheus.io/scrape', 'prometheus.io/port', 'prometheus.io/path'];
+/** Every volume name a member pod may have. */
+const MEMBER_VOLUMES = [
+  'data',
+  'config',
+  'run',
+  'tmp',
+  'shm',
+  'superuser-password',
+  'replication-password',
+  'metrics-password',
+  'clone-password',
+  'spool',
+  'agent-tmp',
+  'tls',
+  'pgbackrest-config',
+  'pgbackrest-repo',
+  'pgbackrest-ca',
+  'pgbackrest-repo-source',
+  'pgbackrest-ca-source',
+];
+/** Every path the postgres container mounts something at. */
+const MEMBER_MOUNT_PATHS = [
+  DATA_MOUNT,
+  CONFIG_DIR,
+  SOCKET_DIR,
+  '/tmp',
+  '/dev/shm',
+  SPOOL_DIR,
+  ...['superuser', 'replication', 'tls'].map((d) => `${SECRETS_DIR}/${d}`),
+];
 
 const isInt = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
@@ -487,6 +539,12 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     `one of ${Object.values(kplus.ImagePullPolicy).join(', ')}`,
     props.imagePullPolicy,
   );
+  const podOptions = resolvePodOptions(errors, props, {
+    labelKeys: OWNED_POD_LABELS,
+    annotationKeys: OWNED_POD_ANNOTATIONS,
+    volumeNames: MEMBER_VOLUMES,
+    mountPaths: MEMBER_MOUNT_PATHS,
+  });
   const tls = props.tls;
   (tls?.serverNames ?? []).forEach((n, i) => errors.check(isDnsSubdomain(n), `tls.serverNames[${i}]`, 'a DNS name', n));
   errors.throwIfAny();
@@ -566,6 +624,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     networkPolicy: props.networkPolicy ?? true,
     clientNamespaces,
     clientLabelKey: `${name}-client`,
+    podOptions,
   };
 }
 

@@ -1,6 +1,15 @@
 import { Cron, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { BackupRepository, DatabaseAccess, OnEmptyPrimary, PoolMode, S3UriStyle, StatefulPostgres, StatefulPostgresProps } from '../../src';
+import {
+  BackupRepository,
+  DatabaseAccess,
+  ExtraVolumeSource,
+  OnEmptyPrimary,
+  PoolMode,
+  S3UriStyle,
+  StatefulPostgres,
+  StatefulPostgresProps,
+} from '../../src';
 import { confSettings, container, envOf, find, K8sObject, ofKind, superuser, synthDb } from './fixtures';
 
 /**
@@ -96,6 +105,19 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     runAsUser: 999,
     runAsGroup: 999,
     terminationGracePeriod: Duration.seconds(300),
+    nodeSelector: { 'node.kubernetes.io/pool': 'db' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
+    podLabels: { team: 'orders' },
+    podAnnotations: { 'example.com/owner': 'orders-team' },
+    imagePullSecrets: ['registry-pull'],
+    priorityClassName: 'database',
+    volumes: [
+      {
+        name: 'extensions',
+        source: ExtraVolumeSource.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, 'Ext', 'pg-ext')),
+        mountPath: '/etc/pg-ext',
+      },
+    ],
   };
 }
 
@@ -196,6 +218,25 @@ describe('StatefulPostgres', () => {
     expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 9000 }] });
     expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }] });
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
+    // the shared pod options on every pod; the extra volume in the members' postgres container only
+    const templates = objects.flatMap(podTemplates);
+    expect(templates.length).toBe(7); // primary, replicas, pooler, users Job, full and diff backups, dump
+    for (const t of templates) {
+      expect(t.metadata.labels.team).toBe('orders');
+      expect(t.metadata.annotations['example.com/owner']).toBe('orders-team');
+      expect(t.spec).toMatchObject({
+        nodeSelector: { 'node.kubernetes.io/pool': 'db' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
+        imagePullSecrets: [{ name: 'registry-pull' }],
+        priorityClassName: 'database',
+      });
+      const member = ['StatefulSet'].includes(t.kind);
+      expect(t.spec.volumes.some((v: any) => v.name === 'extensions')).toBe(member);
+      for (const c of [...(t.spec.initContainers ?? []), ...t.spec.containers]) {
+        expect((c.volumeMounts ?? []).some((m: any) => m.name === 'extensions')).toBe(member && c.name === 'postgres');
+      }
+    }
+    expect(container(pod, 'postgres').volumeMounts).toContainEqual({ name: 'extensions', mountPath: '/etc/pg-ext', readOnly: true });
     const containers = objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
     expect(containers.length).toBeGreaterThanOrEqual(10);
     expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['IfNotPresent']));
@@ -230,6 +271,14 @@ describe('StatefulPostgres', () => {
     expect(find(objects, 'Service', 'db-rw').metadata.annotations?.['ignore-check.kube-linter.io/dangling-service']).toMatch(/Patroni/);
   });
 });
+
+/** The pod templates of a workload with the workload's kind; none for other kinds. */
+function podTemplates(o: K8sObject): any[] {
+  if (o.kind === 'CronJob') {
+    return [{ kind: o.kind, ...o.spec.jobTemplate.spec.template }];
+  }
+  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) ? [{ kind: o.kind, ...o.spec.template }] : [];
+}
 
 /** The pod specs of a workload (Deployment, StatefulSet, Job, CronJob); none for other kinds. */
 function podSpecs(o: K8sObject): any[] {
