@@ -82,6 +82,24 @@ describe.each(available)('under %s', (_name, shell) => {
     expect(fs.readFileSync(path.join(pgdata, 'base'), 'utf8')).toBe('x');
   });
 
+  test.each(['initialize', 'restore', 'clone', 'fail'])(
+    "bootstrap-primary (%s) refuses an empty data directory beside another major version's, naming it",
+    (mode) => {
+      const volume = path.join(dir, 'data');
+      fs.mkdirSync(path.join(volume, 'pg15'), { recursive: true });
+      fs.writeFileSync(path.join(volume, 'pg15', 'PG_VERSION'), '15\n');
+      // a leftover half-finished copy is no database
+      fs.mkdirSync(path.join(volume, 'pg16.partial'));
+      fs.writeFileSync(path.join(volume, 'pg16.partial', 'PG_VERSION'), '16\n');
+      const pgdata = path.join(volume, 'pg16');
+      const r = run(shell, 'bootstrap-primary.sh', [], { PGDATA: pgdata, ON_EMPTY_PRIMARY: mode, PG_RUNTIME_DIR: path.join(dir, 'rt') });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${pgdata} is empty, but ${volume}/pg15 holds a PostgreSQL 15 database`);
+      expect(r.stderr).toMatch(/Set version back to 15 .*pg_upgrade from .*pg15 into .*pg16/s);
+      expect(fs.existsSync(pgdata)).toBe(false);
+    },
+  );
+
   test('bootstrap-primary rejects an unknown ON_EMPTY_PRIMARY', () => {
     const r = run(shell, 'bootstrap-primary.sh', [], {
       PGDATA: path.join(dir, 'empty'),

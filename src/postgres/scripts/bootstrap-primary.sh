@@ -1,6 +1,7 @@
 #!/bin/sh
 # Init container of the primary. Leaves an existing database untouched; when the data directory
-# is empty it does what ON_EMPTY_PRIMARY says:
+# is empty it does what ON_EMPTY_PRIMARY says, unless the volume holds another major version's data
+# directory (the version was changed): then it refuses, naming that directory.
 #   initialize  initdb a new cluster (scram-sha-256, data checksums) and run bootstrap.sql
 #   fail        refuse: an empty primary volume means data was lost, never start an empty database
 #   restore     expect the restore init container to have restored a backup; fail if it did not
@@ -43,6 +44,19 @@ if [ -d "$PGDATA" ] && [ -n "$(ls -A "$PGDATA")" ]; then
   log "$PGDATA is not empty but holds no PG_VERSION: refusing to touch it (inspect the volume by hand)"
   exit 1
 fi
+
+# Another major version's data directory beside this one means the version was changed on an
+# existing instance: starting an empty database would hide the data, whatever ON_EMPTY_PRIMARY says.
+for other in "$(dirname "$PGDATA")"/pg*; do
+  case "$other" in *.partial) continue ;; esac
+  if [ "$other" != "$PGDATA" ] && [ -s "$other/PG_VERSION" ]; then
+    old=$(cat "$other/PG_VERSION")
+    log "$PGDATA is empty, but $other holds a PostgreSQL $old database: the version was changed on an existing instance."
+    log "Refusing to start a new, empty database beside it. Set version back to $old to keep running on that data, or upgrade it"
+    log "(pg_upgrade from $other into $PGDATA, or a dump and restore), then start again; remove $other once $PGDATA holds the data."
+    exit 1
+  fi
+done
 
 partial="$PGDATA.partial"
 rm -rf "$partial"
