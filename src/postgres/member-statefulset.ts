@@ -18,7 +18,7 @@ import {
 } from './member-containers';
 import { componentSelector, labelsFor, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
 import { configMapVolume, emptyDir, podSecurity, secretFileVolume, spreadOut } from './pod-parts';
-import { ResolvedPostgres } from './resolve-props';
+import { PATRONI_SCOPE_LABEL, patroniScope, ResolvedPostgres } from './resolve-props';
 
 /** The objects a member StatefulSet refers to. */
 export interface MemberContext {
@@ -114,7 +114,11 @@ export function memberStatefulSet(r: ResolvedPostgres, role: MemberRole, ctx: Me
       selector: { matchLabels: componentSelector(r, role) },
       template: applyPodOptions(
         {
-          metadata: { labels: { ...labels, [MEMBER_LABEL]: 'true' }, annotations: podAnnotations(r, ctx.checksum) },
+          metadata: {
+            // Patroni counts as members only the pods carrying its scope label
+            labels: { ...labels, [MEMBER_LABEL]: 'true', ...(patroni ? { [PATRONI_SCOPE_LABEL]: patroniScope(r) } : {}) },
+            annotations: podAnnotations(r, ctx.checksum),
+          },
           spec: {
             ...(patroni ? { serviceAccountName: ctx.serviceAccountName } : {}),
             automountServiceAccountToken: patroni,

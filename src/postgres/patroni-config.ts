@@ -5,7 +5,7 @@
 import { LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
 import * as assets from './scripts/assets.generated';
 import { SECRETS_DIR, SOCKET_DIR } from './pod-parts';
-import { APP_NAME, PATRONI_PORT, PG_PORT, REPLICATION_USER, ResolvedPostgres, SUPERUSER } from './resolve-props';
+import { APP_NAME, PATRONI_PORT, PATRONI_SCOPE_LABEL, patroniScope, PG_PORT, REPLICATION_USER, ResolvedPostgres, SUPERUSER } from './resolve-props';
 
 /** The base settings of postgresql.base.conf that Patroni does not own (it sets the listener itself). */
 function baseParameters(): Record<string, string> {
@@ -24,12 +24,13 @@ export function renderPatroniConfig(r: ResolvedPostgres, pgHbaConf: string): str
   const params: Record<string, string> = { ...r.settings.derived, ...r.settings.construct, ...r.settings.parameters };
   delete params.synchronous_standby_names;
   const config = {
-    scope: r.name,
+    scope: patroniScope(r),
     restapi: { listen: `0.0.0.0:${PATRONI_PORT}` },
     kubernetes: {
       use_endpoints: false,
       bypass_api_service: false,
       labels: { [LABEL_NAME]: APP_NAME, [LABEL_INSTANCE]: r.name },
+      scope_label: PATRONI_SCOPE_LABEL,
       role_label: 'role',
       leader_label_value: 'primary',
       follower_label_value: 'replica',

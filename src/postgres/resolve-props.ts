@@ -16,6 +16,7 @@ import {
   EXPORTER_IMAGE,
   KUBECTL_IMAGE,
   OFFICIAL_IMAGE_UID,
+  patroniTooOld,
   PGBACKREST_IMAGE,
   PGBOUNCER_IMAGE,
   POSTGRES_IMAGES,
@@ -209,7 +210,17 @@ const OWNED_POD_LABELS = [
   MEMBER_LABEL,
   'role',
   'tmp_role',
+  'cluster-name',
 ];
+
+/** The label Patroni finds the members of its cluster by (`kubernetes.scope_label`). */
+export const PATRONI_SCOPE_LABEL = 'cluster-name';
+
+/**
+ * Patroni's scope: it keeps its state in the ConfigMaps `<scope>-config`, `<scope>-leader`, ...,
+ * so the scope must differ from the instance name, whose `<name>-config` is the construct's own.
+ */
+export const patroniScope = (r: ResolvedPostgres): string => `${r.name}-patroni`;
 /** Pod annotations the construct sets. */
 const OWNED_POD_ANNOTATIONS = ['checksum/config', 'prometheus.io/scrape', 'prometheus.io/port', 'prometheus.io/path'];
 /** Every volume name a member pod may have. */
@@ -275,6 +286,10 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
   const officialImage = POSTGRES_IMAGES[version] ?? POSTGRES_IMAGES[15];
   const image = (ha ? props.highAvailability?.image : props.image) ?? (ha ? SPILO_IMAGES[version] : POSTGRES_IMAGES[version]) ?? POSTGRES_IMAGES[15];
   checkImage(errors, ha ? 'highAvailability.image' : 'image', image);
+  if (ha) {
+    const tooOld = patroniTooOld(image);
+    errors.check(tooOld === undefined, 'highAvailability.image', tooOld ?? '', image);
+  }
   if (ha && props.image !== undefined) {
     errors.add('image', 'unset with highAvailability (set highAvailability.image)', props.image);
   }

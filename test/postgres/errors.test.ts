@@ -49,6 +49,11 @@ describe('errors name the construct path, the prop, the rule and the value', () 
     ],
     ['a bad toleration effect', { tolerations: [{ key: 'a', effect: 'NoScheduled' }] }, /tolerations\[0\].effect must be/],
     [
+      'a Spilo image with Patroni 3',
+      { replicas: 2, highAvailability: { image: 'ghcr.io/zalando/spilo-16:3.3-p3' } },
+      /highAvailability.image must be an image with Patroni 4 or newer \(Spilo 4.0 or newer: Spilo 3.3 has Patroni 3.3, which ignores leader_label_value\), got "ghcr.io\/zalando\/spilo-16:3.3-p3"/,
+    ],
+    [
       'unknown pull policy',
       { imagePullPolicy: 'Sometimes' as kplus.ImagePullPolicy },
       /imagePullPolicy must be one of Always, IfNotPresent, Never, got "Sometimes"/,

@@ -10,6 +10,7 @@ import {
   StatefulPostgres,
   StatefulPostgresProps,
 } from '../../src';
+import { MIN_PATRONI_MAJOR, patroniTooOld, SPILO_IMAGES, SUPPORTED_VERSIONS } from '../../src/postgres/images';
 import { confSettings, container, envOf, find, K8sObject, ofKind, superuser, synthDb } from './fixtures';
 
 /**
@@ -246,7 +247,7 @@ describe('StatefulPostgres', () => {
     const { objects, db } = synthDb({
       replicas: 3,
       synchronousReplicas: 1,
-      highAvailability: { image: 'ghcr.io/zalando/spilo-15:3.0-p1', ttl: Duration.seconds(45), runAsUser: 101, runAsGroup: 103 },
+      highAvailability: { image: 'ghcr.io/zalando/spilo-17:4.0-p2', ttl: Duration.seconds(45), runAsUser: 101, runAsGroup: 103 },
       tls: { secret: kplus.Secret.fromSecretName(Testing.chart(), 'T', 'db-tls') },
     });
     const sts = find(objects, 'StatefulSet', 'db');
@@ -258,6 +259,13 @@ describe('StatefulPostgres', () => {
     expect(env.PATRONI_SUPERUSER_PASSWORD).toEqual({ secretKeyRef: { name: 'db-superuser', key: 'password' } });
     const patroni = JSON.parse(find(objects, 'ConfigMap', 'db-config').data['patroni.yml'].replace(/^#.*\n/, ''));
     expect(patroni.kubernetes.use_endpoints).toBe(false);
+    // a scope of its own: Patroni's `<scope>-config` ConfigMap must not be the construct's `db-config`
+    expect(patroni.scope).toBe('db-patroni');
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).not.toContain(`${patroni.scope}-config`);
+    // Patroni counts as members only the pods with its scope label
+    expect(patroni.kubernetes.scope_label).toBe('cluster-name');
+    expect(sts.spec.template.metadata.labels['cluster-name']).toBe('db-patroni');
+    expect(patroni.kubernetes.leader_label_value).toBe('primary');
     expect(patroni.bootstrap.dcs.ttl).toBe(45);
     expect(patroni.bootstrap.dcs.synchronous_mode).toBe(true);
     expect(patroni.bootstrap.dcs.postgresql.parameters.shared_buffers).toBe('256MB');
@@ -811,5 +819,22 @@ describe('networkPolicy: false', () => {
     for (const w of objects.filter((o) => ['StatefulSet', 'Job'].includes(o.kind))) {
       expect(String(w.metadata.annotations?.['kube-score/ignore'] ?? '')).not.toContain('pod-networkpolicy');
     }
+  });
+});
+
+describe('Patroni version', () => {
+  test.each(SUPPORTED_VERSIONS)('the default high-availability image of version %d carries Patroni 4 or newer', (version) => {
+    const image = SPILO_IMAGES[version];
+    const tag = /\/spilo-\d+:(\d+)\.\d+/.exec(image);
+    expect(tag).not.toBeNull();
+    expect(Number(tag![1])).toBeGreaterThanOrEqual(MIN_PATRONI_MAJOR);
+    expect(patroniTooOld(image)).toBeUndefined();
+    const { objects } = synthDb({ version, replicas: 2, highAvailability: {} });
+    expect(container(find(objects, 'StatefulSet', 'db').spec.template.spec, 'postgres').image).toBe(image);
+  });
+
+  test('images whose Patroni cannot be told from the reference are taken as they are', () => {
+    expect(patroniTooOld('registry.example.com/acme/patroni:2024.1')).toBeUndefined();
+    expect(patroniTooOld('ghcr.io/zalando/spilo-15:3.0-p1')).toMatch(/Patroni 4 or newer/);
   });
 });
