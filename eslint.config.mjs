@@ -3,7 +3,20 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'dist/**', 'dist-pkg/**', 'build/**', 'coverage/**', 'node_modules/**', '**/*.generated.ts', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'lib/**',
+      'dist/**',
+      'dist-pkg/**',
+      'build/**',
+      'coverage/**',
+      'node_modules/**',
+      'src/imports/**',
+      '**/*.generated.ts',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -32,8 +32,8 @@ export interface ResumeFromVolumeOptions {
    */
   readonly retries?: number;
   /**
-   * The claim holding the workspace and the done-markers. Each Job run uses its own directory on
-   * it, named after the Job's uid, so a new Job (the next schedule) starts from scratch.
+   * The claim holding the workspace and the done-markers. Each run uses its own directory on it,
+   * named after the run (the Job's name), so the next scheduled Job starts from scratch.
    *
    * @default - a new ReadWriteOnce claim of `storage` is created
    */
@@ -71,7 +71,9 @@ export class BatchRetry {
 
   /**
    * Restart only the failed step in the same pod (`restartPolicy: OnFailure`): earlier steps do
-   * not run again and the workspace survives. The kubelet waits 10 s, 20 s, 40 s... (capped at
+   * not run again and the workspace survives. A failure stops the pod for the kubelet to restart the
+   * step, so after the last attempt neither the finally steps nor the summary run: prefer the
+   * steps' own `retries`, which retry in the same container and then still run both. The kubelet waits 10 s, 20 s, 40 s... (capped at
    * 5 min) between restarts. When `retries` is reached the Job controller deletes the pod, and
    * its logs with it. `podFailurePolicy` is not available in this mode.
    */
@@ -80,8 +82,10 @@ export class BatchRetry {
   }
 
   /**
-   * Keep the workspace and a done-marker per finished step on a persistent volume, keyed by the
-   * Job's uid: when a pod fails, the Job starts a new one that skips the steps already done.
+   * Keep the workspace and a done-marker per finished step on a persistent volume, in a directory
+   * per run: when a pod fails, the Job starts a new one that skips the steps already done. The run
+   * is named after the Job (a CronJob's Jobs are named after their scheduled time); a new Job that
+   * sets `SERIAL_BATCH_RUN` to the name of a failed Job re-runs that run from its failed step.
    */
   public static resumeFromVolume(options: ResumeFromVolumeOptions = {}): BatchRetry {
     return new BatchRetry(BatchRetryMode.RESUME_FROM_VOLUME, options.retries ?? 2, options);

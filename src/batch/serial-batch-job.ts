@@ -1,358 +1,29 @@
-import { ensureUniqueObjectNames } from '../common/unique-names';
-import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annotations';
-import { ApiObject, Cron, Duration, Lazy, Size } from 'cdk8s';
+import { ApiObject, Chart, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { STEP_SH, SUMMARY_SH } from './assets.generated';
-import { BatchRetry, BatchRetryMode } from './batch-retry';
-import { orderSteps } from './step-order';
-import { escapeKubernetesExpansion, findDuplicateEnv, reservedEnvReason } from '../common/env';
-import { PropErrors, throwPropError } from '../common/errors';
-import { LABEL_COMPONENT, LABEL_INSTANCE, labelAll, standardLabels, versionFromImage } from '../common/labels';
-import {
-  MAX_CRONJOB_NAME_LENGTH,
-  MAX_JOB_NAME_LENGTH,
-  MAX_LABEL_LENGTH,
-  imagePinProblem,
-  isDigestPinned,
-  isDnsLabel,
-  isEnvVarName,
-} from '../common/names';
-import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
-import { DEFAULT_RUN_AS_GROUP, DEFAULT_RUN_AS_USER, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
-
-/** A key of a Secret, read into an environment variable with `secretKeyRef` (never copied into the manifest). */
-export interface SecretKeyReference {
-  /** The Secret, e.g. `Secret.fromSecretName(this, 'Db', 'db-credentials')`. */
-  readonly secret: kplus.ISecret;
-  /** The key in the Secret's data. */
-  readonly key: string;
-}
-
-/** One step of a SerialBatchJob: one command, run to completion before the next step starts. */
-export interface SerialBatchStep {
-  /**
-   * The step's name: a DNS-1123 label, unique in the batch. The step's container is named
-   * `s<NN>-<name>`, where NN is its position in the run order (`kubectl logs <pod> -c s03-load`).
-   */
-  readonly name: string;
-  /**
-   * The command and its arguments, exactly as the process receives them (no shell unless you
-   * name one: `['sh', '-c', './extract.sh']`). `$(` is escaped so Kubernetes does not expand it.
-   */
-  readonly command: string[];
-  /**
-   * The step's image.
-   *
-   * @default - the batch's `image`
-   */
-  readonly image?: string;
-  /**
-   * Steps that must finish before this one. The run order is a topological order of these
-   * dependencies that keeps declaration order wherever it can.
-   *
-   * @default - no dependencies: the step runs in declaration order
-   */
-  readonly dependsOn?: string[];
-  /**
-   * How long the step may run. The wrapper then sends SIGTERM to the step's processes, SIGKILL
-   * after `killGracePeriod`, and records the step as timed out (exit code 124).
-   *
-   * @default - the batch's `defaultStepTimeout`
-   */
-  readonly timeout?: Duration;
-  /**
-   * Record a failure (or timeout) of this step in the summary and go on with the next step
-   * instead of failing the Job.
-   *
-   * @default false
-   */
-  readonly continueOnError?: boolean;
-  /**
-   * Environment variables of this step only. Names must not repeat a `config` key or a secret
-   * variable; names libpq, the kubelet or the shell read (`PG*`, `KUBERNETES_*`, service-link
-   * shapes, `PATH`, `HOME`, `HOSTNAME`...) need `allowReservedEnv`.
-   *
-   * @default - none
-   */
-  readonly env?: { [name: string]: string };
-  /**
-   * Environment variables of this step read from Secrets with `secretKeyRef`.
-   *
-   * @default - none
-   */
-  readonly secretEnv?: { [name: string]: SecretKeyReference };
-  /**
-   * CPU, memory and ephemeral-storage requests and limits of this step. Each of cpu, memory and
-   * ephemeralStorage given here replaces the batch's `stepResources` for it; a missing request or
-   * limit inside it is taken from `stepResources`.
-   *
-   * @default - the batch's `stepResources`
-   */
-  readonly resources?: kplus.ContainerResources;
-  /**
-   * The step's working directory.
-   *
-   * @default - the image's working directory
-   */
-  readonly workingDir?: string;
-  /**
-   * Run the command directly, without the generated `sh` wrapper: for images without a shell.
-   * Such a step has no per-step timeout (only the Job's deadline), no continue-on-error, no result
-   * record (the summary lists it as `ok-raw`) and, in resume mode, runs again in every new pod.
-   *
-   * @default false
-   */
-  readonly raw?: boolean;
-}
-
-/** Properties of a SerialBatchJob. */
-export interface SerialBatchJobProps {
-  /** The image every step runs, unless a step names its own. Pinned: a tag other than `latest`, or a digest. */
-  readonly image: string;
-  /**
-   * The steps. More can be added with `addStep()`; at least one is required at synth.
-   *
-   * @default - none
-   */
-  readonly steps?: SerialBatchStep[];
-  /**
-   * Name of the Job (or CronJob when `schedule` is set): at most 63 characters for a Job, 52 for a
-   * CronJob. Other objects are named after it (`<name>-config`, `<name>-scripts`, ...).
-   *
-   * @default - generated by cdk8s from the construct path
-   */
-  readonly name?: string;
-  /**
-   * Configuration for every step: one ConfigMap that each step reads with `envFrom`. Keys must be
-   * environment variable names; keys that would overlay variables libpq, the kubelet or the shell
-   * read are rejected unless listed in `allowReservedEnv`; values never look like secrets.
-   *
-   * @default - no ConfigMap
-   */
-  readonly config?: { [key: string]: string };
-  /**
-   * Environment variables of every step read from Secrets with `secretKeyRef`.
-   *
-   * @default - none
-   */
-  readonly secretEnv?: { [name: string]: SecretKeyReference };
-  /**
-   * Reserved names (`PGHOST`, `PGPASSWORD`, `HOME`...) that `config`, `env` or `secretEnv` may set
-   * on purpose, e.g. `['PGHOST', 'PGPASSWORD']` to hand libpq its connection.
-   *
-   * @default - none
-   */
-  readonly allowReservedEnv?: string[];
-  /**
-   * Run the batch on a schedule: a CronJob instead of a Job.
-   *
-   * @default - a Job that runs once
-   */
-  readonly schedule?: Cron;
-  /**
-   * Time zone of the schedule (IANA name, e.g. `Europe/Paris`).
-   *
-   * @default - the kube-controller-manager's time zone (usually UTC)
-   */
-  readonly timeZone?: string;
-  /**
-   * What the CronJob does when a run is still going at the next schedule.
-   *
-   * @default kplus.ConcurrencyPolicy.FORBID
-   */
-  readonly concurrencyPolicy?: kplus.ConcurrencyPolicy;
-  /**
-   * How late a scheduled run may start (after a controller outage, for example) before it is
-   * skipped. At least 10 seconds: the CronJob controller checks every 10 seconds.
-   *
-   * @default Duration.minutes(10)
-   */
-  readonly startingDeadline?: Duration;
-  /**
-   * Finished successful Jobs (and their pods and logs) the CronJob keeps.
-   *
-   * @default 3
-   */
-  readonly successfulJobsRetained?: number;
-  /**
-   * Failed Jobs (and their pods and logs) the CronJob keeps.
-   *
-   * @default 3
-   */
-  readonly failedJobsRetained?: number;
-  /**
-   * Create the CronJob suspended: no run starts until it is resumed.
-   *
-   * @default false
-   */
-  readonly suspend?: boolean;
-  /**
-   * What happens when a step fails.
-   *
-   * @default BatchRetry.failFast()
-   */
-  readonly retry?: BatchRetry;
-  /**
-   * How long a finished Job (with its pod and logs) stays before it is deleted. A scheduled batch
-   * keeps `successfulJobsRetained`/`failedJobsRetained` Jobs instead and sets no TTL unless this is
-   * given (then its Jobs carry the TTL too, with a kube-linter ignore annotation saying why).
-   *
-   * @default - Duration.days(1) for a Job; none for a CronJob's Jobs
-   */
-  readonly ttlAfterFinished?: Duration;
-  /**
-   * Deadline of the whole Job, pending time included: the Job fails with `DeadlineExceeded` when it is reached.
-   *
-   * @default - (sum of step timeouts + kill grace per step + 1 minute per step + 5 minutes) × (retries + 1)
-   */
-  readonly activeDeadline?: Duration;
-  /**
-   * Timeout of the steps that set none.
-   *
-   * @default Duration.hours(1)
-   */
-  readonly defaultStepTimeout?: Duration;
-  /**
-   * Time between the SIGTERM the wrapper sends to a timed-out or stopped step and the SIGKILL.
-   *
-   * @default Duration.seconds(10)
-   */
-  readonly killGracePeriod?: Duration;
-  /**
-   * Time the kubelet gives a step between SIGTERM and SIGKILL when the pod is stopped (deletion,
-   * deadline, eviction). At least `killGracePeriod` plus 5 seconds, so the wrapper can record the result.
-   *
-   * @default Duration.seconds(30)
-   */
-  readonly terminationGracePeriod?: Duration;
-  /**
-   * Requests and limits of every step. The pod reserves the largest step's request, not the sum,
-   * because steps run one at a time.
-   *
-   * @default - cpu 250m request / 1 limit, memory 256Mi / 512Mi, ephemeral-storage 128Mi / 1Gi
-   */
-  readonly stepResources?: kplus.ContainerResources;
-  /**
-   * Requests and limits of the final summary container.
-   *
-   * @default - cpu 10m / 100m, memory 16Mi / 32Mi, ephemeral-storage 8Mi / 16Mi
-   */
-  readonly summaryResources?: kplus.ContainerResources;
-  /**
-   * Image of the summary container; it needs `/bin/sh`.
-   *
-   * @default - the batch's `image`
-   */
-  readonly summaryImage?: string;
-  /**
-   * Size limit of the shared workspace (an emptyDir, mounted at `/workspace` in every step). In
-   * resume mode the workspace is on the claim instead.
-   *
-   * @default Size.gibibytes(1)
-   */
-  readonly workspaceSizeLimit?: Size;
-  /**
-   * Size limit of the writable `/tmp` of each step (the root filesystem is read-only).
-   *
-   * @default Size.mebibytes(256)
-   */
-  readonly tmpSizeLimit?: Size;
-  /**
-   * UID every container runs as.
-   *
-   * @default 10001
-   */
-  readonly user?: number;
-  /**
-   * GID every container runs as (and owner group of the volumes).
-   *
-   * @default 10001
-   */
-  readonly group?: number;
-  /**
-   * Pull policy of every container.
-   *
-   * @default - `Always` for tagged images, `IfNotPresent` when every image is pinned by digest
-   */
-  readonly imagePullPolicy?: kplus.ImagePullPolicy;
-  /**
-   * Service account of the pod.
-   *
-   * @default - the namespace's default service account, without a mounted token
-   */
-  readonly serviceAccount?: kplus.IServiceAccount;
-  /**
-   * Mount the service account token (only when steps call the Kubernetes API).
-   *
-   * @default false
-   */
-  readonly automountServiceAccountToken?: boolean;
-  /**
-   * Create a NetworkPolicy for the batch pod: no ingress, DNS egress and the `egress` rules.
-   *
-   * @default true
-   */
-  readonly networkPolicy?: boolean;
-  /**
-   * Destinations the steps may reach besides DNS, e.g. the database:
-   * `{ peer: kplus.Pods.select(this, 'Db', { labels: { app: 'db' } }), ports: [kplus.NetworkPolicyPort.tcp(5432)] }`.
-   *
-   * @default - every destination (the NetworkPolicy then only blocks ingress)
-   */
-  readonly egress?: kplus.NetworkPolicyRule[];
-  /**
-   * `app.kubernetes.io/part-of` label of every object.
-   *
-   * @default - none
-   */
-  readonly partOf?: string;
-}
-
-/** Where things live inside the containers. */
-const WORKSPACE_PATH = '/workspace';
-const SCRIPTS_PATH = '/opt/serial-batch';
-const TMP_PATH = '/tmp';
-const TERMINATION_LOG = '/dev/termination-log';
-const RUN_ID_LABEL = 'batch.kubernetes.io/controller-uid';
-const ENV_PREFIX = 'SERIAL_BATCH_';
-const SUMMARY_CONTAINER = 'summary';
-/** Linux MAX_ARG_STRLEN: one argument or one `NAME=value` string. */
-const MAX_ARG_STRLEN = 131072;
-/** What config, env and arguments of one step may take together, leaving half of ARG_MAX (2 MiB) to secrets, image and kubelet variables. */
-const MAX_STEP_ENV_BYTES = 1024 * 1024;
-/** A ConfigMap's data may hold at most 1 MiB. */
-const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
-/** Names that look like credentials must come from Secrets (kube-linter env-var-secret, Polaris). */
-const SECRET_LIKE = /secret|passw(or)?d|token|credential|private[-_.]?key|api[-_.]?key/i;
-
-const DEFAULT_STEP_RESOURCES: ResolvedResources = {
-  cpu: { request: 250, limit: 1000 },
-  memory: { request: 256 * 1024, limit: 512 * 1024 },
-  ephemeralStorage: { request: 128 * 1024, limit: 1024 * 1024 },
-};
-const DEFAULT_SUMMARY_RESOURCES: ResolvedResources = {
-  cpu: { request: 10, limit: 100 },
-  memory: { request: 16 * 1024, limit: 32 * 1024 },
-  ephemeralStorage: { request: 8 * 1024, limit: 16 * 1024 },
-};
-
-/** Requests and limits in millicores and KiB. */
-interface ResolvedResources {
-  readonly cpu: { readonly request: number; readonly limit: number };
-  readonly memory: { readonly request: number; readonly limit: number };
-  readonly ephemeralStorage: { readonly request: number; readonly limit: number };
-}
+import { STEP_SH, SUMMARY_SH } from './scripts/assets.generated';
+import { BatchRetry } from './batch-retry';
+import { buildCronJobSpec, buildJobSpec } from './job-spec';
+import { createBatchNetworkPolicy } from './network-policy';
+import { buildPodTemplate } from './pod-spec';
+import { checkStepSet, planSteps, PlannedStep, pullPolicyOf, resolveBatchProps, ResolvedBatch, ResolvedStep, resolveStep } from './resolve-props';
+import { renderRunPlan } from './run-plan';
+import { SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
+import { labelAll, selectorLabels, standardLabels, versionFromImage } from '../common/labels';
+import { addKubeLinterIgnore, addKubeScoreIgnore } from '../common/linter-annotations';
+import { ensureUniqueObjectNames } from '../common/unique-names';
 
 /**
  * A batch of steps that run strictly one after another in one Job pod (or one pod per scheduled
  * run of a CronJob).
  *
- * Each step is an init container: the kubelet runs them in order, stops at the first failure, and
- * the pod reserves the largest step's request rather than the sum; `kubectl get pods` shows the
- * progress as `Init:N/M`. A generated POSIX `sh` wrapper gives each step a timeout, forwards SIGTERM
- * to it, records its exit code and duration in the shared workspace and writes a one-line
- * termination message. A small final `summary` container prints a table of every step.
+ * Each step is an init container: the kubelet runs them in order, and the pod reserves the largest
+ * step's request rather than the sum; `kubectl get pods` shows the progress as `Init:N/M`. A
+ * generated POSIX `sh` wrapper gives each step a timeout per attempt and retries with a doubling
+ * backoff, forwards SIGTERM to it, records its outcome in the shared workspace and writes a one-line
+ * termination message. After a failed step the main steps after it record themselves as not run,
+ * the `finally` steps run, and the final `summary` container prints a table of every step and
+ * fails the pod, its termination message naming the first failed step.
  *
  * ```ts
  * const nightly = new SerialBatchJob(chart, 'nightly', {
@@ -361,6 +32,7 @@ interface ResolvedResources {
  *     { name: 'extract', command: ['sh', '-c', './extract.sh'] },
  *     { name: 'load', command: ['psql', '-f', 'load.sql'], timeout: Duration.minutes(30) },
  *   ],
+ *   finallySteps: [{ name: 'unlock', command: ['psql', '-c', 'SELECT pg_advisory_unlock_all()'] }],
  *   config: { CFG_REGION: 'eu' },
  *   schedule: Cron.daily(),
  * });
@@ -385,159 +57,79 @@ export class SerialBatchJob extends Construct {
   /** The retry behaviour. */
   public readonly retry: BatchRetry;
 
-  private readonly props: SerialBatchJobProps;
-  private readonly steps: SerialBatchStep[] = [];
-  private readonly stepDefaults: ResolvedResources;
-  private readonly stepResources = new Map<SerialBatchStep, ResolvedResources>();
-  private readonly summaryResources: ResolvedResources;
-  private readonly configKeys: string[];
-  private readonly configBytes: number;
-  private readonly allowReserved: Set<string>;
-  private readonly user: number;
-  private readonly group: number;
-  private readonly defaultStepTimeout: Duration;
-  private readonly killGrace: Duration;
+  private readonly batch: ResolvedBatch;
+  private readonly steps: ResolvedStep[] = [];
 
   public constructor(scope: Construct, id: string, props: SerialBatchJobProps) {
     super(scope, id);
     ensureUniqueObjectNames(this);
-    this.props = props;
-    this.scheduled = props.schedule !== undefined;
-    this.retry = props.retry ?? BatchRetry.failFast();
-    this.user = props.user ?? DEFAULT_RUN_AS_USER;
-    this.group = props.group ?? DEFAULT_RUN_AS_GROUP;
-    this.defaultStepTimeout = props.defaultStepTimeout ?? Duration.hours(1);
-    this.killGrace = props.killGracePeriod ?? Duration.seconds(10);
-    this.allowReserved = new Set(props.allowReservedEnv ?? []);
-    this.configKeys = Object.keys(props.config ?? {});
-
-    const errors = new PropErrors(this);
-    errors.check(imagePinProblem(props.image) === undefined, 'image', imagePinProblem(props.image) ?? '', props.image);
-    if (props.summaryImage !== undefined) {
-      errors.check(imagePinProblem(props.summaryImage) === undefined, 'summaryImage', imagePinProblem(props.summaryImage) ?? '', props.summaryImage);
-    }
-    if (props.name !== undefined) {
-      const max = this.scheduled ? MAX_CRONJOB_NAME_LENGTH : MAX_JOB_NAME_LENGTH;
-      errors.check(
-        isDnsLabel(props.name, max),
-        'name',
-        `a DNS-1123 label of at most ${max} characters (${this.scheduled ? 'the CronJob controller appends 11 characters for each Job' : "it becomes the pods' job-name label"})`,
-        props.name,
-      );
-    }
-    this.configBytes = this.validateConfig(errors);
-    this.validateEnvNames(errors, 'secretEnv', Object.keys(props.secretEnv ?? {}));
-    this.validateSecretRefs(errors, 'secretEnv', props.secretEnv);
-    for (const name of props.allowReservedEnv ?? []) {
-      errors.check(reservedEnvReason(name) !== undefined, 'allowReservedEnv', 'names that are reserved (the others need no allowance)', name);
-    }
-    errors.check(
-      secondsOf(this.defaultStepTimeout) >= 1 && Number.isInteger(secondsOf(this.defaultStepTimeout)),
-      'defaultStepTimeout',
-      'a whole number of seconds, at least 1',
-      this.defaultStepTimeout.toHumanString(),
-    );
-    const grace = secondsOf(this.killGrace);
-    errors.check(
-      Number.isInteger(grace) && grace >= 1 && grace <= 3600,
-      'killGracePeriod',
-      'a whole number of seconds from 1 to 3600',
-      this.killGrace.toHumanString(),
-    );
-    const termination = props.terminationGracePeriod ?? Duration.seconds(30);
-    errors.check(
-      secondsOf(termination) >= grace + 5 && Number.isInteger(secondsOf(termination)),
-      'terminationGracePeriod',
-      `at least killGracePeriod + 5 seconds (${grace + 5}s) so the wrapper can stop the step and record it`,
-      termination.toHumanString(),
-    );
-    this.validateRetry(errors);
-    this.validateSchedule(errors);
-    if (props.ttlAfterFinished !== undefined) {
-      errors.check(
-        Number.isInteger(secondsOf(props.ttlAfterFinished)),
-        'ttlAfterFinished',
-        'a whole number of seconds',
-        props.ttlAfterFinished.toHumanString(),
-      );
-    }
-    if (props.activeDeadline !== undefined) {
-      const s = secondsOf(props.activeDeadline);
-      errors.check(Number.isInteger(s) && s >= 1, 'activeDeadline', 'a whole number of seconds, at least 1', props.activeDeadline.toHumanString());
-    }
-    for (const [prop, value] of [
-      ['user', this.user],
-      ['group', this.group],
-    ] as const) {
-      errors.check(Number.isInteger(value) && value >= 1 && value <= 2147483647, prop, 'a non-root id from 1 to 2147483647', value);
-    }
-    this.stepDefaults = resolveResources(errors, 'stepResources', props.stepResources, DEFAULT_STEP_RESOURCES);
-    this.summaryResources = resolveResources(errors, 'summaryResources', props.summaryResources, DEFAULT_SUMMARY_RESOURCES);
-    if (props.workspaceSizeLimit !== undefined) {
-      errors.check(isWholeKib(props.workspaceSizeLimit), 'workspaceSizeLimit', 'a positive whole number of KiB', props.workspaceSizeLimit.asString());
-    }
-    if (props.tmpSizeLimit !== undefined) {
-      errors.check(isWholeKib(props.tmpSizeLimit), 'tmpSizeLimit', 'a positive whole number of KiB', props.tmpSizeLimit.asString());
-    }
-    errors.throwIfAny();
+    const batch = resolveBatchProps(this, id, props);
+    this.batch = batch;
+    this.scheduled = batch.schedule !== undefined;
+    this.retry = batch.retry;
 
     this.workload = new ApiObject(this, 'Resource', {
       apiVersion: 'batch/v1',
       kind: this.scheduled ? 'CronJob' : 'Job',
-      metadata: props.name ? { name: props.name } : {},
-      spec: Lazy.any({ produce: () => (this.scheduled ? this.renderCronJobSpec() : this.renderJobSpec()) }),
+      metadata: { name: batch.name },
+      spec: Lazy.any({ produce: () => this.renderSpec() }),
     });
     this.name = this.workload.name;
-    if (this.scheduled && props.ttlAfterFinished !== undefined) {
+    if (this.scheduled && batch.ttlSecondsAfterFinished !== undefined) {
       this.workload.metadata.addAnnotation(
         'ignore-check.kube-linter.io/job-ttl-seconds-after-finished',
         'ttlAfterFinished is set on purpose: finished Jobs of this CronJob are deleted after it, even within the history limits',
       );
     }
-    if (props.egress !== undefined && props.networkPolicy === false) {
-      throwPropError(this, 'egress', 'unset when networkPolicy is false (there is no policy to add it to)', `${props.egress.length} rules`);
-    }
 
-    if (props.config !== undefined) {
-      this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { name: `${this.name}-config` }, data: { ...props.config } });
+    if (batch.config !== undefined) {
+      this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { name: `${this.name}-config` }, data: { ...batch.config } });
     }
     this.scriptsConfigMap = new kplus.ConfigMap(this, 'Scripts', { metadata: { name: `${this.name}-scripts` } });
     this.scriptsConfigMap.addData('step.sh', STEP_SH);
     this.scriptsConfigMap.addData('summary.sh', SUMMARY_SH);
     // the run plan is known only once every step is added: resolved at synth like the Job spec
-    this.scriptsConfigMap.addData('plan', Lazy.any({ produce: () => this.renderPlan() }) as unknown as string);
-    this.notePullPolicy(props.summaryImage ?? props.image);
+    this.scriptsConfigMap.addData('plan', Lazy.any({ produce: () => renderRunPlan(this.plan()) }) as unknown as string);
+    this.notePullPolicy(batch.summaryImage);
 
-    if (this.retry.mode === BatchRetryMode.RESUME_FROM_VOLUME) {
+    if (batch.claim !== undefined) {
       this.workspaceClaim =
-        this.retry.volume?.claim ??
+        batch.claim.given ??
         new kplus.PersistentVolumeClaim(this, 'Workspace', {
           metadata: { name: `${this.name}-workspace` },
           accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
-          storage: this.retry.volume?.storage ?? Size.gibibytes(1),
-          storageClassName: this.retry.volume?.storageClassName,
+          storage: batch.claim.storage,
+          storageClassName: batch.claim.storageClassName,
           volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
         });
     }
 
-    if (props.networkPolicy ?? true) {
-      this.networkPolicy = this.createNetworkPolicy();
+    if (batch.networkPolicy) {
+      this.networkPolicy = createBatchNetworkPolicy(this, batch);
     } else {
       // asked for explicitly: the pod's traffic is governed by policies outside this construct
       addKubeScoreIgnore(this.workload, 'pod-networkpolicy');
     }
-    if (props.serviceAccount !== undefined) {
+    if (batch.serviceAccount !== undefined) {
       addKubeLinterIgnore(
         this.workload,
         'non-existent-service-account',
-        `the ServiceAccount ${props.serviceAccount.name} is managed outside this construct`,
+        `the ServiceAccount ${batch.serviceAccount.name} is managed outside this construct`,
       );
+    }
+
+    // the databases' NetworkPolicies let the batch pods in
+    for (const d of batch.databases) {
+      d.connection._allowFrom(selectorLabels(this.identity()), Chart.of(this).namespace);
     }
 
     for (const step of props.steps ?? []) {
       this.addStep(step);
     }
-    this.node.addValidation({ validate: () => this.validateSteps() });
+    for (const step of props.finallySteps ?? []) {
+      this.addFinallyStep(step);
+    }
+    this.node.addValidation({ validate: () => checkStepSet(this, this.steps) });
 
     labelAll(this, this.identity());
   }
@@ -548,144 +140,52 @@ export class SerialBatchJob extends Construct {
    * dependencies and cycles at synth, when every step is known.
    */
   public addStep(step: SerialBatchStep): void {
-    const errors = new PropErrors(this);
-    const index = this.steps.length;
-    const nameOk = errors.check(
-      typeof step.name === 'string' && isDnsLabel(step.name),
-      `steps[${index}].name`,
-      'a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit)',
-      step.name,
-    );
-    if (nameOk) {
-      errors.check(!this.steps.some((s) => s.name === step.name), `steps[${index}].name`, 'unique among the steps', step.name);
-    }
-    const at = nameOk ? `steps[${JSON.stringify(step.name)}]` : `steps[${index}]`;
+    this.add(step, false);
+  }
 
-    const commandOk = errors.check(
-      Array.isArray(step.command) && step.command.length > 0 && step.command.every((c) => typeof c === 'string'),
-      `${at}.command`,
-      'a non-empty list of strings',
-      step.command,
-    );
-    if (commandOk) {
-      errors.check(step.command[0].length > 0, `${at}.command`, 'a list whose first element (the program) is not empty', step.command);
-      for (const arg of step.command) {
-        errors.check(
-          Buffer.byteLength(arg) < MAX_ARG_STRLEN,
-          `${at}.command`,
-          `arguments shorter than ${MAX_ARG_STRLEN} bytes (Linux MAX_ARG_STRLEN)`,
-          `${arg.slice(0, 40)}... (${Buffer.byteLength(arg)} bytes)`,
-        );
-      }
-    }
-    if (step.image !== undefined) {
-      errors.check(imagePinProblem(step.image) === undefined, `${at}.image`, imagePinProblem(step.image) ?? '', step.image);
-    }
-    if (step.dependsOn !== undefined) {
-      errors.check(
-        Array.isArray(step.dependsOn) && step.dependsOn.every((d) => typeof d === 'string'),
-        `${at}.dependsOn`,
-        'a list of step names',
-        step.dependsOn,
-      );
-    }
-    if (step.timeout !== undefined) {
-      const s = secondsOf(step.timeout);
-      errors.check(Number.isInteger(s) && s >= 1, `${at}.timeout`, 'a whole number of seconds, at least 1', step.timeout.toHumanString());
-      errors.check(
-        !step.raw,
-        `${at}.timeout`,
-        'unset on a raw step (without the wrapper nothing enforces it; the Job deadline still applies)',
-        step.timeout.toHumanString(),
-      );
-    }
-    if (step.continueOnError) {
-      errors.check(
-        !step.raw,
-        `${at}.continueOnError`,
-        'unset on a raw step (without the wrapper a failure always stops the batch)',
-        step.continueOnError,
-      );
-    }
-    if (step.workingDir !== undefined) {
-      errors.check(typeof step.workingDir === 'string' && step.workingDir.startsWith('/'), `${at}.workingDir`, 'an absolute path', step.workingDir);
-    }
+  /**
+   * Adds a finally step: it runs after every main step whatever happened to them, after the
+   * finally steps added before it unless `dependsOn` lets the order differ.
+   */
+  public addFinallyStep(step: SerialBatchStep): void {
+    this.add(step, true);
+  }
 
-    const env = step.env ?? {};
-    const envNames = Object.keys(env);
-    const secretNames = Object.keys(step.secretEnv ?? {});
-    this.validateEnvNames(errors, `${at}.env`, envNames);
-    this.validateEnvNames(errors, `${at}.secretEnv`, secretNames);
-    this.validateSecretRefs(errors, `${at}.secretEnv`, step.secretEnv);
-    for (const [name, value] of Object.entries(env)) {
-      if (!errors.check(typeof value === 'string', `${at}.env.${name}`, 'a string', value)) {
-        continue;
-      }
-      errors.check(
-        !SECRET_LIKE.test(name),
-        `${at}.env`,
-        'names that do not look like credentials (put credentials in a Secret and use secretEnv)',
-        name,
-      );
-      errors.check(
-        Buffer.byteLength(name) + Buffer.byteLength(value) + 2 <= MAX_ARG_STRLEN,
-        `${at}.env.${name}`,
-        `shorter than ${MAX_ARG_STRLEN} bytes with its name (Linux MAX_ARG_STRLEN)`,
-        `${value.slice(0, 40)}...`,
-      );
-    }
-    const dups = findDuplicateEnv([
-      { source: 'config', names: this.configKeys },
-      { source: 'secretEnv', names: Object.keys(this.props.secretEnv ?? {}) },
-      { source: `${at}.env`, names: envNames },
-      { source: `${at}.secretEnv`, names: secretNames },
-    ]);
-    for (const [name, where] of dups) {
-      errors.add(`${at}.env`, `free of names set elsewhere (${name} is set in ${where.join(' and ')}; one would silently overwrite the other)`, name);
-    }
-    if (commandOk && !errors.hasProblems) {
-      const bytes =
-        this.configBytes +
-        Object.entries(env).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v) + 2, 0) +
-        step.command.reduce((sum, a) => sum + Buffer.byteLength(a) + 1, 0);
-      errors.check(
-        bytes <= MAX_STEP_ENV_BYTES,
-        `${at}.env`,
-        `small enough that config, env and command take at most ${MAX_STEP_ENV_BYTES} bytes (half of the kernel's ARG_MAX)`,
-        `${bytes} bytes`,
-      );
-    }
-    const resources =
-      step.resources === undefined
-        ? this.stepDefaults
-        : resolveResources(errors, `${at}.resources`, mergeResources(step.resources, this.stepDefaults), this.stepDefaults);
-    errors.throwIfAny();
-    this.steps.push(step);
-    this.stepResources.set(step, resources);
-    this.notePullPolicy(step.image ?? this.props.image);
+  private add(step: SerialBatchStep, isFinally: boolean): void {
+    const resolved = resolveStep(this, this.batch, step, this.steps, isFinally);
+    this.steps.push(resolved);
+    this.notePullPolicy(resolved.image);
   }
 
   /** The step names in run order. Throws when the dependencies have unknown names or a cycle. */
   public runOrder(): string[] {
-    const result = orderSteps(this.steps);
-    if (result.problems.length > 0) {
-      const errors = new PropErrors(this);
-      for (const p of result.problems) {
-        errors.add(p.prop, p.rule, p.value);
-      }
-      errors.throwIfAny();
-    }
-    return result.order.map((i) => this.steps[i].name);
+    return this.plan().map((p) => p.step.name);
   }
 
   /** The container name of a step: `s<NN>-<name>`, NN being its position in the run order. */
   public containerNameOf(stepName: string): string {
-    const order = this.runOrder();
-    const position = order.indexOf(stepName);
-    if (position < 0) {
+    const planned = this.plan().find((p) => p.step.name === stepName);
+    if (planned === undefined) {
       throw new Error(`[${this.node.path}] stepName must be the name of a step, got ${JSON.stringify(stepName)}`);
     }
-    return `s${this.indexLabel(position, order.length)}-${stepName}`;
+    return planned.containerName;
+  }
+
+  private plan(): PlannedStep[] {
+    return planSteps(this, this.steps, this.batch.restartPolicy === 'OnFailure');
+  }
+
+  private renderSpec(): unknown {
+    const steps = this.plan();
+    const labels = standardLabels(this.identity());
+    const template = buildPodTemplate(
+      this.batch,
+      steps,
+      { scriptsConfigMap: this.scriptsConfigMap.name, configMap: this.configMap?.name, workspaceClaim: this.workspaceClaim?.name },
+      labels,
+    );
+    const jobSpec = buildJobSpec(this.batch, steps, template);
+    return this.scheduled ? kplus.k8s.toJson_CronJobSpec(buildCronJobSpec(this.batch, labels, jobSpec)) : kplus.k8s.toJson_JobSpec(jobSpec);
   }
 
   private identity() {
@@ -693,454 +193,15 @@ export class SerialBatchJob extends Construct {
       name: 'serial-batch-job',
       instance: this.name,
       component: 'batch',
-      partOf: this.props.partOf,
-      version: versionFromImage(this.props.image),
+      partOf: this.batch.partOf,
+      version: versionFromImage(this.batch.image),
     };
-  }
-
-  private validateConfig(errors: PropErrors): number {
-    const config = this.props.config ?? {};
-    let bytes = 0;
-    this.validateEnvNames(errors, 'config', Object.keys(config));
-    for (const [key, value] of Object.entries(config)) {
-      if (!errors.check(typeof value === 'string', `config.${key}`, 'a string', value)) {
-        continue;
-      }
-      errors.check(!SECRET_LIKE.test(key), 'config', 'keys that do not look like credentials (put credentials in a Secret and use secretEnv)', key);
-      const entry = Buffer.byteLength(key) + Buffer.byteLength(value);
-      errors.check(
-        entry + 2 <= MAX_ARG_STRLEN,
-        `config.${key}`,
-        `shorter than ${MAX_ARG_STRLEN} bytes with its key (Linux MAX_ARG_STRLEN, every step gets it as a variable)`,
-        `${entry} bytes`,
-      );
-      bytes += entry + 2;
-    }
-    errors.check(bytes <= MAX_CONFIG_MAP_BYTES, 'config', `at most ${MAX_CONFIG_MAP_BYTES} bytes in total (ConfigMap size limit)`, `${bytes} bytes`);
-    errors.check(
-      bytes <= MAX_STEP_ENV_BYTES,
-      'config',
-      `at most ${MAX_STEP_ENV_BYTES} bytes in total (half of the kernel's ARG_MAX: every step gets all of it as variables)`,
-      `${bytes} bytes`,
-    );
-    return bytes;
-  }
-
-  private validateEnvNames(errors: PropErrors, prop: string, names: string[]): void {
-    for (const name of names) {
-      if (!errors.check(isEnvVarName(name), prop, 'environment variable names (letters, digits, "_", "-", "."; not starting with a digit)', name)) {
-        continue;
-      }
-      if (!errors.check(!name.startsWith(ENV_PREFIX), prop, `names that do not start with ${ENV_PREFIX} (the step wrapper's own variables)`, name)) {
-        continue;
-      }
-      const reason = reservedEnvReason(name);
-      if (reason !== undefined && !this.allowReserved.has(name)) {
-        errors.add(prop, `free of names that overlay well-known variables (${reason}; list it in allowReservedEnv to set it on purpose)`, name);
-      }
-    }
-  }
-
-  private validateSecretRefs(errors: PropErrors, prop: string, refs: { [name: string]: SecretKeyReference } | undefined): void {
-    for (const [name, ref] of Object.entries(refs ?? {})) {
-      errors.check(
-        ref !== undefined && ref !== null && typeof ref.key === 'string' && /^[-._a-zA-Z0-9]+$/.test(ref.key) && ref.secret !== undefined,
-        `${prop}.${name}`,
-        'a Secret and one of its keys',
-        ref?.key,
-      );
-    }
-  }
-
-  private validateRetry(errors: PropErrors): void {
-    const r = this.retry;
-    errors.check(Number.isInteger(r.retries) && r.retries >= 0 && r.retries <= 100, 'retry.retries', 'a whole number from 0 to 100', r.retries);
-    if (r.mode === BatchRetryMode.RESUME_FROM_VOLUME) {
-      const storage = r.volume?.storage;
-      if (storage !== undefined) {
-        errors.check(isWholeKib(storage), 'retry.storage', 'a positive whole number of KiB', storage.asString());
-      }
-      if (r.volume?.storageClassName !== undefined) {
-        errors.check(
-          isDnsLabel(r.volume.storageClassName, 253) || /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(r.volume.storageClassName),
-          'retry.storageClassName',
-          'a DNS-1123 subdomain',
-          r.volume.storageClassName,
-        );
-      }
-    }
-  }
-
-  private validateSchedule(errors: PropErrors): void {
-    const p = this.props;
-    if (!this.scheduled) {
-      for (const [prop, value] of Object.entries({
-        timeZone: p.timeZone,
-        concurrencyPolicy: p.concurrencyPolicy,
-        startingDeadline: p.startingDeadline?.toHumanString(),
-        successfulJobsRetained: p.successfulJobsRetained,
-        failedJobsRetained: p.failedJobsRetained,
-        suspend: p.suspend,
-      })) {
-        errors.check(value === undefined, prop, 'unset unless a schedule is set', value);
-      }
-      return;
-    }
-    const expr = p.schedule!.expressionString;
-    errors.check(
-      /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/.test(expr.trim()) && !/^(CRON_)?TZ=/.test(expr.trim()),
-      'schedule',
-      'a five-field cron expression or a @daily-style macro, without TZ= (use timeZone)',
-      expr,
-    );
-    if (p.timeZone !== undefined) {
-      errors.check(isTimeZone(p.timeZone), 'timeZone', 'an IANA time zone name such as "Europe/Paris" or "Etc/UTC"', p.timeZone);
-    }
-    const deadline = secondsOf(p.startingDeadline ?? Duration.minutes(10));
-    errors.check(
-      Number.isInteger(deadline) && deadline >= 10,
-      'startingDeadline',
-      'a whole number of seconds, at least 10 (the CronJob controller checks every 10 seconds)',
-      p.startingDeadline?.toHumanString(),
-    );
-    for (const [prop, value] of [
-      ['successfulJobsRetained', p.successfulJobsRetained],
-      ['failedJobsRetained', p.failedJobsRetained],
-    ] as const) {
-      if (value !== undefined) {
-        errors.check(Number.isInteger(value) && value >= 0 && value <= 100, prop, 'a whole number from 0 to 100', value);
-      }
-    }
-  }
-
-  /** Checks that need every step: at least one, names short enough once prefixed, dependencies. */
-  private validateSteps(): string[] {
-    const errors = new PropErrors(this);
-    if (!errors.check(this.steps.length > 0, 'steps', 'a list of at least one step (pass steps or call addStep())', this.steps.length)) {
-      return errors.messages();
-    }
-    const width = this.indexLabel(0, this.steps.length).length;
-    for (const step of this.steps) {
-      const max = MAX_LABEL_LENGTH - width - 2;
-      errors.check(
-        step.name.length <= max,
-        `steps[${JSON.stringify(step.name)}].name`,
-        `at most ${max} characters (the container name s${'N'.repeat(width)}-<name> must fit 63)`,
-        step.name,
-      );
-    }
-    for (const p of orderSteps(this.steps).problems) {
-      errors.add(p.prop, p.rule, p.value);
-    }
-    return errors.messages();
-  }
-
-  private indexLabel(position: number, count: number): string {
-    const width = Math.max(2, String(count).length);
-    return String(position + 1).padStart(width, '0');
-  }
-
-  private orderedSteps(): SerialBatchStep[] {
-    const result = orderSteps(this.steps);
-    if (result.problems.length > 0) {
-      // validation reports these with every other problem; rendering must not hide them
-      this.runOrder();
-    }
-    return result.order.map((i) => this.steps[i]);
-  }
-
-  private renderPlan(): string {
-    const steps = this.orderedSteps();
-    return steps.map((s, i) => `${this.indexLabel(i, steps.length)} ${s.name} ${s.raw ? 'raw' : 'wrapped'}\n`).join('');
-  }
-
-  private stepTimeoutSeconds(step: SerialBatchStep): number {
-    return (step.timeout ?? this.defaultStepTimeout).toSeconds();
-  }
-
-  private activeDeadlineSeconds(): number {
-    if (this.props.activeDeadline !== undefined) {
-      return this.props.activeDeadline.toSeconds();
-    }
-    const grace = this.killGrace.toSeconds();
-    const perAttempt = this.steps.reduce((sum, s) => sum + this.stepTimeoutSeconds(s) + grace + 60, 0) + 300;
-    return perAttempt * (this.retry.retries + 1);
-  }
-
-  /** `Always` for tagged images (a tag can move), `IfNotPresent` for digests (content-addressed). */
-  private pullPolicy(image: string): string {
-    return this.props.imagePullPolicy ?? (isDigestPinned(image) ? 'IfNotPresent' : 'Always');
   }
 
   /** kube-score wants `imagePullPolicy: Always`; a digest-pinned image needs no re-pull, so say why it is skipped. */
   private notePullPolicy(image: string): void {
-    if (this.pullPolicy(image) !== 'Always') {
+    if (pullPolicyOf(this.batch, image) !== 'Always') {
       addKubeScoreIgnore(this.workload, 'container-image-pull-policy');
     }
   }
-
-  private renderJobSpec(): Record<string, unknown> {
-    const neverRestart = this.retry.mode !== BatchRetryMode.IN_PLACE;
-    const spec: Record<string, unknown> = {
-      backoffLimit: this.retry.retries,
-      activeDeadlineSeconds: this.activeDeadlineSeconds(),
-      template: {
-        metadata: { labels: standardLabels(this.identity()) },
-        spec: this.renderPodSpec(),
-      },
-    };
-    if (neverRestart) {
-      // evictions, preemption and node drains (DisruptionTarget) do not use up the retries
-      spec.podFailurePolicy = { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] };
-    }
-    if (!this.scheduled || this.props.ttlAfterFinished !== undefined) {
-      spec.ttlSecondsAfterFinished = (this.props.ttlAfterFinished ?? Duration.days(1)).toSeconds();
-    }
-    return spec;
-  }
-
-  private renderCronJobSpec(): Record<string, unknown> {
-    const p = this.props;
-    const spec: Record<string, unknown> = {
-      schedule: p.schedule!.expressionString,
-      concurrencyPolicy: p.concurrencyPolicy ?? kplus.ConcurrencyPolicy.FORBID,
-      startingDeadlineSeconds: (p.startingDeadline ?? Duration.minutes(10)).toSeconds(),
-      successfulJobsHistoryLimit: p.successfulJobsRetained ?? 3,
-      failedJobsHistoryLimit: p.failedJobsRetained ?? 3,
-      suspend: p.suspend ?? false,
-      jobTemplate: {
-        metadata: { labels: standardLabels(this.identity()) },
-        spec: this.renderJobSpec(),
-      },
-    };
-    if (p.timeZone !== undefined) {
-      spec.timeZone = p.timeZone;
-    }
-    return spec;
-  }
-
-  private renderPodSpec(): Record<string, unknown> {
-    const steps = this.orderedSteps();
-    const resume = this.retry.mode === BatchRetryMode.RESUME_FROM_VOLUME;
-    const volumes: Record<string, unknown>[] = [
-      resume
-        ? { name: 'workspace', persistentVolumeClaim: { claimName: this.workspaceClaim!.name } }
-        : { name: 'workspace', emptyDir: { sizeLimit: sizeToQuantity(this.props.workspaceSizeLimit ?? Size.gibibytes(1)) } },
-      { name: 'tmp', emptyDir: { sizeLimit: sizeToQuantity(this.props.tmpSizeLimit ?? Size.mebibytes(256)) } },
-      { name: 'serial-batch', configMap: { name: this.scriptsConfigMap.name, defaultMode: 0o444 } },
-    ];
-    const spec: Record<string, unknown> = {
-      restartPolicy: this.retry.mode === BatchRetryMode.IN_PLACE ? 'OnFailure' : 'Never',
-      enableServiceLinks: false,
-      automountServiceAccountToken: this.props.automountServiceAccountToken ?? false,
-      terminationGracePeriodSeconds: (this.props.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
-      securityContext: restrictedPodSecurityContext({ user: this.user, group: this.group }),
-      initContainers: steps.map((s, i) => this.renderStep(s, i, steps.length)),
-      containers: [this.renderSummary()],
-      volumes,
-    };
-    if (this.props.serviceAccount !== undefined) {
-      spec.serviceAccountName = this.props.serviceAccount.name;
-    }
-    return spec;
-  }
-
-  private commonEnv(): Record<string, unknown>[] {
-    const resume = this.retry.mode === BatchRetryMode.RESUME_FROM_VOLUME;
-    return [
-      { name: `${ENV_PREFIX}RUN_ID`, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${RUN_ID_LABEL}']` } } },
-      { name: `${ENV_PREFIX}WORKSPACE`, value: WORKSPACE_PATH },
-      { name: `${ENV_PREFIX}PLAN`, value: `${SCRIPTS_PATH}/plan` },
-      { name: `${ENV_PREFIX}TERMINATION_LOG`, value: TERMINATION_LOG },
-      { name: `${ENV_PREFIX}RESUME`, value: String(resume) },
-    ];
-  }
-
-  private mounts(): Record<string, unknown>[] {
-    const resume = this.retry.mode === BatchRetryMode.RESUME_FROM_VOLUME;
-    return [
-      resume
-        ? { name: 'workspace', mountPath: WORKSPACE_PATH, subPathExpr: `$(${ENV_PREFIX}RUN_ID)` }
-        : { name: 'workspace', mountPath: WORKSPACE_PATH },
-      { name: 'tmp', mountPath: TMP_PATH },
-      { name: 'serial-batch', mountPath: SCRIPTS_PATH, readOnly: true },
-    ];
-  }
-
-  private secretEnv(refs: { [name: string]: SecretKeyReference } | undefined): Record<string, unknown>[] {
-    return Object.entries(refs ?? {}).map(([name, ref]) => ({ name, valueFrom: { secretKeyRef: { name: ref.secret.name, key: ref.key } } }));
-  }
-
-  private containerBase(name: string, image: string, resources: ResolvedResources): Record<string, unknown> {
-    return {
-      name,
-      image,
-      imagePullPolicy: this.pullPolicy(image),
-      resources: renderResources(resources),
-      securityContext: restrictedContainerSecurityContext({ user: this.user, group: this.group }),
-      terminationMessagePath: TERMINATION_LOG,
-      terminationMessagePolicy: 'FallbackToLogsOnError',
-    };
-  }
-
-  private renderStep(step: SerialBatchStep, position: number, count: number): Record<string, unknown> {
-    const index = this.indexLabel(position, count);
-    const env: Record<string, unknown>[] = [
-      { name: `${ENV_PREFIX}STEP`, value: step.name },
-      { name: `${ENV_PREFIX}INDEX`, value: index },
-      { name: `${ENV_PREFIX}TIMEOUT`, value: String(step.raw ? 0 : this.stepTimeoutSeconds(step)) },
-      { name: `${ENV_PREFIX}KILL_GRACE`, value: String(this.killGrace.toSeconds()) },
-      { name: `${ENV_PREFIX}CONTINUE_ON_ERROR`, value: String(step.continueOnError ?? false) },
-      ...this.commonEnv(),
-      ...this.secretEnv(this.props.secretEnv),
-      ...this.secretEnv(step.secretEnv),
-      ...Object.entries(step.env ?? {}).map(([name, value]) => ({ name, value: escapeKubernetesExpansion(value) })),
-    ];
-    const command = step.command.map(escapeKubernetesExpansion);
-    const container: Record<string, unknown> = {
-      ...this.containerBase(`s${index}-${step.name}`, step.image ?? this.props.image, this.stepResources.get(step) ?? this.stepDefaults),
-      ...(step.raw ? { command } : { command: ['/bin/sh', `${SCRIPTS_PATH}/step.sh`], args: command }),
-      env,
-      volumeMounts: this.mounts(),
-    };
-    if (this.configMap !== undefined) {
-      container.envFrom = [{ configMapRef: { name: this.configMap.name } }];
-    }
-    if (step.workingDir !== undefined) {
-      container.workingDir = step.workingDir;
-    }
-    return container;
-  }
-
-  private renderSummary(): Record<string, unknown> {
-    const resume = this.retry.mode === BatchRetryMode.RESUME_FROM_VOLUME;
-    const cleanUp = resume && (this.retry.volume?.cleanUpOnSuccess ?? true);
-    return {
-      ...this.containerBase(SUMMARY_CONTAINER, this.props.summaryImage ?? this.props.image, this.summaryResources),
-      command: ['/bin/sh', `${SCRIPTS_PATH}/summary.sh`],
-      env: [...this.commonEnv(), { name: `${ENV_PREFIX}CLEAN_UP`, value: String(cleanUp) }],
-      volumeMounts: this.mounts(),
-    };
-  }
-
-  private createNetworkPolicy(): kplus.NetworkPolicy {
-    const selector = kplus.Pods.select(this, 'Pods', { labels: { [LABEL_INSTANCE]: this.name, [LABEL_COMPONENT]: 'batch' } });
-    const egress = this.props.egress;
-    const policy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name: this.name },
-      selector,
-      ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
-      egress: {
-        default: egress === undefined ? kplus.NetworkPolicyTrafficDefault.ALLOW : kplus.NetworkPolicyTrafficDefault.DENY,
-      },
-    });
-    if (egress !== undefined) {
-      policy.addEgressRule(kplus.NetworkPolicyIpBlock.anyIpv4(this, 'AnyIpv4'), [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)]);
-      for (const rule of egress) {
-        policy.addEgressRule(rule.peer, rule.ports);
-      }
-    }
-    return policy;
-  }
-}
-
-/** Seconds of a duration, possibly fractional (`Duration.toSeconds()` throws on fractions). */
-function secondsOf(d: Duration): number {
-  return d.toMilliseconds({ integral: false }) / 1000;
-}
-
-function isWholeKib(size: Size): boolean {
-  const kib = sizeInKibibytes(size);
-  return kib !== undefined && Number.isInteger(kib) && kib > 0;
-}
-
-function isTimeZone(zone: string): boolean {
-  if (typeof zone !== 'string' || zone.length === 0 || /\s/.test(zone)) {
-    return false;
-  }
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Replaces, per resource kind, the defaults with what a step gives; missing request/limit come from the defaults. */
-function mergeResources(given: kplus.ContainerResources, defaults: ResolvedResources): kplus.ContainerResources {
-  return {
-    cpu: given.cpu ?? { request: kplus.Cpu.millis(defaults.cpu.request), limit: kplus.Cpu.millis(defaults.cpu.limit) },
-    memory: given.memory ?? { request: Size.kibibytes(defaults.memory.request), limit: Size.kibibytes(defaults.memory.limit) },
-    ephemeralStorage: given.ephemeralStorage ?? {
-      request: Size.kibibytes(defaults.ephemeralStorage.request),
-      limit: Size.kibibytes(defaults.ephemeralStorage.limit),
-    },
-  };
-}
-
-/** Converts kplus resources to millicores and KiB, filling gaps from `defaults` and checking request <= limit. */
-function resolveResources(
-  errors: PropErrors,
-  prop: string,
-  given: kplus.ContainerResources | undefined,
-  defaults: ResolvedResources,
-): ResolvedResources {
-  const cpu = (c: kplus.Cpu | undefined, fallback: number, at: string): number => {
-    if (c === undefined) {
-      return fallback;
-    }
-    const m = cpuInMillis(c);
-    errors.check(m !== undefined && Number.isInteger(m) && m > 0, at, 'a positive whole number of millicores', c.amount);
-    return m ?? fallback;
-  };
-  const size = (s: Size | undefined, fallback: number, at: string): number => {
-    if (s === undefined) {
-      return fallback;
-    }
-    const k = sizeInKibibytes(s);
-    errors.check(k !== undefined && Number.isInteger(k) && k > 0, at, 'a positive whole number of KiB', s.asString());
-    return k ?? fallback;
-  };
-  const resolved: ResolvedResources = {
-    cpu: {
-      request: cpu(given?.cpu?.request, defaults.cpu.request, `${prop}.cpu.request`),
-      limit: cpu(given?.cpu?.limit, defaults.cpu.limit, `${prop}.cpu.limit`),
-    },
-    memory: {
-      request: size(given?.memory?.request, defaults.memory.request, `${prop}.memory.request`),
-      limit: size(given?.memory?.limit, defaults.memory.limit, `${prop}.memory.limit`),
-    },
-    ephemeralStorage: {
-      request: size(given?.ephemeralStorage?.request, defaults.ephemeralStorage.request, `${prop}.ephemeralStorage.request`),
-      limit: size(given?.ephemeralStorage?.limit, defaults.ephemeralStorage.limit, `${prop}.ephemeralStorage.limit`),
-    },
-  };
-  errors.check(
-    resolved.cpu.request <= resolved.cpu.limit,
-    `${prop}.cpu.request`,
-    `at most the cpu limit (${resolved.cpu.limit}m)`,
-    `${resolved.cpu.request}m`,
-  );
-  errors.check(
-    resolved.memory.request <= resolved.memory.limit,
-    `${prop}.memory.request`,
-    `at most the memory limit (${resolved.memory.limit}Ki)`,
-    `${resolved.memory.request}Ki`,
-  );
-  errors.check(
-    resolved.ephemeralStorage.request <= resolved.ephemeralStorage.limit,
-    `${prop}.ephemeralStorage.request`,
-    `at most the ephemeral-storage limit (${resolved.ephemeralStorage.limit}Ki)`,
-    `${resolved.ephemeralStorage.request}Ki`,
-  );
-  return resolved;
-}
-
-function renderResources(r: ResolvedResources): Record<string, unknown> {
-  const cpu = (m: number) => cpuToQuantity(kplus.Cpu.millis(m));
-  const size = (k: number) => sizeToQuantity(Size.kibibytes(k));
-  return {
-    requests: { cpu: cpu(r.cpu.request), memory: size(r.memory.request), 'ephemeral-storage': size(r.ephemeralStorage.request) },
-    limits: { cpu: cpu(r.cpu.limit), memory: size(r.memory.limit), 'ephemeral-storage': size(r.ephemeralStorage.limit) },
-  };
 }

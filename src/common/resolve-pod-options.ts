@@ -43,11 +43,18 @@ export interface PodOptionsContext {
   readonly mountPaths?: readonly string[];
 }
 
-function isStringMap(value: unknown): value is Record<string, string> {
+/** A plain object whose values are all strings. */
+export function isStringMap(value: unknown): value is Record<string, string> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
 }
 
-function mountPathProblem(path: unknown): string | undefined {
+/** A map of valid label keys to valid label values (a selector's `matchLabels`). */
+export function isLabelMap(value: unknown): value is Record<string, string> {
+  return isStringMap(value) && Object.entries(value).every(([k, v]) => isLabelKey(k) && isLabelValue(v));
+}
+
+/** Why a path cannot be a volume's mount path, or undefined. */
+export function mountPathProblem(path: unknown): string | undefined {
   if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {
     return 'an absolute directory path other than "/"';
   }

@@ -17,6 +17,7 @@ import {
   fieldEnv,
   httpProbe,
   pgIsReadyCommand,
+  acceptingWritesCommand,
   resources,
   secretEnv,
   tcpPort,
@@ -120,7 +121,8 @@ export function postgresContainer(r: ResolvedPostgres, role: 'primary' | 'read',
     securityContext: containerSecurity(r.uid, r.gid),
     startupProbe: execProbe(pgIsReadyCommand(true), 10, 5, 360),
     livenessProbe: execProbe(pgIsReadyCommand(true), 10, 5, 6),
-    readinessProbe: execProbe(pgIsReadyCommand(false), 5, 5, 3),
+    // the primary is ready for the read-write Service once it accepts writes, replicas once they accept reads
+    readinessProbe: execProbe(role === 'primary' ? acceptingWritesCommand() : pgIsReadyCommand(false), 5, 5, 3),
     volumeMounts: postgresMounts(r, secretMounts(r)),
   };
 }

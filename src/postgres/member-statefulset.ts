@@ -32,6 +32,18 @@ export interface MemberContext {
   readonly serviceAccountName?: string;
 }
 
+/**
+ * Labels a member pod needs beyond the instance's: Patroni counts as members only the pods with its
+ * scope label, and a clone's primary is a client of the source (whose NetworkPolicy admits those).
+ */
+function extraPodLabels(r: ResolvedPostgres, role: MemberRole): Record<string, string> {
+  if (role === 'member') {
+    return { [PATRONI_SCOPE_LABEL]: patroniScope(r) };
+  }
+  const source = role === 'primary' ? r.cloneFrom?.sourceName : undefined;
+  return source ? { [`${source}-client`]: 'true' } : {};
+}
+
 /** The StatefulSet name of `role`'s members. */
 export function memberStatefulSetName(r: ResolvedPostgres, role: MemberRole): string {
   return role === 'member' ? r.name : `${r.name}-${role}`;
@@ -115,8 +127,7 @@ export function memberStatefulSet(r: ResolvedPostgres, role: MemberRole, ctx: Me
       template: applyPodOptions(
         {
           metadata: {
-            // Patroni counts as members only the pods carrying its scope label
-            labels: { ...labels, [MEMBER_LABEL]: 'true', ...(patroni ? { [PATRONI_SCOPE_LABEL]: patroniScope(r) } : {}) },
+            labels: { ...labels, [MEMBER_LABEL]: 'true', ...extraPodLabels(r, role) },
             annotations: podAnnotations(r, ctx.checksum),
           },
           spec: {

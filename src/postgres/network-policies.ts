@@ -63,12 +63,16 @@ export function networkPolicies(r: ResolvedPostgres): PolicyPlans {
   if (r.cloneFrom) {
     memberEgress.push({ ports: [tcp(r.cloneFrom.port)] });
   }
-  // the repository's endpoint, and the restore source's when it listens elsewhere
-  const repositoryPorts = new Set([r.backup?.own, r.backup?.restoreSource].map((repo) => repo?.repository._egressPort()));
-  for (const port of repositoryPorts) {
+  // S3 endpoints (own repository and restore source) on their own ports, 443 unless the endpoint names one
+  const s3Ports = new Set<number>();
+  for (const repo of [r.backup?.own, r.backup?.restoreSource]) {
+    const port = repo?.repository._egressPort();
     if (port !== undefined) {
-      memberEgress.push({ ports: [tcp(port)] });
+      s3Ports.add(port);
     }
+  }
+  if (s3Ports.size > 0) {
+    memberEgress.push({ ports: [...s3Ports].sort((a, b) => a - b).map(tcp) });
   }
   if (r.ha) {
     memberEgress.push({ to: [sameInstance(['member'])], ports: [tcp(PATRONI_PORT)] }, KUBERNETES_API);

@@ -15,6 +15,7 @@ export function renderPgBackRestConf(r: ResolvedPostgres, backup: ResolvedBackup
     lines.push('repo1-cipher-type=aes-256-cbc');
   }
   lines.push(
+    'compress-type=lz4',
     'start-fast=y',
     'delta=y',
     'process-max=2',

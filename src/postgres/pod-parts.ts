@@ -105,6 +105,20 @@ export function pgIsReadyCommand(alive: boolean): string[] {
   return alive ? ['/bin/sh', '-c', `${check}; rc=$?; [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]`] : ['/bin/sh', '-c', check];
 }
 
+/**
+ * Readiness of a fixed primary: accepting connections and writes. While it replays the WAL of a
+ * restore PostgreSQL accepts read-only connections, and `recovery.signal` is gone before the
+ * end-of-recovery checkpoint: only the control file's state (`in production`, read without a
+ * login) says recovery is over, so the read-write Service routes no writes to it before.
+ */
+export function acceptingWritesCommand(): string[] {
+  return [
+    '/bin/sh',
+    '-c',
+    `pg_isready -q -h ${SOCKET_DIR} -p 5432 && LC_ALL=C pg_controldata "$PGDATA" | grep -q '^Database cluster state: *in production$'`,
+  ];
+}
+
 /** Preferred anti-affinity on nodes and a zone spread for pods matching `selector`. */
 export function spreadOut(selector: k8s.LabelSelector): { affinity: k8s.Affinity; topologySpreadConstraints: k8s.TopologySpreadConstraint[] } {
   return {

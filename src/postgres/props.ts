@@ -264,6 +264,13 @@ export interface PostgresCloneSource {
   readonly user?: string;
   /** That role's password. */
   readonly password: PasswordSecret;
+  /**
+   * The source's StatefulPostgres name. The primary's pods carry the source's client label
+   * `<clusterName>-client: "true"`, which the source's NetworkPolicy admits (from another
+   * namespace, list it in the source's `clientNamespaces`).
+   * @default - the name in `host` when it is a StatefulPostgres read-write Service (`<name>-rw`, `<name>-rw.<namespace>.svc`); otherwise no label
+   */
+  readonly clusterName?: string;
 }
 
 /**
@@ -440,8 +447,10 @@ export interface StatefulPostgresProps extends PodOptions {
    */
   readonly superuserSecretKey?: string;
   /**
-   * Password of the `replicator` role replicas stream as.
-   * @default - the superuser Secret, key `replication-password`
+   * Password of the `replicator` role replicas stream as, and other clusters clone with
+   * (`OnEmptyPrimary.CLONE`). Setting it on a single instance creates the role, so that the
+   * instance can be cloned; with replicas the role always exists.
+   * @default - the superuser Secret, key `replication-password` (with replicas or highAvailability); no `replicator` role on a single instance
    */
   readonly replicationPassword?: PasswordSecret;
   /**
@@ -491,7 +500,10 @@ export interface StatefulPostgresProps extends PodOptions {
    */
   readonly restoreFrom?: PostgresRestoreSource;
   /**
-   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time (`2025-01-31 12:00:00+00`) instead of the end of the archive.
+   * With `OnEmptyPrimary.RESTORE_FROM_BACKUP`, restore up to this time instead of the end of the
+   * archive: `YYYY-MM-DD HH:MM:SS`, optionally with up to 6 fraction digits, and a UTC offset
+   * (`+00`, `+0530`, `-05:00` or `Z`); `T` may separate date and time. It reaches pgBackRest as
+   * `2025-01-31 12:00:00+00:00`. Other forms (no seconds, no offset, a zone name) are refused.
    * @default - the latest archived WAL
    */
   readonly recoveryTargetTime?: string;

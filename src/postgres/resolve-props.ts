@@ -27,6 +27,7 @@ import {
 import { CONFIG_DIR, DATA_MOUNT, SECRETS_DIR, SOCKET_DIR, SPOOL_DIR, STANZA } from './pod-parts';
 import { CONSTRUCT_OWNED_PARAMETERS, isKnownParameter, tunedParameters } from './postgresql-conf';
 import { DatabaseAccess, OnEmptyPrimary, PasswordSecret, PoolMode, StatefulPostgresProps } from './props';
+import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import { isSqlName } from './sql';
 
 export const APP_NAME = 'postgresql';
@@ -126,6 +127,8 @@ export interface ResolvedClone {
   readonly port: number;
   readonly user: string;
   readonly password: SecretKey;
+  /** The StatefulPostgres cloned, by name: `cloneFrom.clusterName`, or the `<name>-rw` Service in its host. */
+  readonly sourceName?: string;
 }
 
 export interface ResolvedTls {
@@ -340,7 +343,11 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
   };
   const superuser = secretKey({ secret: props.superuserSecret, key: props.superuserSecretKey ?? 'password' }, 'superuserSecret', 'password');
   const passwordFiles = new Map<string, SecretKey>();
-  const replicationPassword = replicas > 1 || ha ? secretKey(props.replicationPassword, 'replicationPassword', 'replication-password') : undefined;
+  // replicas stream as the role, and other clusters clone with it: a single instance has it once its password is given
+  const replicationPassword =
+    replicas > 1 || ha || props.replicationPassword !== undefined
+      ? secretKey(props.replicationPassword, 'replicationPassword', 'replication-password')
+      : undefined;
   if (replicationPassword) {
     passwordFiles.set(REPLICATION_USER, replicationPassword);
   }
@@ -472,11 +479,18 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     errors.check(isDnsSubdomain(c.host), 'cloneFrom.host', 'a DNS name', c.host);
     errors.check(c.port === undefined || isInt(c.port, 1, 65535), 'cloneFrom.port', 'a port number', c.port);
     errors.check(isSqlName(c.user ?? REPLICATION_USER), 'cloneFrom.user', 'a role name', c.user);
+    errors.check(
+      c.clusterName === undefined || isDnsLabel(c.clusterName, MAX_NAME_LENGTH),
+      'cloneFrom.clusterName',
+      `a DNS label of at most ${MAX_NAME_LENGTH} characters`,
+      c.clusterName,
+    );
     cloneFrom = {
       host: c.host,
       port: c.port ?? PG_PORT,
       user: c.user ?? REPLICATION_USER,
       password: secretKey(c.password, 'cloneFrom.password', 'password'),
+      sourceName: c.clusterName ?? /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)-rw(\.|$)/.exec(c.host)?.[1],
     };
   }
   const source = props.restoreFrom;
@@ -528,9 +542,9 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
       props.recoveryTargetTime,
     );
     errors.check(
-      /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)?$/.test(props.recoveryTargetTime),
+      normalizeRecoveryTargetTime(props.recoveryTargetTime) !== undefined,
       'recoveryTargetTime',
-      'a timestamp such as 2025-01-31 12:00:00+00',
+      RECOVERY_TARGET_TIME_RULE,
       props.recoveryTargetTime,
     );
   }
@@ -632,7 +646,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     logicalBackup,
     onEmptyPrimary,
     cloneFrom,
-    recoveryTargetTime: props.recoveryTargetTime,
+    recoveryTargetTime: props.recoveryTargetTime === undefined ? undefined : normalizeRecoveryTargetTime(props.recoveryTargetTime),
     tls: tls
       ? { secretName: tls.secret.name, require: tls.require ?? true, serverNames: tls.serverNames ?? [], verifyServer: tls.verifyServer ?? true }
       : undefined,

@@ -8,6 +8,9 @@ import type { ResolvedWebApp } from './resolve-props';
 /** Name of the container port every probe, the Service and the NetworkPolicy refer to. */
 export const HTTP_PORT_NAME = 'http';
 
+/** Name of the container and Service port serving metrics on a port of their own. */
+export const METRICS_PORT_NAME = 'metrics';
+
 /** Name of the app container. */
 export const CONTAINER_NAME = 'app';
 
@@ -48,6 +51,21 @@ export function livenessProbe(app: ResolvedWebApp): Record<string, unknown> | un
  */
 export function startupProbe(app: ResolvedWebApp): Record<string, unknown> {
   return { ...handler(app.healthCheckPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: app.startupFailureThreshold, successThreshold: 1 };
+}
+
+/**
+ * The app container's env: `secretEnv` as `secretKeyRef`s, then each database's libpq variables
+ * (`PGHOST`, ..., `PGPASSWORD` from the user's Secret), prefixed for `databases`.
+ */
+export function containerEnv(app: ResolvedWebApp): kplus.k8s.EnvVar[] {
+  const env: kplus.k8s.EnvVar[] = app.secretEnv.map(([name, ref]) => ({
+    name,
+    valueFrom: { secretKeyRef: { key: ref.key, name: ref.secret.name, optional: ref.optional ?? false } },
+  }));
+  for (const { connection, envPrefix } of app.databases) {
+    env.push(...connection._env(envPrefix));
+  }
+  return env;
 }
 
 /** A volume name for a writable directory: `/var/cache/nginx` → `var-cache-nginx`. */

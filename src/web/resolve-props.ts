@@ -3,7 +3,7 @@
  * construct only ever sees a complete, valid `ResolvedWebApp`. Every problem is reported at once,
  * prefixed with the construct path.
  */
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { reservedEnvReason } from '../common/env';
@@ -23,12 +23,18 @@ import {
   isPort,
   MAX_LABEL_LENGTH,
 } from '../common/names';
+import { describeDuration } from '../common/duration-checks';
+import { checkInt32, INT32_MAX } from '../common/number-ranges';
 import { objectName } from '../common/object-names';
+import { checkNoNul } from '../common/process-strings';
 import { sizeInKibibytes } from '../common/quantities';
-import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
+import { isLabelMap, isStringMap, mountPathProblem, ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, resolveResources } from '../common/resources';
 import { SecretKeyReference } from '../common/secret-key-reference';
+import { uniqueByName } from '../common/unique-by-name';
+import { PostgresConnection } from '../postgres/connection';
+import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { WebAppNetworkPeer } from './network-peer';
 import { volumeNameFor } from './pod-template';
 import { WebAppWithIngressProps } from './web-app-with-ingress-props';
@@ -38,6 +44,9 @@ const POD_LABEL_KEYS = [LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_
 
 /** The pod-template annotation holding the checksum of `config`: a change rolls the pods. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
+
+/** The prefix of a database's variables in `databases`: `ORDERS_` gives `ORDERS_PGHOST`. */
+const DATABASE_ENV_PREFIX = /^[A-Z][A-Z0-9_]*_$/;
 
 /** Suffix of the canary track's instance and object names. */
 export const CANARY_SUFFIX = '-canary';
@@ -86,6 +95,9 @@ const DEFAULTS = {
   writableDirectories: ['/tmp'],
   writableDirectorySizeLimit: Size.mebibytes(256),
   ingressControllerNamespace: 'ingress-nginx',
+  metricsPath: '/metrics',
+  metricsInterval: Duration.seconds(30),
+  scraperNamespace: 'monitoring',
   canaryReplicas: 1,
   canaryWeight: 10,
   revisionHistoryLimit: 5,
@@ -115,6 +127,31 @@ export interface ResolvedCanary {
   readonly header?: string;
   readonly headerValue?: string;
   readonly cookie?: string;
+}
+
+export interface ResolvedGateway {
+  readonly name: string;
+  readonly namespace: string;
+  readonly sectionName?: string;
+  readonly dataPlaneNamespace: string;
+  readonly dataPlanePodLabels?: Record<string, string>;
+  readonly referenceGrant: boolean;
+}
+
+export interface ResolvedMetrics {
+  readonly port: number;
+  /** `http` when the metrics are served on the app port, `metrics` otherwise. */
+  readonly portName: string;
+  readonly path: string;
+  readonly intervalSeconds: number;
+  readonly scraperNamespace: string;
+}
+
+/** A database the app connects to, and the prefix of its variables. */
+export interface ResolvedDatabase {
+  readonly connection: PostgresConnection;
+  /** '' for `database`, e.g. `ORDERS_` for `databases`. */
+  readonly envPrefix: string;
 }
 
 export interface ResolvedEgressRule {
@@ -157,11 +194,19 @@ export interface ResolvedWebApp {
   readonly preStopSeconds: number;
   readonly terminationGraceSeconds: number;
   readonly tls?: ResolvedTls;
+  readonly ingressEnabled: boolean;
+  readonly gateway?: ResolvedGateway;
+  readonly metrics?: ResolvedMetrics;
   readonly ingressClassName: string;
   readonly ingressAnnotations: Record<string, string>;
   readonly autoscaling?: ResolvedAutoscaling;
   readonly config?: Record<string, string>;
   readonly secretEnv: Array<[string, SecretKeyReference]>;
+  readonly databases: ResolvedDatabase[];
+  /** The volumes the database connections need (their CA files), each once. */
+  readonly databaseVolumes: kplus.k8s.Volume[];
+  /** Their mounts in the app container. */
+  readonly databaseMounts: kplus.k8s.VolumeMount[];
   readonly command?: string[];
   readonly args?: string[];
   readonly resources: ResolvedResources;
@@ -185,16 +230,12 @@ export function defaultPullPolicy(image: string): kplus.ImagePullPolicy {
   return isDigestPinned(image) ? kplus.ImagePullPolicy.IF_NOT_PRESENT : kplus.ImagePullPolicy.ALWAYS;
 }
 
-function isInt(value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): value is number {
+function isInt(value: unknown, min: number, max: number = INT32_MAX): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
 }
 
 /** Why a Prefix path is invalid, or undefined. */
@@ -207,17 +248,6 @@ function prefixPathProblem(path: unknown): string | undefined {
   }
   if (/\/\/|\/\.\.?(\/|$)|%2f/i.test(path)) {
     return 'a normalized path without "//", "/./", "/../" or "%2F"';
-  }
-  return undefined;
-}
-
-/** Why a directory path is invalid for a volume mount, or undefined. */
-function mountPathProblem(path: unknown): string | undefined {
-  if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {
-    return 'an absolute directory path other than "/"';
-  }
-  if (path.endsWith('/') || /\/\/|\/\.\.?(\/|$)|:/.test(path)) {
-    return 'a normalized absolute path (no trailing "/", "//", "." or ".." segments, no ":")';
   }
   return undefined;
 }
@@ -248,14 +278,6 @@ function safe<T>(fn: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function describeDuration(d: unknown): unknown {
-  return safe(() => (d as Duration).toHumanString()) ?? d;
-}
-
-function describeSize(s: unknown): unknown {
-  return safe(() => (s as Size).asString()) ?? s;
 }
 
 /**
@@ -334,6 +356,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
           key,
         );
       }
+      checkNoNul(errors, `ingressAnnotations[${JSON.stringify(key)}]`, ingressAnnotations[key]);
     }
   }
   let tls: ResolvedTls | undefined;
@@ -352,14 +375,14 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const servicePort = props.servicePort ?? DEFAULTS.servicePort;
   errors.check(isPort(servicePort), 'servicePort', 'an integer from 1 to 65535', servicePort);
   const replicas = props.replicas ?? DEFAULTS.replicas;
-  errors.check(isInt(replicas, 1), 'replicas', 'an integer of at least 1', replicas);
+  checkInt32(errors, 'replicas', replicas, 1);
 
   let autoscaling: ResolvedAutoscaling | undefined;
   if (props.autoscaling !== undefined) {
     const a = props.autoscaling ?? ({} as ResolvedAutoscaling);
     const minReplicas = a.minReplicas ?? DEFAULTS.minReplicas;
-    const minOk = errors.check(isInt(minReplicas, 1), 'autoscaling.minReplicas', 'an integer of at least 1', minReplicas);
-    if (errors.check(isInt(a.maxReplicas, 1), 'autoscaling.maxReplicas', 'an integer of at least 1', a.maxReplicas) && minOk) {
+    const minOk = checkInt32(errors, 'autoscaling.minReplicas', minReplicas, 1);
+    if (checkInt32(errors, 'autoscaling.maxReplicas', a.maxReplicas, 1) && minOk) {
       errors.check(a.maxReplicas >= minReplicas, 'autoscaling.maxReplicas', `at least autoscaling.minReplicas (${minReplicas})`, a.maxReplicas);
     }
     const cpu = a.targetCpuUtilization ?? (a.targetMemoryUtilization === undefined ? DEFAULTS.targetCpuUtilization : undefined);
@@ -388,6 +411,49 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const preStopSeconds = c.seconds(props.preStopDelay, DEFAULTS.preStopDelay, 'preStopDelay', 0, 300);
   const drainSeconds = c.seconds(props.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', 0, 3600);
 
+  // databases
+  const databases: ResolvedDatabase[] = [];
+  if (props.database !== undefined) {
+    if (
+      errors.check(
+        props.database instanceof PostgresConnection,
+        'database',
+        'a PostgresConnection from StatefulPostgres.connection()',
+        props.database,
+      )
+    ) {
+      databases.push({ connection: props.database, envPrefix: '' });
+    }
+  }
+  if (props.databases !== undefined) {
+    const dbs = props.databases;
+    if (
+      errors.check(dbs !== null && typeof dbs === 'object' && !Array.isArray(dbs), 'databases', 'a map of env prefixes to PostgresConnections', dbs)
+    ) {
+      for (const [envPrefix, connection] of Object.entries(dbs)) {
+        const prop = `databases[${JSON.stringify(envPrefix)}]`;
+        const prefixOk = errors.check(
+          DATABASE_ENV_PREFIX.test(envPrefix),
+          prop,
+          'keyed by an env prefix of capitals, digits and "_" ending in "_" (such as ORDERS_)',
+          envPrefix,
+        );
+        const connectionOk = errors.check(
+          connection instanceof PostgresConnection,
+          prop,
+          'a PostgresConnection from StatefulPostgres.connection()',
+          connection,
+        );
+        if (prefixOk && connectionOk) {
+          databases.push({ connection, envPrefix });
+        }
+      }
+    }
+  }
+  const databaseEnvNames = new Set(databases.flatMap((d) => d.connection._env(d.envPrefix).map((e) => e.name)));
+  const databaseVolumes = uniqueByName(databases.flatMap((d) => d.connection._volumes()));
+  const databaseMounts = uniqueByName(databases.flatMap((d) => d.connection._mounts()));
+
   // environment
   let config: Record<string, string> | undefined;
   const envNames: string[] = [];
@@ -404,6 +470,8 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
         const reserved = reservedEnvReason(key);
         errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, key);
         errors.check(!SENSITIVE_KEY.test(key), prop, 'free of credentials (pass them with secretEnv, which reads an existing Secret)', key);
+        errors.check(!databaseEnvNames.has(key), prop, 'keyed by a name the databases do not set (duplicate variable)', key);
+        checkNoNul(errors, prop, value);
         envNames.push(key);
       }
       errors.check(bytes <= MAX_CONFIG_BYTES, 'config', `at most ${MAX_CONFIG_BYTES} bytes of keys and values`, `${bytes} bytes`);
@@ -419,6 +487,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
           const reserved = reservedEnvReason(envName);
           errors.check(reserved === undefined, prop, `keyed by a name that is not reserved (${reserved})`, envName);
           errors.check(!envNames.includes(envName), prop, 'keyed by a name not also set by config (duplicate variable)', envName);
+          errors.check(!databaseEnvNames.has(envName), prop, 'keyed by a name the databases do not set (duplicate variable)', envName);
         }
         const secretName = safe(() => ref?.secret?.name);
         errors.check(isDnsSubdomain(secretName as string), `${prop}.secret`, 'a Secret with a valid name', secretName);
@@ -427,8 +496,12 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       }
     }
   }
-  errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command);
-  errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args);
+  if (errors.check(props.command === undefined || isStringArray(props.command), 'command', 'a list of strings', props.command)) {
+    checkNoNul(errors, 'command', props.command);
+  }
+  if (errors.check(props.args === undefined || isStringArray(props.args), 'args', 'a list of strings', props.args)) {
+    checkNoNul(errors, 'args', props.args);
+  }
 
   // resources
   const resources = resolveResources(errors, props.resources, DEFAULTS.resources);
@@ -447,7 +520,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   }
   const sizeLimit = props.writableDirectorySizeLimit ?? DEFAULTS.writableDirectorySizeLimit;
   const sizeLimitKib = sizeInKibibytes(sizeLimit);
-  const sizeLimitOk = isInt(sizeLimitKib, 1024) && sizeLimitKib % 1024 === 0;
+  const sizeLimitOk = isInt(sizeLimitKib, 1024, MAX_QUANTITY_KIB) && sizeLimitKib % 1024 === 0;
   if (
     errors.check(sizeLimitOk, 'writableDirectorySizeLimit', 'a whole number of MiB, at least 1', describeSize(sizeLimit)) &&
     sizeLimitKib !== undefined
@@ -475,8 +548,8 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const podOptions = resolvePodOptions(errors, props, {
     labelKeys: POD_LABEL_KEYS,
     annotationKeys: [CONFIG_CHECKSUM_ANNOTATION],
-    volumeNames: writableVolumes.map((w) => w.volumeName),
-    mountPaths: writableVolumes.map((w) => w.path),
+    volumeNames: [...writableVolumes.map((w) => w.volumeName), ...databaseVolumes.map((v) => v.name)],
+    mountPaths: [...writableVolumes.map((w) => w.path), ...databaseMounts.map((m) => m.mountPath)],
   });
 
   // network policy
@@ -490,12 +563,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   );
   if (np.ingressControllerPodLabels !== undefined) {
     const labels = np.ingressControllerPodLabels;
-    errors.check(
-      isStringMap(labels) && Object.entries(labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v)),
-      'networkPolicy.ingressControllerPodLabels',
-      'a map of valid label keys and values',
-      labels,
-    );
+    errors.check(isLabelMap(labels), 'networkPolicy.ingressControllerPodLabels', 'a map of valid label keys and values', labels);
   }
   const allowFrom = np.allowFrom ?? [];
   if (errors.check(Array.isArray(allowFrom), 'networkPolicy.allowFrom', 'a list of peers', allowFrom)) {
@@ -517,6 +585,92 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     });
   }
 
+  // gateway
+  let gateway: ResolvedGateway | undefined;
+  if (props.gateway !== undefined) {
+    const g = props.gateway ?? ({} as ResolvedGateway);
+    errors.check(isDnsSubdomain(g.name), 'gateway.name', 'a Gateway name (DNS-1123 subdomain)', g.name);
+    errors.check(isDnsLabel(g.namespace), 'gateway.namespace', 'a namespace name (DNS-1123 label)', g.namespace);
+    errors.check(
+      g.sectionName === undefined || isDnsSubdomain(g.sectionName),
+      'gateway.sectionName',
+      'a listener name (DNS-1123 subdomain)',
+      g.sectionName,
+    );
+    const dataPlaneNamespace = g.dataPlaneNamespace ?? g.namespace;
+    errors.check(
+      g.dataPlaneNamespace === undefined || isDnsLabel(g.dataPlaneNamespace),
+      'gateway.dataPlaneNamespace',
+      'a namespace name (DNS-1123 label)',
+      g.dataPlaneNamespace,
+    );
+    errors.check(
+      g.dataPlanePodLabels === undefined || isLabelMap(g.dataPlanePodLabels),
+      'gateway.dataPlanePodLabels',
+      'a map of valid label keys and values',
+      g.dataPlanePodLabels,
+    );
+    const referenceGrant = g.referenceGrant ?? false;
+    if (referenceGrant) {
+      errors.check(props.tls !== undefined, 'gateway.referenceGrant', 'false unless tls names the Secret the Gateway uses', referenceGrant);
+      const chartNamespace = Chart.of(scope).namespace;
+      errors.check(
+        chartNamespace !== undefined && chartNamespace !== g.namespace,
+        'gateway.referenceGrant',
+        `false unless the chart's namespace (${chartNamespace ?? 'unset'}) is set and differs from gateway.namespace`,
+        referenceGrant,
+      );
+    }
+    gateway = {
+      name: g.name,
+      namespace: g.namespace,
+      sectionName: g.sectionName,
+      dataPlaneNamespace,
+      dataPlanePodLabels: g.dataPlanePodLabels,
+      referenceGrant,
+    };
+  }
+  const ingressEnabled = props.ingressEnabled ?? gateway === undefined;
+  errors.check(
+    ingressEnabled || gateway !== undefined,
+    'ingressEnabled',
+    'true unless gateway is set (the app would not be published)',
+    ingressEnabled,
+  );
+  if (!ingressEnabled) {
+    const noIngress = 'unset without an Ingress (ingressEnabled is false)';
+    errors.check(props.ingressClassName === undefined, 'ingressClassName', noIngress, props.ingressClassName);
+    errors.check(props.ingressAnnotations === undefined, 'ingressAnnotations', noIngress, props.ingressAnnotations);
+    const issuer = props.tls?.clusterIssuer ?? props.tls?.issuer;
+    errors.check(
+      issuer === undefined,
+      props.tls?.clusterIssuer !== undefined ? 'tls.clusterIssuer' : 'tls.issuer',
+      `${noIngress}: the Gateway's listener holds the certificate, have cert-manager issue it there`,
+      issuer,
+    );
+  }
+
+  // metrics
+  let metrics: ResolvedMetrics | undefined;
+  if (props.metrics !== undefined) {
+    const m = props.metrics ?? ({} as ResolvedMetrics);
+    errors.check(isPort(m.port), 'metrics.port', 'an integer from 1 to 65535', m.port);
+    const path = m.path ?? DEFAULTS.metricsPath;
+    const problem = prefixPathProblem(path);
+    errors.check(problem === undefined, 'metrics.path', problem ?? '', path);
+    const intervalSeconds = c.seconds(m.interval, DEFAULTS.metricsInterval, 'metrics.interval', 1, 3600);
+    const scraperNamespace = m.scraperNamespace ?? DEFAULTS.scraperNamespace;
+    errors.check(isDnsLabel(scraperNamespace), 'metrics.scraperNamespace', 'a namespace name (DNS-1123 label)', scraperNamespace);
+    const portName = m.port === port ? 'http' : 'metrics';
+    errors.check(
+      portName === 'http' || m.port !== servicePort,
+      'metrics.port',
+      `the app port (${port}) or a port other than the Service port (${servicePort}): it is published on the Service too`,
+      m.port,
+    );
+    metrics = { port: m.port, portName, path, intervalSeconds, scraperNamespace };
+  }
+
   // canary
   let canary: ResolvedCanary | undefined;
   if (canaryProps !== undefined) {
@@ -524,7 +678,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     const problem = imagePinProblem(cp.image);
     errors.check(problem === undefined, 'canary.image', problem ?? '', cp.image);
     const canaryReplicas = cp.replicas ?? DEFAULTS.canaryReplicas;
-    errors.check(isInt(canaryReplicas, 1), 'canary.replicas', 'an integer of at least 1', canaryReplicas);
+    checkInt32(errors, 'canary.replicas', canaryReplicas, 1);
     const weight = cp.weight ?? (cp.header === undefined && cp.cookie === undefined ? DEFAULTS.canaryWeight : undefined);
     errors.check(weight === undefined || isInt(weight, 0, 100), 'canary.weight', 'an integer percentage from 0 to 100', weight);
     errors.check(
@@ -544,6 +698,12 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
       cp.cookie === undefined || (typeof cp.cookie === 'string' && HTTP_TOKEN.test(cp.cookie)),
       'canary.cookie',
       'a cookie name',
+      cp.cookie,
+    );
+    errors.check(
+      cp.cookie === undefined || gateway === undefined,
+      'canary.cookie',
+      'unset when gateway is set (an HTTPRoute cannot match cookies portably: use canary.header)',
       cp.cookie,
     );
     canary = {
@@ -591,11 +751,17 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
     preStopSeconds,
     terminationGraceSeconds: preStopSeconds + drainSeconds + GRACE_MARGIN_SECONDS,
     tls,
+    ingressEnabled,
+    gateway,
+    metrics,
     ingressClassName,
     ingressAnnotations: { ...ingressAnnotations },
     autoscaling,
     config,
     secretEnv,
+    databases,
+    databaseVolumes,
+    databaseMounts,
     command: props.command,
     args: props.args,
     resources,

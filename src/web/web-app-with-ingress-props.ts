@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { PodOptions } from '../common/pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
+import type { PostgresConnection } from '../postgres/connection';
 import { WebAppNetworkPeer } from './network-peer';
 
 /**
@@ -126,8 +127,10 @@ export interface WebAppNetworkPolicyOptions {
 }
 
 /**
- * A canary track served by ingress-nginx's canary annotations: a second Deployment (its own
- * `app.kubernetes.io/instance`, `<instance>-canary`), Service and Ingress with the same hosts and paths.
+ * A canary track: a second Deployment (its own `app.kubernetes.io/instance`, `<instance>-canary`)
+ * and Service. Through an Ingress it gets a second Ingress with the same hosts and paths and
+ * ingress-nginx's canary annotations; through a Gateway the HTTPRoute splits the traffic with
+ * weighted `backendRefs` and sends requests with the canary header to the canary.
  *
  * @see https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
  */
@@ -167,10 +170,95 @@ export interface WebAppCanaryOptions {
 
   /**
    * Requests whose cookie of this name is `always` are routed to the canary (`canary-by-cookie`).
+   * Ingress only: an HTTPRoute cannot match cookies portably.
    *
    * @default - no cookie rule
    */
   readonly cookie?: string;
+}
+
+/**
+ * Publishing through the Gateway API: an `HTTPRoute` attached to an existing Gateway. The
+ * Gateway's listener terminates TLS with its own certificate (its `certificateRefs`); the route
+ * only carries the hosts, the path prefixes and the backends.
+ *
+ * @see https://gateway-api.sigs.k8s.io/api-types/httproute/
+ */
+export interface WebAppGatewayOptions {
+  /** Name of the Gateway the route attaches to. */
+  readonly name: string;
+
+  /**
+   * Namespace of the Gateway. Its listener must allow routes from the app's namespace
+   * (`allowedRoutes.namespaces`).
+   */
+  readonly namespace: string;
+
+  /**
+   * The listener of the Gateway to attach to (`parentRefs[].sectionName`), e.g. `https`.
+   *
+   * @default - every listener of the Gateway that allows the route
+   */
+  readonly sectionName?: string;
+
+  /**
+   * Namespace of the pods that forward the Gateway's traffic to the app, allowed through the
+   * app's NetworkPolicy to the app port.
+   *
+   * @default - the Gateway's namespace
+   */
+  readonly dataPlaneNamespace?: string;
+
+  /**
+   * Labels of the Gateway's data-plane pods inside `dataPlaneNamespace`.
+   *
+   * @default - every pod of that namespace
+   */
+  readonly dataPlanePodLabels?: { [key: string]: string };
+
+  /**
+   * Emit a `ReferenceGrant` in the app's namespace that lets Gateways of `namespace` use the TLS
+   * Secret `tls.secretName` kept next to the app (a cross-namespace `certificateRefs`). Needs `tls`
+   * and a chart namespace other than the Gateway's.
+   *
+   * @default false
+   */
+  readonly referenceGrant?: boolean;
+}
+
+/**
+ * Scraping of the app's metrics by the Prometheus Operator: a `ServiceMonitor` selecting the
+ * app's Services (its canary's too).
+ *
+ * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.ServiceMonitor
+ */
+export interface WebAppMetricsOptions {
+  /**
+   * The container port serving the metrics. The app port is scraped through the `http` Service
+   * port; another port is declared on the container and the Services as `metrics`.
+   */
+  readonly port: number;
+
+  /**
+   * HTTP path of the metrics.
+   *
+   * @default '/metrics'
+   */
+  readonly path?: string;
+
+  /**
+   * How often Prometheus scrapes the pods.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly interval?: Duration;
+
+  /**
+   * Namespace of Prometheus, allowed through the app's NetworkPolicy to the metrics port.
+   *
+   * @default 'monitoring'
+   */
+  readonly scraperNamespace?: string;
 }
 
 /**
@@ -306,6 +394,30 @@ export interface WebAppWithIngressProps extends PodOptions {
   readonly tls?: WebAppTlsOptions;
 
   /**
+   * Whether to publish the app through an Ingress. Turn it on together with `gateway` to serve
+   * both while moving from one to the other.
+   *
+   * @default - true without `gateway`, false with it
+   */
+  readonly ingressEnabled?: boolean;
+
+  /**
+   * Publish the app through a Gateway API `HTTPRoute` attached to an existing Gateway (the same
+   * hosts, paths and Service port as the Ingress; a canary becomes weighted `backendRefs` and a
+   * header match). Needs the Gateway API CRDs (v1) and a Gateway controller in the cluster.
+   *
+   * @default - no HTTPRoute: the app is published through its Ingress
+   */
+  readonly gateway?: WebAppGatewayOptions;
+
+  /**
+   * Metrics scraped by the Prometheus Operator through a `ServiceMonitor` (needs its CRDs).
+   *
+   * @default - no ServiceMonitor
+   */
+  readonly metrics?: WebAppMetricsOptions;
+
+  /**
    * `spec.ingressClassName`: which ingress controller serves the Ingress.
    *
    * @default 'nginx'
@@ -329,7 +441,8 @@ export interface WebAppWithIngressProps extends PodOptions {
   /**
    * Non-secret configuration: becomes a ConfigMap read with `envFrom`. Its checksum annotates the pod
    * template, so a change rolls the pods. Keys must be C identifiers; keys that look like secrets
-   * (`*PASSWORD*`, `*TOKEN*`, `*SECRET*`, ...) are rejected: use `secretEnv`.
+   * (`*PASSWORD*`, `*TOKEN*`, `*SECRET*`, ...) are rejected: use `secretEnv`. Reserved names
+   * (`PG*`, `KUBERNETES_*`, ...) are rejected too: database variables come from `database`.
    *
    * @default - no ConfigMap
    */
@@ -342,6 +455,26 @@ export interface WebAppWithIngressProps extends PodOptions {
    * @default - no secret variables
    */
   readonly secretEnv?: { [name: string]: SecretKeyReference };
+
+  /**
+   * The PostgreSQL database the app uses, from `db.connection('orders')` of a `StatefulPostgres`.
+   * The container gets libpq's `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD` (a
+   * `secretKeyRef` to the user's Secret, never a value) and `PGSSLMODE`; with TLS the CA is
+   * mounted and `PGSSLROOTCERT` names it. The NetworkPolicies of both sides are opened: the app's
+   * egress to the database (or pooler) pods on their port, and their ingress from the app's pods
+   * (its canary's too), with a namespaceSelector when the charts' namespaces differ.
+   *
+   * @default - no database
+   */
+  readonly database?: PostgresConnection;
+
+  /**
+   * More databases, keyed by the prefix of their variables (`ORDERS_` gives `ORDERS_PGHOST`, ...),
+   * each wired like `database`.
+   *
+   * @default - no other databases
+   */
+  readonly databases?: { [envPrefix: string]: PostgresConnection };
 
   /**
    * Container command (overrides the image's ENTRYPOINT). `$(` is passed literally, never expanded.
@@ -431,7 +564,7 @@ export interface WebAppWithIngressProps extends PodOptions {
   readonly networkPolicy?: WebAppNetworkPolicyOptions;
 
   /**
-   * A canary track (ingress-nginx only).
+   * A canary track (through ingress-nginx or a Gateway).
    *
    * @default - no canary
    */

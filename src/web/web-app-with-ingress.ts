@@ -11,8 +11,22 @@ import { applyPodOptions } from '../common/resolve-pod-options';
 import { toResourceRequirements } from '../common/resources';
 import { spreadScheduling } from '../common/scheduling';
 import { patchContainerSecurity, patchPodHardening, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
+import { HttpRoute } from '../imports/gateway-httproutes-gateway.networking.k8s.io';
+import type { PostgresConnection } from '../postgres/connection';
+import { ReferenceGrantV1Beta1 } from '../imports/gateway-referencegrants-gateway.networking.k8s.io';
+import { ServiceMonitor } from '../imports/monitoring-servicemonitors-monitoring.coreos.com';
+import { httpRouteSpec, tlsReferenceGrantSpec } from './gateway';
 import { WebAppNetworkPeer } from './network-peer';
-import { CONTAINER_NAME, HTTP_PORT_NAME, livenessProbe, namedPort, readinessProbe, startupProbe } from './pod-template';
+import {
+  CONTAINER_NAME,
+  containerEnv,
+  HTTP_PORT_NAME,
+  livenessProbe,
+  METRICS_PORT_NAME,
+  namedPort,
+  readinessProbe,
+  startupProbe,
+} from './pod-template';
 import {
   CANARY_SUFFIX,
   CONFIG_CHECKSUM_ANNOTATION,
@@ -22,6 +36,7 @@ import {
   ResolvedWebApp,
   resolveWebAppProps,
 } from './resolve-props';
+import { serviceMonitorSpec } from './service-monitor';
 import { WebAppWithIngressProps } from './web-app-with-ingress-props';
 
 const POD_SPEC = '/spec/template/spec';
@@ -44,7 +59,7 @@ interface Track {
 interface TrackObjects {
   readonly deployment: kplus.Deployment;
   readonly service: kplus.Service;
-  readonly ingress: kplus.Ingress;
+  readonly ingress?: kplus.Ingress;
   readonly podDisruptionBudget?: ApiObject;
   readonly networkPolicy?: ApiObject;
 }
@@ -66,8 +81,14 @@ export class WebAppWithIngress extends Construct {
   public readonly deployment: kplus.Deployment;
   /** The ClusterIP Service in front of the pods (port named `http`). */
   public readonly service: kplus.Service;
-  /** The Ingress routing the hosts and paths to the Service. */
-  public readonly ingress: kplus.Ingress;
+  /** The Ingress routing the hosts and paths to the Service, unless `ingressEnabled` is false. */
+  public readonly ingress?: kplus.Ingress;
+  /** The HTTPRoute (`gateway.networking.k8s.io/v1`) attaching the app to its Gateway, when `gateway` is set. */
+  public readonly httpRoute?: ApiObject;
+  /** The ReferenceGrant (`gateway.networking.k8s.io/v1beta1`) for the TLS Secret, when `gateway.referenceGrant` is true. */
+  public readonly referenceGrant?: ApiObject;
+  /** The ServiceMonitor (`monitoring.coreos.com/v1`), when `metrics` is set. */
+  public readonly serviceMonitor?: ApiObject;
   /** The pods' ServiceAccount: created by the construct unless one was passed in. */
   public readonly serviceAccount: kplus.IServiceAccount;
   /** The ConfigMap holding `config`, when given. */
@@ -82,7 +103,7 @@ export class WebAppWithIngress extends Construct {
   public readonly canaryDeployment?: kplus.Deployment;
   /** The canary Service, when `canary` is set. */
   public readonly canaryService?: kplus.Service;
-  /** The canary Ingress (ingress-nginx canary annotations), when `canary` is set. */
+  /** The canary Ingress (ingress-nginx canary annotations), when `canary` is set and the Ingress enabled. */
   public readonly canaryIngress?: kplus.Ingress;
   /** The canary's PodDisruptionBudget, when the canary runs 2 or more pods. */
   public readonly canaryPodDisruptionBudget?: ApiObject;
@@ -118,6 +139,19 @@ export class WebAppWithIngress extends Construct {
     this.url = `${app.tls ? 'https' : 'http'}://${app.hosts[0]}`;
     this.ingressPeers = [...app.networkPolicy.allowFrom];
     this.egressRules = [...app.networkPolicy.allowTo];
+    const databasePeers = new Map<string, PostgresConnection>();
+    for (const { connection } of app.databases) {
+      const peer = connection._egressPeer();
+      const key = JSON.stringify([peer.podLabels, peer.namespace, peer.port]);
+      if (!databasePeers.has(key)) {
+        databasePeers.set(key, connection);
+        this.egressRules.push({
+          peer: WebAppNetworkPeer.pods(peer.podLabels, peer.namespace),
+          ports: [peer.port],
+          protocol: kplus.NetworkProtocol.TCP,
+        });
+      }
+    }
 
     const identity: AppIdentity = { name: app.name, instance: app.instance, component: app.component, partOf: app.partOf, version: app.version };
     const sharedIdentity: AppIdentity = { ...identity, version: undefined };
@@ -183,6 +217,34 @@ export class WebAppWithIngress extends Construct {
       this.canaryIngress = canary.ingress;
       this.canaryPodDisruptionBudget = canary.podDisruptionBudget;
       this.canaryNetworkPolicy = canary.networkPolicy;
+    }
+
+    // the database side: its (or its pooler's) NetworkPolicy admits the pods of both tracks
+    for (const connection of databasePeers.values()) {
+      connection._allowFrom(this.selectorLabels, this._namespace);
+      if (app.canary) {
+        connection._allowFrom(selectorLabels({ name: app.name, instance: `${app.instance}${CANARY_SUFFIX}` }), this._namespace);
+      }
+    }
+
+    if (app.gateway) {
+      this.httpRoute = new HttpRoute(this, 'HttpRoute', {
+        metadata: { name: app.instance, labels: standardLabels(sharedIdentity) },
+        spec: httpRouteSpec(app, { main: this.service.name, canary: this.canaryService?.name }),
+      });
+      if (app.gateway.referenceGrant) {
+        this.referenceGrant = new ReferenceGrantV1Beta1(this, 'ReferenceGrant', {
+          metadata: { name: `${app.instance}-tls`, labels: standardLabels(sharedIdentity) },
+          spec: tlsReferenceGrantSpec(app),
+        });
+      }
+    }
+
+    if (app.metrics) {
+      this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
+        metadata: { name: app.instance, labels: standardLabels(sharedIdentity) },
+        spec: serviceMonitorSpec(app, this._peerPodSelector() as any),
+      });
     }
   }
 
@@ -263,20 +325,23 @@ export class WebAppWithIngress extends Construct {
       {
         metadata: {},
         spec: {
-          containers: [{ name: CONTAINER_NAME, volumeMounts: app.writableDirectories.map((w) => ({ mountPath: w.path, name: w.volumeName })) }],
-          volumes: app.writableDirectories.map((w) => ({
-            emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(sizeToQuantity(app.writableDirectorySizeLimit)) },
-            name: w.volumeName,
-          })),
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              volumeMounts: [...app.writableDirectories.map((w) => ({ mountPath: w.path, name: w.volumeName })), ...app.databaseMounts],
+            },
+          ],
+          volumes: [
+            ...app.writableDirectories.map((w) => ({
+              emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString(sizeToQuantity(app.writableDirectorySizeLimit)) },
+              name: w.volumeName,
+            })),
+            ...app.databaseVolumes,
+          ],
         },
       },
       app.podOptions,
     );
-
-    const env: Record<string, kplus.EnvValue> = {};
-    for (const [name, ref] of app.secretEnv) {
-      env[name] = kplus.EnvValue.fromSecretValue({ secret: ref.secret, key: ref.key }, { optional: ref.optional ?? false });
-    }
 
     const deployment = new kplus.Deployment(this, id('Deployment'), {
       metadata: { name: objectName, labels, annotations: this.deploymentAnnotations(track) },
@@ -299,8 +364,7 @@ export class WebAppWithIngress extends Construct {
           imagePullPolicy: track.imagePullPolicy,
           command: app.command?.map(escapeKubernetesExpansion),
           args: app.args?.map(escapeKubernetesExpansion),
-          ports: [{ name: HTTP_PORT_NAME, number: app.port }],
-          envVariables: env,
+          ports: this.containerPorts(),
           envFrom: this.configMap ? [kplus.Env.fromConfigMap(this.configMap)] : undefined,
           lifecycle: app.preStopSeconds > 0 ? { preStop: kplus.Handler.fromCommand(['sleep', String(app.preStopSeconds)]) } : undefined,
         },
@@ -341,6 +405,10 @@ export class WebAppWithIngress extends Construct {
     const { affinity, topologySpreadConstraints } = spreadScheduling(selector);
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/affinity`, affinity));
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/topologySpreadConstraints`, topologySpreadConstraints));
+    const env = containerEnv(app);
+    if (env.length > 0) {
+      obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/env`, env));
+    }
     const { containers, ...podFields } = pod.spec!;
     if (containers[0].volumeMounts?.length) {
       obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/volumeMounts`, containers[0].volumeMounts));
@@ -352,23 +420,29 @@ export class WebAppWithIngress extends Construct {
     const service = new kplus.Service(this, id('Service'), {
       metadata: { name: objectName, labels },
       type: kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: HTTP_PORT_NAME, port: app.servicePort, targetPort: app.port }],
+      ports: this.servicePorts(),
     });
     for (const [k, v] of Object.entries(selector)) {
       service.selectLabel(k, v);
     }
     ApiObject.of(service).addJsonPatch(JsonPatch.replace('/spec/ports/0/targetPort', namedPort(HTTP_PORT_NAME)));
+    if (app.metrics?.portName === METRICS_PORT_NAME) {
+      ApiObject.of(service).addJsonPatch(JsonPatch.replace('/spec/ports/1/targetPort', namedPort(METRICS_PORT_NAME)));
+    }
     ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
 
-    const ingress = new kplus.Ingress(this, id('Ingress'), {
-      metadata: { name: objectName, labels, annotations: this.ingressAnnotations(track) },
-      className: app.ingressClassName,
-      tls: app.tls ? [{ hosts: app.hosts, secret: kplus.Secret.fromSecretName(this, id('TlsSecret'), app.tls.secretName) }] : undefined,
-    });
-    const backend = kplus.IngressBackend.fromService(service, { port: app.servicePort });
-    for (const host of app.hosts) {
-      for (const path of app.paths) {
-        ingress.addHostRule(host, path, backend, kplus.HttpIngressPathType.PREFIX);
+    let ingress: kplus.Ingress | undefined;
+    if (app.ingressEnabled) {
+      ingress = new kplus.Ingress(this, id('Ingress'), {
+        metadata: { name: objectName, labels, annotations: this.ingressAnnotations(track) },
+        className: app.ingressClassName,
+        tls: app.tls ? [{ hosts: app.hosts, secret: kplus.Secret.fromSecretName(this, id('TlsSecret'), app.tls.secretName) }] : undefined,
+      });
+      const backend = kplus.IngressBackend.fromService(service, { port: app.servicePort });
+      for (const host of app.hosts) {
+        for (const path of app.paths) {
+          ingress.addHostRule(host, path, backend, kplus.HttpIngressPathType.PREFIX);
+        }
       }
     }
 
@@ -398,6 +472,24 @@ export class WebAppWithIngress extends Construct {
     }
 
     return { deployment, service, ingress, podDisruptionBudget, networkPolicy };
+  }
+
+  private containerPorts(): kplus.ContainerPort[] {
+    const ports: kplus.ContainerPort[] = [{ name: HTTP_PORT_NAME, number: this.app.port }];
+    const metrics = this.app.metrics;
+    if (metrics?.portName === METRICS_PORT_NAME) {
+      ports.push({ name: METRICS_PORT_NAME, number: metrics.port });
+    }
+    return ports;
+  }
+
+  private servicePorts(): kplus.ServicePort[] {
+    const ports: kplus.ServicePort[] = [{ name: HTTP_PORT_NAME, port: this.app.servicePort, targetPort: this.app.port }];
+    const metrics = this.app.metrics;
+    if (metrics?.portName === METRICS_PORT_NAME) {
+      ports.push({ name: METRICS_PORT_NAME, port: metrics.port, targetPort: metrics.port });
+    }
+    return ports;
   }
 
   private deploymentAnnotations(track: Track): Record<string, string> {
@@ -434,8 +526,22 @@ export class WebAppWithIngress extends Construct {
     if (kubeScore.length > 0) {
       annotations[KUBE_SCORE_IGNORE] = kubeScore.join(',');
     }
-    if (track.replicas === undefined) {
-      annotations['polaris.fairwinds.com/deploymentMissingReplicas-exempt'] = 'true';
+    // Polaris reads no reason: the exemptions mirror the kube-score and kube-linter ones above.
+    const polaris: string[] = [];
+    if (track.replicas === undefined || (track.idPrefix !== '' && track.replicas < 2)) {
+      polaris.push('deploymentMissingReplicas');
+    }
+    if (track.imagePullPolicy !== kplus.ImagePullPolicy.ALWAYS) {
+      polaris.push('pullPolicyNotAlways');
+    }
+    if (!app.readOnlyRootFilesystem) {
+      polaris.push('notReadOnlyRootFilesystem');
+    }
+    if (!app.networkPolicy.enabled) {
+      polaris.push('missingNetworkPolicy');
+    }
+    for (const check of polaris) {
+      annotations[`polaris.fairwinds.com/${check}-exempt`] = 'true';
     }
     return annotations;
   }
@@ -481,7 +587,27 @@ export class WebAppWithIngress extends Construct {
     if (np.ingressControllerPodLabels && Object.keys(np.ingressControllerPodLabels).length > 0) {
       controller.podSelector = { matchLabels: { ...np.ingressControllerPodLabels } };
     }
-    const ingress: unknown[] = [{ from: [controller], ports: appPort }];
+    const ingress: unknown[] = [];
+    if (this.app.ingressEnabled) {
+      ingress.push({ from: [controller], ports: appPort });
+    }
+    const gateway = this.app.gateway;
+    if (gateway) {
+      const dataPlane: Record<string, unknown> = {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': gateway.dataPlaneNamespace } },
+      };
+      if (gateway.dataPlanePodLabels && Object.keys(gateway.dataPlanePodLabels).length > 0) {
+        dataPlane.podSelector = { matchLabels: { ...gateway.dataPlanePodLabels } };
+      }
+      ingress.push({ from: [dataPlane], ports: appPort });
+    }
+    const metrics = this.app.metrics;
+    if (metrics) {
+      ingress.push({
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': metrics.scraperNamespace } } }],
+        ports: [{ port: metrics.port, protocol: 'TCP' }],
+      });
+    }
     for (const peer of this.ingressPeers) {
       ingress.push({ from: [peer._render(ns).peer], ports: appPort });
     }

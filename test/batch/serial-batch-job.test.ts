@@ -2,8 +2,8 @@ import { App, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { bytes, byKind, effectiveRequest, jobSpecOf, millis, Obj, only, podSpecOf } from './helpers';
-import { nightlyApp, NIGHTLY_STEPS } from '../../apps/nightly';
-import { BatchRetry, BatchRetryMode, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../src';
+import { nightlyApp, NIGHTLY_FINALLY_STEPS, NIGHTLY_STEPS } from '../../apps/nightly';
+import { BatchRetry, BatchRetryMode, ExtraVolumeSource, SerialBatchJob, SerialBatchJobProps, SerialBatchStep, StatefulPostgres } from '../../src';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
 const STEPS: SerialBatchStep[] = [
@@ -97,10 +97,15 @@ describe('defaults', () => {
     const env = envOf(load);
     expect(env.SERIAL_BATCH_TIMEOUT.value).toBe('1800');
     expect(env.SERIAL_BATCH_INDEX.value).toBe('02');
-    expect(env.SERIAL_BATCH_RUN_ID.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['batch.kubernetes.io/controller-uid']");
+    expect(env.SERIAL_BATCH_POD_UID.valueFrom.fieldRef.fieldPath).toBe('metadata.uid');
+    expect(env.SERIAL_BATCH_RESULTS.value).toBe('/workspace/.serial-batch/results');
+    // without a claim there is no run to resume: no run identity
+    expect(env.SERIAL_BATCH_RUN).toBeUndefined();
+    expect(env.SERIAL_BATCH_RETRIES).toBeUndefined();
+    expect(env.SERIAL_BATCH_STOP_ON_FAILURE).toBeUndefined();
     expect(envOf(pod.initContainers[2]).SERIAL_BATCH_CONTINUE_ON_ERROR.value).toBe('true');
     const scripts = byKind(objects, 'ConfigMap').find((c) => c.metadata.name.endsWith('-scripts'))!;
-    expect(scripts.data.plan).toBe('01 extract wrapped\n02 load wrapped\n03 report wrapped\n');
+    expect(scripts.data.plan).toBe('01 extract wrapped main\n02 load wrapped main\n03 report wrapped main\n');
     expect(Object.keys(scripts.data).sort()).toEqual(['plan', 'step.sh', 'summary.sh']);
   });
 
@@ -126,7 +131,8 @@ describe('the 22-step nightly example', () => {
   test('one CronJob whose pod requests what the largest step requests, not the sum', () => {
     const objects = nightlyObjects();
     expect(byKind(objects, 'CronJob')).toHaveLength(1);
-    expect(byKind(objects, 'Job')).toHaveLength(0);
+    // the only Job is the warehouse's own (it applies the users)
+    expect(byKind(objects, 'Job').map((j) => j.metadata.labels['app.kubernetes.io/name'])).toEqual(['postgresql']);
     const pod = podSpecOf(objects);
     expect(pod.initContainers).toHaveLength(22);
     expect(pod.restartPolicy).toBe('Never');
@@ -143,27 +149,39 @@ describe('the 22-step nightly example', () => {
 
   test('vacuum runs after stage-drop, everything else in declaration order', () => {
     const names = podSpecOf(nightlyObjects()).initContainers.map((c: Obj) => c.name.replace(/^s[0-9]+-/, ''));
-    expect(names).toEqual(NIGHTLY_STEPS.map((s) => s.name));
+    expect(names).toEqual([...NIGHTLY_STEPS, ...NIGHTLY_FINALLY_STEPS].map((s) => s.name));
   });
 
-  test('secrets are referenced, never copied', () => {
+  test('the warehouse connection: libpq variables from the database, the password referenced, never copied', () => {
     const objects = nightlyObjects();
     expect(byKind(objects, 'Secret')).toHaveLength(0);
     const env = envOf(podSpecOf(objects).initContainers[0]);
-    expect(env.PGPASSWORD).toEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'warehouse-db', key: 'password' } } });
+    expect(env.PGPASSWORD).toEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'warehouse-etl', key: 'password' } } });
+    expect([env.PGHOST.value, env.PGPORT.value, env.PGDATABASE.value, env.PGUSER.value]).toEqual(['warehouse-rw', '5432', 'sales', 'etl']);
   });
 
-  test('egress: DNS over UDP and TCP plus the warehouse database only', () => {
-    const np = only(nightlyObjects(), 'NetworkPolicy');
-    expect(np.spec.egress).toHaveLength(2);
+  test('egress: DNS over UDP and TCP, the warehouse primary and the export target only', () => {
+    const np = nightlyObjects().find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'nightly')!;
+    expect(np.spec.egress).toHaveLength(3);
     expect(np.spec.egress[0].ports).toEqual([
       { port: 53, protocol: 'UDP' },
       { port: 53, protocol: 'TCP' },
     ]);
     expect(np.spec.egress[1]).toEqual({
       ports: [{ port: 5432, protocol: 'TCP' }],
-      to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'warehouse-db' } } }],
+      to: [
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/component': 'primary',
+              'app.kubernetes.io/instance': 'warehouse',
+              'app.kubernetes.io/name': 'postgresql',
+            },
+          },
+        },
+      ],
     });
+    expect(np.spec.egress[2]).toEqual({ ports: [{ port: 22, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '198.51.100.20/32' } }] });
   });
 });
 
@@ -172,8 +190,27 @@ describe('options', () => {
     const chart = Testing.chart();
     const claim = kplus.PersistentVolumeClaim.fromClaimName(chart, 'Claim', 'batch-work');
     const secret = kplus.Secret.fromSecretName(chart, 'Db', 'db');
+    const warehouse = new StatefulPostgres(chart, 'warehouse', {
+      superuserSecret: kplus.Secret.fromSecretName(chart, 'Su', 'warehouse-superuser'),
+      users: [{ name: 'etl', password: { secret: kplus.Secret.fromSecretName(chart, 'Etl', 'warehouse-etl') } }],
+      databases: [
+        { name: 'sales', owner: 'etl' },
+        { name: 'archive', owner: 'etl' },
+      ],
+    });
     const props: Required<SerialBatchJobProps> = {
       image: IMAGE,
+      database: warehouse.connection('sales'),
+      databases: { ARCHIVE_: warehouse.connection('archive') },
+      nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }],
+      podLabels: { team: 'data' },
+      podAnnotations: { 'example.com/owner': 'data-team' },
+      imagePullSecrets: ['registry-acme'],
+      priorityClassName: 'batch-low',
+      volumes: [
+        { name: 'sql', source: ExtraVolumeSource.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, 'Sql', 'nightly-sql')), mountPath: '/sql' },
+      ],
       steps: [
         {
           name: 'extract',
@@ -185,13 +222,17 @@ describe('options', () => {
           secretEnv: { CFG_SOURCE_KEY: { secret, key: 'source-key' } },
           resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(1) } },
           workingDir: '/app',
+          retries: 2,
+          retryBackoff: Duration.seconds(30),
         },
-        { name: 'load', command: ['/usr/bin/loader'], raw: true, dependsOn: ['extract'] },
+        { name: 'load', command: ['/usr/bin/loader'], raw: true },
+        { name: 'report', command: ['./report.sh'], dependsOn: ['extract'] },
       ],
+      finallySteps: [{ name: 'unlock', command: ['./unlock.sh'] }],
       name: 'nightly',
       config: { CFG_REGION: 'eu' },
-      secretEnv: { PGPASSWORD: { secret, key: 'password' } },
-      allowReservedEnv: ['PGPASSWORD'],
+      secretEnv: { PGOPTIONS: { secret, key: 'options', optional: true } },
+      allowReservedEnv: ['PGOPTIONS'],
       schedule: Cron.schedule({ minute: '0', hour: '3' }),
       timeZone: 'Europe/Paris',
       concurrencyPolicy: kplus.ConcurrencyPolicy.REPLACE,
@@ -203,6 +244,9 @@ describe('options', () => {
       ttlAfterFinished: Duration.hours(12),
       activeDeadline: Duration.hours(2),
       defaultStepTimeout: Duration.minutes(20),
+      defaultStepRetries: 1,
+      defaultStepRetryBackoff: Duration.seconds(5),
+      maxRetryBackoff: Duration.seconds(40),
       killGracePeriod: Duration.seconds(20),
       terminationGracePeriod: Duration.seconds(60),
       stepResources: { memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) } },
@@ -210,8 +254,8 @@ describe('options', () => {
       summaryImage: 'busybox:1.36.1',
       workspaceSizeLimit: Size.gibibytes(5),
       tmpSizeLimit: Size.mebibytes(100),
-      user: 20000,
-      group: 20001,
+      runAsUser: 20000,
+      runAsGroup: 20001,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'Sa', 'batch'),
       automountServiceAccountToken: true,
@@ -241,11 +285,26 @@ describe('options', () => {
     const spec = jobSpecOf(objects);
     expect(spec).toMatchObject({ backoffLimit: 4, activeDeadlineSeconds: 7200, ttlSecondsAfterFinished: 43200 });
     const pod = spec.template.spec;
-    expect(pod).toMatchObject({ serviceAccountName: 'batch', automountServiceAccountToken: true, terminationGracePeriodSeconds: 60 });
+    expect(pod).toMatchObject({
+      serviceAccountName: 'batch',
+      automountServiceAccountToken: true,
+      terminationGracePeriodSeconds: 60,
+      nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }],
+      imagePullSecrets: [{ name: 'registry-acme' }],
+      priorityClassName: 'batch-low',
+    });
+    expect(spec.template.metadata.labels.team).toBe('data');
+    expect(spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'data-team' });
+    expect(pod.volumes).toContainEqual({ name: 'sql', configMap: { name: 'nightly-sql', defaultMode: 0o440 } });
+    for (const c of pod.initContainers) {
+      expect(c.volumeMounts).toContainEqual({ name: 'sql', mountPath: '/sql', readOnly: true });
+    }
+    expect(pod.containers[0].volumeMounts.map((m: Obj) => m.name)).not.toContain('sql');
     expect(pod.securityContext).toMatchObject({ runAsUser: 20000, runAsGroup: 20001, fsGroup: 20001 });
     expect(pod.volumes[0]).toEqual({ name: 'workspace', persistentVolumeClaim: { claimName: 'batch-work' } });
     expect(pod.volumes[1]).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '100Mi' } });
-    const [extract, load] = pod.initContainers;
+    const [extract, load, report, unlock] = pod.initContainers;
     expect(extract).toMatchObject({ image: 'ghcr.io/acme/extract:1.0.0', imagePullPolicy: 'IfNotPresent', workingDir: '/app' });
     expect(extract.args).toEqual(['sh', '-c', 'echo "$$(date)"']);
     expect(extract.resources).toEqual({
@@ -254,11 +313,26 @@ describe('options', () => {
     });
     const env = envOf(extract);
     expect(env.CFG_SOURCE.value).toBe('s3://bucket/$$(date)');
+    expect(env.PGDATABASE.value).toBe('sales');
+    expect(env.PGOPTIONS.valueFrom.secretKeyRef).toEqual({ name: 'db', key: 'options', optional: true });
+    expect(env.ARCHIVE_PGDATABASE.value).toBe('archive');
     expect(env.CFG_SOURCE_KEY.valueFrom.secretKeyRef).toEqual({ name: 'db', key: 'source-key' });
     expect(env.SERIAL_BATCH_TIMEOUT.value).toBe('300');
     expect(env.SERIAL_BATCH_KILL_GRACE.value).toBe('20');
     expect(env.SERIAL_BATCH_RESUME.value).toBe('true');
-    expect(extract.volumeMounts[0]).toEqual({ name: 'workspace', mountPath: '/workspace', subPathExpr: '$(SERIAL_BATCH_RUN_ID)' });
+    expect(env.SERIAL_BATCH_RETRIES.value).toBe('2');
+    expect(env.SERIAL_BATCH_RETRY_BACKOFF.value).toBe('30');
+    expect(env.SERIAL_BATCH_RETRY_BACKOFF_MAX.value).toBe('40');
+    // the load step is raw: a failure of extract must stop the pod before it
+    expect(env.SERIAL_BATCH_STOP_ON_FAILURE.value).toBe('true');
+    expect(env.SERIAL_BATCH_RUN.value).toBe('$(SERIAL_BATCH_JOB_NAME)');
+    expect(extract.volumeMounts[0]).toEqual({ name: 'workspace', mountPath: '/workspace', subPathExpr: '$(SERIAL_BATCH_RUN)' });
+    expect(envOf(report).SERIAL_BATCH_DEPENDS_ON.value).toBe('01-extract');
+    expect(envOf(report).SERIAL_BATCH_RETRIES.value).toBe('1');
+    expect(envOf(report).SERIAL_BATCH_RETRY_BACKOFF.value).toBe('5');
+    expect(envOf(report).SERIAL_BATCH_STOP_ON_FAILURE).toBeUndefined();
+    expect(unlock.name).toBe('s04-unlock');
+    expect(envOf(unlock).SERIAL_BATCH_FINALLY.value).toBe('true');
     expect(load.command).toEqual(['/usr/bin/loader']);
     expect(load.args).toBeUndefined();
     expect(envOf(load).SERIAL_BATCH_TIMEOUT.value).toBe('0');
@@ -266,8 +340,10 @@ describe('options', () => {
     expect(summary).toMatchObject({ image: 'busybox:1.36.1' });
     expect(summary.resources.requests.cpu).toBe('20m');
     expect(envOf(summary).SERIAL_BATCH_CLEAN_UP.value).toBe('false');
-    const np = only(objects, 'NetworkPolicy');
-    expect(np.spec.egress[1]).toEqual({ ports: [{ port: 5432, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] });
+    const np = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'nightly')!;
+    // DNS, the warehouse (both connections reach the same pods: one rule), then the user's rule
+    expect(np.spec.egress).toHaveLength(3);
+    expect(np.spec.egress[2]).toEqual({ ports: [{ port: 5432, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] });
     expect(np.metadata.labels['app.kubernetes.io/part-of']).toBe('warehouse');
     expect(byKind(objects, 'PersistentVolumeClaim')).toHaveLength(0);
   });
@@ -310,7 +386,7 @@ describe('options', () => {
     expect(BatchRetry.failFast().mode).toBe(BatchRetryMode.FAIL_FAST);
   });
 
-  test('resume from a volume: a new claim, the workspace in a directory per Job uid, markers on', () => {
+  test('resume from a volume: a new claim, the workspace in a directory per run, named after the Job unless a re-run says otherwise', () => {
     const { job, objects } = synth({ retry: BatchRetry.resumeFromVolume({ storage: Size.gibibytes(2), storageClassName: 'standard' }) });
     const pvc = only(objects, 'PersistentVolumeClaim');
     expect(pvc.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, storageClassName: 'standard' });
@@ -320,7 +396,13 @@ describe('options', () => {
     expect(spec.template.spec.restartPolicy).toBe('Never');
     expect(spec.template.spec.volumes[0]).toEqual({ name: 'workspace', persistentVolumeClaim: { claimName: pvc.metadata.name } });
     for (const c of [...spec.template.spec.initContainers, ...spec.template.spec.containers]) {
-      expect(c.volumeMounts[0].subPathExpr).toBe('$(SERIAL_BATCH_RUN_ID)');
+      expect(c.volumeMounts[0].subPathExpr).toBe('$(SERIAL_BATCH_RUN)');
+      const env = envOf(c);
+      expect(env.SERIAL_BATCH_JOB_NAME.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['batch.kubernetes.io/job-name']");
+      expect(env.SERIAL_BATCH_JOB_UID.valueFrom.fieldRef.fieldPath).toBe("metadata.labels['batch.kubernetes.io/controller-uid']");
+      // the kubelet expands $(VAR) only from variables defined earlier
+      const names = (c.env as Obj[]).map((e) => e.name);
+      expect(names.indexOf('SERIAL_BATCH_JOB_NAME')).toBeLessThan(names.indexOf('SERIAL_BATCH_RUN'));
     }
     expect(envOf(spec.template.spec.containers[0]).SERIAL_BATCH_CLEAN_UP.value).toBe('true');
     // three attempts may each use the whole per-attempt budget
@@ -359,6 +441,41 @@ describe('options', () => {
 
   test('networkPolicy false creates none', () => {
     expect(byKind(synth({ networkPolicy: false }).objects, 'NetworkPolicy')).toHaveLength(0);
+  });
+
+  test('finally steps run after every main step, in their own dependency order', () => {
+    const { job } = synth({
+      finallySteps: [
+        { name: 'unlock', command: ['./unlock.sh'], dependsOn: ['notify'] },
+        { name: 'notify', command: ['./notify.sh'] },
+      ],
+      steps: [
+        { name: 'extract', command: ['./extract.sh'] },
+        { name: 'load', command: ['./load.sh'] },
+      ],
+    });
+    job.addFinallyStep({ name: 'report', command: ['./report.sh'] });
+    job.addStep({ name: 'vacuum', command: ['./vacuum.sh'] });
+    expect(job.runOrder()).toEqual(['extract', 'load', 'vacuum', 'notify', 'unlock', 'report']);
+  });
+
+  test('retries: the deadline covers every attempt of every step and the capped backoffs between them', () => {
+    const spec = jobSpecOf(
+      synth({
+        steps: [{ name: 'export', command: ['./export.sh'], timeout: Duration.minutes(10), retries: 3, retryBackoff: Duration.minutes(2) }],
+        maxRetryBackoff: Duration.minutes(3),
+      }).objects,
+    );
+    // 4 attempts of (600 s + 10 s kill grace + 60 s), backoffs 120 + 180 + 180 s, 300 s for the pod
+    expect(spec.activeDeadlineSeconds).toBe(4 * 670 + 480 + 300);
+    expect(envOf(spec.template.spec.initContainers[0]).SERIAL_BATCH_RETRY_BACKOFF_MAX.value).toBe('180');
+  });
+
+  test('in-place retry: every failure stops the pod, for the kubelet to restart the step', () => {
+    const pod = podSpecOf(synth({ retry: BatchRetry.inPlace() }).objects);
+    for (const c of pod.initContainers) {
+      expect(envOf(c).SERIAL_BATCH_STOP_ON_FAILURE.value).toBe('true');
+    }
   });
 
   test('more than 99 steps widen the index to three digits', () => {
@@ -507,10 +624,77 @@ describe('errors', () => {
     fails({ steps: [{ name: 'a', command: ['a'], raw: true, timeout: Duration.minutes(1) }] }, /steps\["a"\]\.timeout must be unset on a raw step/);
     fails({ steps: [{ name: 'a', command: ['a'], raw: true, continueOnError: true }] }, /steps\["a"\]\.continueOnError must be unset on a raw step/);
   });
+  test('a raw step with retries, or depending on a step that may fail and go on', () => {
+    fails({ steps: [{ name: 'a', command: ['a'], raw: true, retries: 1 }] }, /steps\["a"\]\.retries must be unset on a raw step/);
+    fails(
+      {
+        steps: [
+          { name: 'a', command: ['a'], continueOnError: true },
+          { name: 'b', command: ['b'], dependsOn: ['a'] },
+          { name: 'c', command: ['c'], raw: true, dependsOn: ['b'] },
+        ],
+      },
+      /steps\["c"\]\.dependsOn must be free of steps with continueOnError, directly or not .*, got "a"/,
+    );
+  });
+  test('dependencies across main and finally steps', () => {
+    fails(
+      {
+        steps: [{ name: 'a', command: ['a'] }],
+        finallySteps: [{ name: 'b', command: ['b'], dependsOn: ['a'] }],
+      },
+      /finallySteps\["b"\]\.dependsOn must be names of finally steps .*, got "a"/,
+    );
+    fails(
+      {
+        steps: [{ name: 'a', command: ['a'], dependsOn: ['b'] }],
+        finallySteps: [{ name: 'b', command: ['b'] }],
+      },
+      /steps\["a"\]\.dependsOn must be names of main steps .*, got "b"/,
+    );
+  });
+  test('retries and backoffs out of range', () => {
+    fails({ steps: [{ name: 'a', command: ['a'], retries: -1 }] }, /steps\["a"\]\.retries must be a whole number from 0 to 100, got -1/);
+    fails({ defaultStepRetries: 1.5 }, /defaultStepRetries must be a whole number from 0 to 100, got 1\.5/);
+    fails(
+      { steps: [{ name: 'a', command: ['a'], retryBackoff: Duration.millis(1500) }] },
+      /steps\["a"\]\.retryBackoff must be a whole number of seconds from 0 to 3600/,
+    );
+    fails({ defaultStepRetryBackoff: Duration.hours(2) }, /defaultStepRetryBackoff must be a whole number of seconds from 0 to 3600/);
+    fails({ maxRetryBackoff: Duration.seconds(0) }, /maxRetryBackoff must be a whole number of seconds from 1 to 3600/);
+  });
+  test('pod options that collide with what the construct or the Job controller sets', () => {
+    fails(
+      { podLabels: { 'batch.kubernetes.io/job-name': 'x' } },
+      /podLabels\["batch.kubernetes.io\/job-name"\] must be a label the construct or a controller does not set/,
+    );
+    fails(
+      {
+        volumes: [
+          { name: 'workspace', source: ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(Testing.chart(), 'S', 's')), mountPath: '/data' },
+        ],
+      },
+      /volumes\[0\].name must be a volume name not used in the pod already, got "workspace"/,
+    );
+    fails(
+      {
+        volumes: [
+          { name: 'data', source: ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(Testing.chart(), 'S', 's')), mountPath: '/workspace' },
+        ],
+      },
+      /volumes\[0\].mountPath must be a path not mounted already, got "\/workspace"/,
+    );
+  });
+  test('a name derived from the construct id that is not a DNS label', () => {
+    expect(() => new SerialBatchJob(Testing.chart(), 'x'.repeat(70), { image: IMAGE, steps: STEPS })).toThrow(
+      /name must be a DNS-1123 label of at most 63/,
+    );
+    expect(new SerialBatchJob(Testing.chart(), 'NightlyLoad', { image: IMAGE, steps: STEPS }).name).toBe('nightly-load');
+  });
   test('a step timeout below one second', () => {
     fails(
       { steps: [{ name: 'a', command: ['a'], timeout: Duration.millis(500) }] },
-      /steps\["a"\]\.timeout must be a whole number of seconds, at least 1/,
+      /steps\["a"\]\.timeout must be a whole number of seconds from 1 to 2147483647, got "500 millis"/,
     );
   });
   test('a relative working directory', () => {
@@ -519,9 +703,12 @@ describe('errors', () => {
   test('a request above its limit names the step and the resource', () => {
     fails(
       { steps: [{ name: 'a', command: ['a'], resources: { cpu: { request: kplus.Cpu.units(2) } } }] },
-      /steps\["a"\]\.resources\.cpu\.request must be at most the cpu limit \(1000m\), got "2000m"/,
+      /steps\["a"\]\.resources\.cpu\.limit must be at least the request \(2000m\), got "1000m"/,
     );
-    fails({ stepResources: { memory: { request: Size.gibibytes(4) } } }, /stepResources\.memory\.request must be at most the memory limit/);
+    fails(
+      { stepResources: { memory: { request: Size.gibibytes(4) } } },
+      /stepResources\.memory\.limit must be at least the request \(4194304Ki\), got "524288Ki"/,
+    );
   });
   test('a config too large for a ConfigMap and the environment', () => {
     const config: Record<string, string> = {};
@@ -549,15 +736,18 @@ describe('errors', () => {
     fails({ suspend: true }, /suspend must be unset unless a schedule is set/);
   });
   test('an unknown time zone', () => {
-    fails({ schedule: Cron.daily(), timeZone: 'Mars/Olympus' }, /timeZone must be an IANA time zone name .*got "Mars\/Olympus"/);
+    fails({ schedule: Cron.daily(), timeZone: 'Mars/Olympus' }, /timeZone must be an IANA time zone name, exactly as spelled .*got "Mars\/Olympus"/);
   });
   test('a starting deadline under 10 seconds', () => {
-    fails({ schedule: Cron.daily(), startingDeadline: Duration.seconds(5) }, /startingDeadline must be a whole number of seconds, at least 10/);
+    fails(
+      { schedule: Cron.daily(), startingDeadline: Duration.seconds(5) },
+      /startingDeadline must be a whole number of seconds from 10 to 2147483647, got "5 seconds"/,
+    );
   });
   test('a malformed schedule', () => {
     fails(
       { schedule: Cron.schedule({ minute: '0 0', hour: '3' }) },
-      /schedule must be a five-field cron expression or a @daily-style macro, without TZ= \(use timeZone\), got "0 0 3 \* \* \*"/,
+      /schedule must be a cron schedule the CronJob controller accepts \(five fields .*, not 6\), got "0 0 3 \* \* \*"/,
     );
   });
   test('a terminationGracePeriod shorter than the kill grace', () => {
@@ -568,7 +758,7 @@ describe('errors', () => {
   });
   test('negative retries and root ids', () => {
     fails({ retry: BatchRetry.inPlace({ retries: -1 }) }, /retry\.retries must be a whole number from 0 to 100, got -1/);
-    fails({ user: 0 }, /user must be a non-root id from 1 to 2147483647, got 0/);
+    fails({ runAsUser: 0 }, /runAsUser must be a non-root UID from 1 to 2147483647, got 0/);
   });
   test('egress without a NetworkPolicy', () => {
     const chart = Testing.chart();
@@ -577,7 +767,7 @@ describe('errors', () => {
     );
   });
   test('a size limit that is not whole KiB', () => {
-    fails({ workspaceSizeLimit: Size.kibibytes(0.5) }, /workspaceSizeLimit must be a positive whole number of KiB/);
+    fails({ workspaceSizeLimit: Size.kibibytes(0.5) }, /workspaceSizeLimit must be a whole number of KiB from 1 to 9007199254740991, got "0.5Ki"/);
   });
 });
 

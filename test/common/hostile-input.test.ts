@@ -7,6 +7,7 @@ import { checkInt32, checkInt64, INT32_MAX } from '../../src/common/number-range
 import { checkNoNul, isNulFree } from '../../src/common/process-strings';
 import { checkSizeKib, checkSizeQuantity, MAX_QUANTITY_KIB } from '../../src/common/size-checks';
 import { checkTimeZone, isTimeZone, timeZoneProblem } from '../../src/common/time-zone';
+import { WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 
 const errorsFor = () => new PropErrors(new Construct(Testing.chart(), 'job'));
 const messageOf = (errors: PropErrors): string => {
@@ -218,5 +219,37 @@ describe('describeValue', () => {
   test('NaN and infinities, also inside objects and lists', () => {
     expect(describeValue(NaN)).toBe('NaN');
     expect(describeValue({ replicas: NaN, limits: [Infinity, -Infinity, 1] })).toBe('{"replicas":NaN,"limits":[Infinity,-Infinity,1]}');
+  });
+});
+
+describe('wired into WebAppWithIngress', () => {
+  const web = (props: Partial<WebAppWithIngressProps>) => () =>
+    new WebAppWithIngress(Testing.chart(), 'shop', { image: 'ghcr.io/acme/shop:1.4.2', host: 'shop.example.com', ...props });
+
+  test('a NaN duration is shown as NaN, and a fraction of a second gets path and prop', () => {
+    expect(web({ drainTimeout: Duration.seconds(NaN) })).toThrow(
+      '[test/shop] drainTimeout must be a whole number of seconds from 0 to 3600, got "NaN seconds"',
+    );
+    expect(web({ preStopDelay: Duration.millis(30500) })).toThrow(
+      '[test/shop] preStopDelay must be a whole number of seconds from 0 to 300, got "30500 millis"',
+    );
+  });
+
+  test('NUL bytes in command, args and config values are refused', () => {
+    expect(web({ command: ['/app', 'serve\u0000'] })).toThrow(
+      '[test/shop] command[1] must be a string without NUL bytes (a process cannot receive one), got "serve\\u0000"',
+    );
+    expect(web({ args: ['--x=\u0000'] })).toThrow('args[0] must be a string without NUL bytes');
+    expect(web({ config: { LOG_LEVEL: 'debug\u0000' } })).toThrow('config["LOG_LEVEL"] must be a string without NUL bytes');
+    expect(web({ ingressAnnotations: { 'example.com/x': '\u0000' } })).toThrow(
+      'ingressAnnotations["example.com/x"] must be a string without NUL bytes',
+    );
+  });
+
+  test('replicas past int32 are refused with the range', () => {
+    expect(web({ replicas: 2 ** 31 })).toThrow('[test/shop] replicas must be an integer from 1 to 2147483647, got 2147483648');
+    expect(web({ canary: { image: 'ghcr.io/acme/shop:2.0.0', replicas: 2 ** 31 } })).toThrow(
+      'canary.replicas must be an integer from 1 to 2147483647',
+    );
   });
 });

@@ -191,7 +191,19 @@ describe('errors name the construct path, the prop, the rule and the value', () 
     [
       'bad recovery target',
       { backup: { repository: BackupRepository.volume() }, onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP, recoveryTargetTime: 'yesterday' },
-      /recoveryTargetTime must be a timestamp such as 2025-01-31 12:00:00\+00, got "yesterday"/,
+      /recoveryTargetTime must be a time with seconds and a UTC offset, such as 2025-01-31 12:00:00\+00 or 2025-01-31T12:00:00.5Z \(at most 6 fraction digits\), got "yesterday"/,
+    ],
+    ...['2026-12-02 07:17', '2026-12-02 07:17:56', '2026-12-02 07:17:56.1234567Z', '2026-12-02 07:17:56 UTC', '2026-02-30 07:17:56Z'].map(
+      (t): [string, Partial<StatefulPostgresProps>, RegExp] => [
+        `recovery target ${t}`,
+        { backup: { repository: BackupRepository.volume() }, onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP, recoveryTargetTime: t },
+        new RegExp(`recoveryTargetTime must be a time with seconds and a UTC offset.*, got "${t.replace(/[.+]/g, '\\$&')}"`),
+      ],
+    ),
+    [
+      'clone source name',
+      { onEmptyPrimary: OnEmptyPrimary.CLONE, cloneFrom: { host: 'x', clusterName: 'Old_DB', password: { secret: secret('s') } } },
+      /cloneFrom.clusterName must be a DNS label of at most 30 characters, got "Old_DB"/,
     ],
     [
       'restore source without restore',

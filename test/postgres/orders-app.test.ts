@@ -32,12 +32,21 @@ describe('the orders example', () => {
     expect(Number(m[1]) * (m[2] === 'GB' ? 1024 * 1024 : 1024)).toBe(kib(pg.resources.limits.memory) / 4);
   });
 
-  test('the web app connects through the pooler with the password from its Secret and carries the client label', () => {
+  test('the web app connects through the pooler with the password from its Secret, admitted by the NetworkPolicies of both sides', () => {
     const web = find(objects, 'Deployment', 'orders-web');
     const env = Object.fromEntries(web.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     expect(env).toMatchObject({ PGHOST: 'orders-db-pooler', PGDATABASE: 'orders', PGUSER: 'orders_app' });
     expect(env.PGPASSWORD).toEqual({ secretKeyRef: { name: 'orders-db-app', key: 'password' } });
-    expect(web.spec.template.metadata.labels['orders-db-client']).toBe('true');
+    const labels = web.spec.template.metadata.labels;
+    const admits = (peer: any) => Object.entries(peer.podSelector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+    const pooler = find(objects, 'NetworkPolicy', 'orders-db-pooler');
+    expect(pooler.spec.ingress.some((r: any) => r.ports.some((p: any) => p.port === 6432) && r.from.some(admits))).toBe(true);
+    const egress = find(objects, 'NetworkPolicy', 'orders-web').spec.egress;
+    expect(
+      egress.some(
+        (r: any) => r.ports?.some((p: any) => p.port === 6432) && r.to?.[0].podSelector.matchLabels['app.kubernetes.io/component'] === 'pooler',
+      ),
+    ).toBe(true);
   });
 
   test('no password or key material in the output', () => {

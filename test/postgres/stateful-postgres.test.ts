@@ -152,7 +152,7 @@ describe('StatefulPostgres', () => {
     const pod = primary.spec.template.spec;
     expect(pod.terminationGracePeriodSeconds).toBe(300);
     expect(container(pod, 'restore').command).toEqual(['/bin/sh', '/etc/postgresql/restore-backup.sh']);
-    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00');
+    expect(envOf(container(pod, 'restore')).RECOVERY_TARGET_TIME).toBe('2025-01-31 12:00:00+00:00');
     expect(envOf(container(pod, 'pgbackrest')).PGBACKREST_REPO1_CIPHER_PASS).toEqual({ secretKeyRef: { name: 'orders-cipher', key: 'password' } });
     expect(envOf(container(pod, 'postgres')).TLS_DIR).toBe('/etc/postgresql-secrets/tls');
     const pgbackrest = find(objects, 'ConfigMap', 'orders-pgbackrest').data['pgbackrest.conf'];
@@ -161,6 +161,8 @@ describe('StatefulPostgres', () => {
     expect(pgbackrest).toContain('repo1-path=/clusters/orders');
     expect(pgbackrest).toContain('repo1-retention-full=4');
     expect(pgbackrest).toContain('repo1-cipher-type=aes-256-cbc');
+    // fast enough for archive-push to keep up with a busy primary
+    expect(pgbackrest).toMatch(/^compress-type=lz4$/m);
     // the restore and restore_command read the source, with its own configuration and credentials
     const source = find(objects, 'ConfigMap', 'orders-pgbackrest').data['restore-source.conf'];
     expect(source).toContain('repo1-path=/pgbackrest/legacy-orders');
@@ -216,8 +218,12 @@ describe('StatefulPostgres', () => {
     const np = find(objects, 'NetworkPolicy', 'orders');
     expect(JSON.stringify(np.spec.ingress)).toContain('"kubernetes.io/metadata.name":"web"');
     // pgBackRest reaches the own S3 endpoint on its own port, and the restore source (AWS S3) on 443
-    expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 9000 }] });
-    expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }] });
+    expect(np.spec.egress).toContainEqual({
+      ports: [
+        { protocol: 'TCP', port: 443 },
+        { protocol: 'TCP', port: 9000 },
+      ],
+    });
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
     // the shared pod options on every pod; the extra volume in the members' postgres container only
     const templates = objects.flatMap(podTemplates);
@@ -523,15 +529,22 @@ describe('configuration', () => {
 });
 
 describe('health', () => {
-  test('startup and liveness tolerate crash recovery; readiness needs connections accepted', () => {
-    const pod = find(synthDb().objects, 'StatefulSet', 'db-primary').spec.template.spec;
+  test('startup and liveness tolerate crash recovery; readiness needs writes accepted on the primary, reads on replicas', () => {
+    const { objects } = synthDb({ replicas: 2 });
+    const pod = find(objects, 'StatefulSet', 'db-primary').spec.template.spec;
     const pg = container(pod, 'postgres');
     expect(pg.startupProbe.exec.command[2]).toMatch(
       /pg_isready -q -h \/var\/run\/postgresql -p 5432; rc=\$\?; \[ "\$rc" -eq 0 \] \|\| \[ "\$rc" -eq 1 \]/,
     );
     expect(pg.startupProbe.failureThreshold * pg.startupProbe.periodSeconds).toBeGreaterThanOrEqual(3600);
     expect(pg.livenessProbe.exec.command).toEqual(pg.startupProbe.exec.command);
-    expect(pg.readinessProbe.exec.command).toEqual(['/bin/sh', '-c', 'pg_isready -q -h /var/run/postgresql -p 5432']);
+    expect(pg.readinessProbe.exec.command).toEqual([
+      '/bin/sh',
+      '-c',
+      `pg_isready -q -h /var/run/postgresql -p 5432 && LC_ALL=C pg_controldata "$PGDATA" | grep -q '^Database cluster state: *in production$'`,
+    ]);
+    const read = container(find(objects, 'StatefulSet', 'db-read').spec.template.spec, 'postgres');
+    expect(read.readinessProbe.exec.command).toEqual(['/bin/sh', '-c', 'pg_isready -q -h /var/run/postgresql -p 5432']);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
   });
 
@@ -744,6 +757,28 @@ describe('backups', () => {
     expect(plainPod.volumes.map((v: any) => v.name)).not.toContain('pgbackrest-ca');
   });
 
+  test("the S3 egress rule opens the endpoints' ports: 443 by default, the named port otherwise, the restore source's too", () => {
+    const egressPorts = (props: Partial<StatefulPostgresProps>): number[] => {
+      const np = find(synthDb(props).objects, 'NetworkPolicy', props.name ?? 'db');
+      // the rule without a destination that is neither DNS nor the PostgreSQL port
+      return np.spec.egress
+        .filter((r: any) => r.to === undefined)
+        .flatMap((r: any) => r.ports.map((p: any) => p.port))
+        .filter((p: number) => p !== 53 && p !== 5432);
+    };
+    expect(egressPorts({ backup: { repository: BackupRepository.s3({ bucket: 'acme', region: 'eu-west-1' }) } })).toEqual([443]);
+    const minio = BackupRepository.s3({ bucket: 'acme', region: 'eu-west-1', endpoint: 'minio.storage.svc:9000' });
+    expect(egressPorts({ backup: { repository: minio } })).toEqual([9000]);
+    expect(
+      egressPorts({
+        name: 'copy',
+        backup: { repository: minio },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.s3({ bucket: 'old', region: 'eu-west-1' }), clusterName: 'db' },
+      }),
+    ).toEqual([443, 9000]);
+  });
+
   test('restoreFrom a volume repository mounts the source claim read-only, next to the own repository', () => {
     const chart = Testing.chart();
     new StatefulPostgres(chart, 'db', {
@@ -796,6 +831,35 @@ describe('backups', () => {
       name: 'clone-password',
       secret: { secretName: 'old-repl', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 },
     });
+  });
+
+  test('a clone is a client of its source: the source name comes from its -rw host or from clusterName', () => {
+    const labelsOf = (cloneFrom: { host: string; clusterName?: string }) => {
+      const chart = Testing.chart();
+      new StatefulPostgres(chart, 'db', {
+        superuserSecret: superuser(chart),
+        onEmptyPrimary: OnEmptyPrimary.CLONE,
+        cloneFrom: { ...cloneFrom, password: { secret: kplus.Secret.fromSecretName(chart, 'C', 'old-repl') } },
+      });
+      return find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.metadata.labels;
+    };
+    expect(labelsOf({ host: 'old-db-rw.legacy.svc' })['old-db-client']).toBe('true');
+    expect(labelsOf({ host: 'orders-rw' })['orders-client']).toBe('true');
+    expect(labelsOf({ host: 'pg.example.com', clusterName: 'legacy' })['legacy-client']).toBe('true');
+    expect(Object.keys(labelsOf({ host: 'pg.example.com' })).filter((k) => k.endsWith('-client'))).toEqual([]);
+  });
+
+  test('a single instance has the replicator role, to be cloned, once replicationPassword is set', () => {
+    const plain = synthDb();
+    expect(plain.db.usersSql ?? '').not.toContain('replicator');
+    const chart = Testing.chart();
+    const db = new StatefulPostgres(chart, 'db', {
+      superuserSecret: superuser(chart),
+      replicationPassword: { secret: kplus.Secret.fromSecretName(chart, 'R', 'db-replication') },
+    });
+    const pod = find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
+    expect(envOf(container(pod, 'bootstrap')).REPLICATION_PASSWORD_FILE).toBe('/etc/postgresql-secrets/replication/password');
+    expect(db.usersSql).toMatch(/"replicator"/);
   });
 });
 

@@ -36,9 +36,31 @@ describe('the shared manifest validator', () => {
     expect(manifestProblems(d).join('\n')).toMatch(/schema: .*replicas must be integer/);
   });
 
-  test('rejects kinds that are not built into Kubernetes 1.27', () => {
-    expect(manifestProblems({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' } })).toEqual([
-      'monitoring.coreos.com/v1 ServiceMonitor is not a Kubernetes 1.27 built-in type',
+  test('rejects integers past their int32 or int64 field and quantities that are not plain', () => {
+    const d: any = deployment();
+    d.spec.replicas = 2 ** 31;
+    d.spec.template.spec.terminationGracePeriodSeconds = 1e22;
+    d.spec.template.spec.containers[0].resources = { limits: { memory: '9.5367431640625e+23Pi', cpu: 'NaNm' }, requests: { memory: '9Ei' } };
+    d.spec.template.spec.containers[0].args = ['echo\u0000hi'];
+    expect(manifestProblems(d)).toEqual(
+      expect.arrayContaining([
+        'spec.replicas: 2147483648 is not an int32',
+        'spec.template.spec.terminationGracePeriodSeconds: 1e+22 is not an int64 JavaScript holds exactly',
+        'spec.template.spec.containers[0].resources.limits.memory: "9.5367431640625e+23Pi" is not a plain quantity below 2^63',
+        'spec.template.spec.containers[0].resources.limits.cpu: "NaNm" is not a plain quantity below 2^63',
+        'spec.template.spec.containers[0].resources.requests.memory: "9Ei" is not a plain quantity below 2^63',
+        'spec.template.spec.containers[0].args[0]: string holds a NUL byte',
+      ]),
+    );
+    const ok: any = deployment();
+    ok.spec.replicas = 2 ** 31 - 1;
+    ok.spec.template.spec.containers[0].resources = { limits: { memory: '7Ei', cpu: '1500m' }, requests: { memory: '0.5Gi', cpu: '1' } };
+    expect(manifestProblems(ok)).toEqual([]);
+  });
+
+  test('rejects kinds that are neither built into Kubernetes 1.27 nor pinned CRDs', () => {
+    expect(manifestProblems({ apiVersion: 'batch/v2', kind: 'CronJob', metadata: { name: 'x' } })).toEqual([
+      'batch/v2 CronJob is neither a Kubernetes 1.27 built-in type nor a custom resource of scripts/cluster/crds',
     ]);
   });
 
@@ -61,5 +83,39 @@ describe('the shared manifest validator', () => {
     const bad: any = deployment();
     bad.spec.template.spec.containers[0].imagee = 'x';
     expect(() => assertValidManifests([deployment(), bad])).toThrow(/1 invalid Kubernetes object\(s\):\n {2}Deployment web:\n {4}unknown field/);
+  });
+});
+
+describe('custom resources, against the pinned CRDs of scripts/cluster/crds', () => {
+  const route = () => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'web' },
+    spec: {
+      parentRefs: [{ name: 'public', namespace: 'gateways' }],
+      hostnames: ['web.example.com'],
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'web', port: 80 }] }],
+    },
+  });
+
+  test('accepts a valid HTTPRoute', () => {
+    expect(manifestProblems(route())).toEqual([]);
+  });
+
+  test('rejects a value outside an enum, an unknown field, and a wrong type', () => {
+    const r: any = route();
+    r.spec.rules[0].matches[0].path.type = 'Prefix';
+    r.spec.rules[0].backendRefs[0].weigth = 10;
+    r.spec.rules[0].backendRefs[0].port = '80';
+    const problems = manifestProblems(r).join('\n');
+    expect(problems).toMatch(/path\/type must be equal to one of the allowed values/);
+    expect(problems).toMatch(/unknown field "spec.rules\[0\].backendRefs\[0\].weigth"/);
+    expect(problems).toMatch(/backendRefs\/0\/port must be integer/);
+  });
+
+  test('rejects a custom resource whose CRD is not pinned', () => {
+    expect(manifestProblems({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })).toEqual([
+      expect.stringContaining('neither a Kubernetes 1.27 built-in type nor a custom resource of scripts/cluster/crds'),
+    ]);
   });
 });

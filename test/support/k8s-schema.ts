@@ -49,11 +49,62 @@ function branches(schema: Schema): Schema[] {
   return list.map(deref).filter((b): b is Schema => b !== undefined && b.type !== 'null');
 }
 
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+/** A quantity as this library writes it: a plain decimal with an optional suffix, never exponent form. */
+const PLAIN_QUANTITY = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+const QUANTITY_FACTOR: Record<string, number> = {
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/**
+ * Range rules the JSON schema states but its validator does not enforce: `int32` and `int64`
+ * fields hold integers of that range (int64: what JavaScript holds exactly), a quantity is a
+ * plain decimal with a suffix (no exponent form, no NaN) below 2^63, and no string holds a NUL.
+ */
+function valueRangeProblems(schema: Schema, value: unknown, at: string, out: string[]): void {
+  const where = at.replace(/^\$\.?/, '');
+  if (typeof value === 'number' && schema.type === 'integer') {
+    if (schema.format === 'int32' && !(Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)) {
+      out.push(`${where}: ${value} is not an int32`);
+    } else if (schema.format === 'int64' && !Number.isSafeInteger(value)) {
+      out.push(`${where}: ${value} is not an int64 JavaScript holds exactly`);
+    }
+  }
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) {
+      out.push(`${where}: string holds a NUL byte`);
+    }
+    if (schema.type === 'string' && schema.format === 'quantity') {
+      const m = PLAIN_QUANTITY.exec(value);
+      if (!m || Math.abs(Number(m[1]) * QUANTITY_FACTOR[m[2] ?? '']) >= 2 ** 63) {
+        out.push(`${where}: ${JSON.stringify(value)} is not a plain quantity below 2^63`);
+      }
+    }
+  }
+}
+
 function unknownFields(schemaIn: Schema | undefined, value: unknown, at: string, out: string[]): void {
   const schema = deref(schemaIn);
   if (!schema || value === null || value === undefined) {
     return;
   }
+  valueRangeProblems(schema, value, at, out);
   const alternatives = branches(schema);
   if (alternatives.length > 0 && !schema.properties && !schema.items && !schema.additionalProperties) {
     for (const alt of alternatives) {
@@ -172,7 +223,18 @@ export function manifestProblems(obj: any): string[] {
   }
   const Model = modelFor(obj.apiVersion, obj.kind);
   if (!Model) {
-    return [`${obj.apiVersion} ${obj.kind} is not a Kubernetes 1.27 built-in type`];
+    const crd = crdSchemaFor(obj.apiVersion, obj.kind);
+    if (!crd) {
+      return [`${obj.apiVersion} ${obj.kind} is neither a Kubernetes 1.27 built-in type nor a custom resource of scripts/cluster/crds`];
+    }
+    if (!crd.validate(obj)) {
+      for (const e of crd.validate.errors ?? []) {
+        out.push(`schema: ${e.instancePath || '/'} ${e.message}`);
+      }
+    }
+    unknownFields(crd.schema, obj, '$', out);
+    nameRules(obj, out);
+    return out;
   }
   try {
     new Model(JSON.parse(JSON.stringify(obj))).validate();
@@ -186,6 +248,51 @@ export function manifestProblems(obj: any): string[] {
   unknownFields(topSchema, obj, '$', out);
   nameRules(obj, out);
   return out;
+}
+
+/**
+ * Custom resources are checked against the openAPIV3Schema of the pinned CRDs in
+ * scripts/cluster/crds (the ones the cluster suite installs): types, enums, patterns, required
+ * fields and unknown fields. Their CEL rules are left to the real API server.
+ */
+const CRD_DIR = require('path').join(__dirname, '..', '..', 'scripts', 'cluster', 'crds');
+let crdSchemas: Map<string, { schema: Schema; validate: any }> | undefined;
+
+function crdSchemaFor(apiVersion: string, kind: string): { schema: Schema; validate: any } | undefined {
+  if (!crdSchemas) {
+    crdSchemas = new Map();
+    const fs = require('fs');
+    const { parseAllDocuments } = require('yaml');
+    const Ajv = require('ajv').default;
+    // CRD patterns are Go RE2: a leading `(?i)` becomes the `i` flag; a pattern JavaScript cannot
+    // compile is left to the real API server.
+    const regExp = (pattern: string, flags: string) => {
+      const m = /^\(\?i\)(.*)$/s.exec(pattern);
+      try {
+        return m ? new RegExp(m[1], `${flags}i`) : new RegExp(pattern, flags);
+      } catch {
+        return /[^]*/;
+      }
+    };
+    regExp.code = 'regExp';
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp } });
+    const files: string[] = fs.existsSync(CRD_DIR) ? fs.readdirSync(CRD_DIR).filter((f: string) => f.endsWith('.yaml')) : [];
+    for (const file of files) {
+      for (const doc of parseAllDocuments(fs.readFileSync(require('path').join(CRD_DIR, file), 'utf8'))) {
+        const crd = doc.toJS();
+        if (crd?.kind !== 'CustomResourceDefinition') {
+          continue;
+        }
+        for (const version of crd.spec.versions ?? []) {
+          const schema = version.schema?.openAPIV3Schema;
+          if (schema && version.served !== false) {
+            crdSchemas.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, { schema, validate: ajv.compile(schema) });
+          }
+        }
+      }
+    }
+  }
+  return crdSchemas.get(`${apiVersion}/${kind}`);
 }
 
 const schemaByKind = new Map<string, Schema>();

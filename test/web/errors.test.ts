@@ -74,10 +74,14 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ['port above 65535', { port: 70000 }, /port must be an integer from 1 to 65535, got 70000/],
   ['port not an integer', { port: 8080.5 }, /port must be an integer from 1 to 65535, got 8080.5/],
   ['servicePort out of range', { servicePort: -1 }, /servicePort must be an integer from 1 to 65535, got -1/],
-  ['replicas below 1', { replicas: 0 }, /replicas must be an integer of at least 1, got 0/],
-  ['replicas not an integer', { replicas: 1.5 }, /replicas must be an integer of at least 1, got 1.5/],
-  ['autoscaling min below 1', { autoscaling: { minReplicas: 0, maxReplicas: 3 } }, /autoscaling.minReplicas must be an integer of at least 1, got 0/],
-  ['autoscaling max below 1', { autoscaling: { maxReplicas: 0 } }, /autoscaling.maxReplicas must be an integer of at least 1, got 0/],
+  ['replicas below 1', { replicas: 0 }, /replicas must be an integer from 1 to 2147483647, got 0/],
+  ['replicas not an integer', { replicas: 1.5 }, /replicas must be an integer from 1 to 2147483647, got 1.5/],
+  [
+    'autoscaling min below 1',
+    { autoscaling: { minReplicas: 0, maxReplicas: 3 } },
+    /autoscaling.minReplicas must be an integer from 1 to 2147483647, got 0/,
+  ],
+  ['autoscaling max below 1', { autoscaling: { maxReplicas: 0 } }, /autoscaling.maxReplicas must be an integer from 1 to 2147483647, got 0/],
   [
     'autoscaling min above max',
     { autoscaling: { minReplicas: 5, maxReplicas: 3 } },
@@ -290,7 +294,11 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   // canary
   ['canary image latest', { canary: { image: 'ghcr.io/acme/shop:latest' } }, /canary.image must be pinned with a tag other than latest/],
-  ['canary replicas 0', { canary: { image: 'ghcr.io/acme/shop:2.0.0', replicas: 0 } }, /canary.replicas must be an integer of at least 1, got 0/],
+  [
+    'canary replicas 0',
+    { canary: { image: 'ghcr.io/acme/shop:2.0.0', replicas: 0 } },
+    /canary.replicas must be an integer from 1 to 2147483647, got 0/,
+  ],
   [
     'canary weight above 100',
     { canary: { image: 'ghcr.io/acme/shop:2.0.0', weight: 101 } },

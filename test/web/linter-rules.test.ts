@@ -80,7 +80,7 @@ describe('the rules catch what they check (so the tests above prove something)',
   test('a Service and an Ingress pointing nowhere', () => {
     const { app, chart } = synthWebApp();
     ApiObject.of(app.service).addJsonPatch(JsonPatch.replace('/spec/selector/app.kubernetes.io~1instance', 'other'));
-    ApiObject.of(app.ingress).addJsonPatch(JsonPatch.replace('/spec/rules/0/http/paths/0/backend/service/port/number', 81));
+    ApiObject.of(app.ingress!).addJsonPatch(JsonPatch.replace('/spec/rules/0/http/paths/0/backend/service/port/number', 81));
     const problems = manifestProblems(chart.toJson()).map((p) => p.split(': ')[1]);
     expect(problems).toEqual(expect.arrayContaining(['service-targets-pod', 'ingress-targets-service']));
   });

@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ExtraVolumeSource, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { ExtraVolumeSource, StatefulPostgres, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { all, container, MINIMAL, only, synthWebApp } from './support';
 
 const SELECTOR = { 'app.kubernetes.io/name': 'shop', 'app.kubernetes.io/instance': 'shop' };
@@ -193,8 +193,18 @@ describe('defaults', () => {
   });
 });
 
+const LIBPQ_ENV = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGSSLMODE'];
+
 test('every prop', () => {
-  const chart = Testing.chart();
+  const cdk8sApp = Testing.app();
+  const chart = new Chart(cdk8sApp, 'shop', { namespace: 'shop' });
+  // the database lives in a chart of its own: the snapshot holds the web app's objects only
+  const dbChart = new Chart(cdk8sApp, 'data', { namespace: 'data' });
+  const pg = new StatefulPostgres(dbChart, 'shop-db', {
+    superuserSecret: kplus.Secret.fromSecretName(dbChart, 'Su', 'shop-db-superuser'),
+    users: [{ name: 'shop', password: { secret: kplus.Secret.fromSecretName(dbChart, 'Pw', 'shop-db-shop') } }],
+    databases: [{ name: 'shop', owner: 'shop' }],
+  });
   const db = kplus.Secret.fromSecretName(chart, 'Db', 'shop-db');
   const sa = kplus.ServiceAccount.fromServiceAccountName(chart, 'Sa', 'shop-runner');
   const props: Required<WebAppWithIngressProps> = {
@@ -257,7 +267,20 @@ test('every prop', () => {
       allowFrom: [WebAppNetworkPeer.allPodsIn('monitoring')],
       allowTo: [{ peer: WebAppNetworkPeer.ipBlock('10.20.0.0/16'), ports: [5432], protocol: kplus.NetworkProtocol.TCP }],
     },
-    canary: { image: 'ghcr.io/acme/shop:1.5.0', replicas: 2, weight: 5, header: 'X-Canary', headerValue: 'yes', cookie: 'canary' },
+    // canary.cookie is Ingress-only: covered in canary.test.ts
+    canary: { image: 'ghcr.io/acme/shop:1.5.0', replicas: 2, weight: 5, header: 'X-Canary', headerValue: 'yes' },
+    database: pg.connection('shop'),
+    databases: { AUDIT_: pg.connection('shop') },
+    ingressEnabled: true,
+    gateway: {
+      name: 'public',
+      namespace: 'gateways',
+      sectionName: 'https',
+      dataPlaneNamespace: 'envoy-gateway-system',
+      dataPlanePodLabels: { 'app.kubernetes.io/name': 'envoy' },
+      referenceGrant: true,
+    },
+    metrics: { port: 9090, path: '/internal/metrics', interval: Duration.seconds(15), scraperNamespace: 'prometheus' },
     revisionHistoryLimit: 3,
     minReady: Duration.seconds(5),
     progressDeadline: Duration.minutes(5),
@@ -282,7 +305,6 @@ test('every prop', () => {
   expect(c.imagePullPolicy).toBe('Always');
   expect(c.command).toEqual(['/app/server']);
   expect(c.args).toEqual(['--greeting=$$(NAME)']);
-  expect(c.ports).toEqual([{ containerPort: 3000, name: 'http' }]);
   expect(c.readinessProbe.httpGet.path).toBe('/readyz');
   expect(c.livenessProbe.httpGet.path).toBe('/livez');
   expect(c.startupProbe.failureThreshold).toBe(24);
@@ -300,7 +322,9 @@ test('every prop', () => {
     { name: 'var-cache-app', emptyDir: { sizeLimit: '512Mi' } },
     { name: 'certs', secret: { secretName: 'shop-certs', defaultMode: 0o440 } },
   ]);
-  expect(c.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'url', optional: true } } }]);
+  expect(c.env.map((e: any) => e.name)).toEqual(['DATABASE_URL', ...LIBPQ_ENV, ...LIBPQ_ENV.map((n) => `AUDIT_${n}`)]);
+  expect(c.env[0]).toEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'url', optional: true } } });
+  expect(c.env.find((e: any) => e.name === 'PGPASSWORD').valueFrom).toEqual({ secretKeyRef: { name: 'shop-db-shop', key: 'password' } });
   expect(c.envFrom).toEqual([{ configMapRef: { name: 'shop-eu-config' } }]);
   expect(pod.imagePullSecrets).toEqual([{ name: 'ghcr-pull' }]);
   expect(pod.serviceAccountName).toBe('shop-runner');
@@ -321,7 +345,41 @@ test('every prop', () => {
     ['shop.example.com', ['/', '/static']],
     ['www.shop.example.com', ['/', '/static']],
   ]);
-  expect(only(objects, 'Service', 'shop-eu').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http' }]);
+  expect(only(objects, 'Service', 'shop-eu').spec.ports).toEqual([
+    { name: 'http', port: 8080, targetPort: 'http' },
+    { name: 'metrics', port: 9090, targetPort: 'metrics' },
+  ]);
+  expect(c.ports).toEqual([
+    { containerPort: 3000, name: 'http' },
+    { containerPort: 9090, name: 'metrics' },
+  ]);
+
+  const route = only(objects, 'HTTPRoute', 'shop-eu');
+  expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+  expect(route.spec.parentRefs).toEqual([
+    { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateways', sectionName: 'https' },
+  ]);
+  expect(route.spec.hostnames).toEqual(['shop.example.com', 'www.shop.example.com']);
+  expect(route.spec.rules.map((r: any) => r.backendRefs.map((b: any) => [b.name, b.weight]))).toEqual([
+    [['shop-eu-canary', undefined]],
+    [
+      ['shop-eu', 95],
+      ['shop-eu-canary', 5],
+    ],
+  ]);
+  expect(route.spec.rules[0].matches[0]).toEqual({
+    path: { type: 'PathPrefix', value: '/' },
+    headers: [{ name: 'X-Canary', type: 'Exact', value: 'yes' }],
+  });
+  expect(only(objects, 'ReferenceGrant', 'shop-eu-tls').spec).toEqual({
+    from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'gateways' }],
+    to: [{ group: '', kind: 'Secret', name: 'shop-tls' }],
+  });
+  const monitor = only(objects, 'ServiceMonitor', 'shop-eu');
+  expect(monitor.spec.endpoints).toEqual([{ interval: '15s', path: '/internal/metrics', port: 'metrics', scheme: 'http' }]);
+  expect(app.httpRoute).toBeDefined();
+  expect(app.referenceGrant).toBeDefined();
+  expect(app.serviceMonitor).toBeDefined();
 
   const hpa = only(objects, 'HorizontalPodAutoscaler');
   expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 12, scaleTargetRef: { kind: 'Deployment', name: 'shop-eu' } });
@@ -337,11 +395,32 @@ test('every prop', () => {
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
     },
   ]);
-  expect(np.spec.ingress[1]).toEqual({
-    from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-    ports: [{ port: 3000, protocol: 'TCP' }],
-  });
+  expect(np.spec.ingress.slice(1)).toEqual([
+    {
+      from: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } },
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'envoy' } },
+        },
+      ],
+      ports: [{ port: 3000, protocol: 'TCP' }],
+    },
+    { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }], ports: [{ port: 9090, protocol: 'TCP' }] },
+    { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 3000, protocol: 'TCP' }] },
+  ]);
   expect(np.spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ port: 5432, protocol: 'TCP' }] });
+  // one egress rule for the two connections to the same pods, across namespaces
+  expect(np.spec.egress.slice(2)).toEqual([
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'data' } },
+          podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/instance': 'shop-db' }) },
+        },
+      ],
+      ports: [{ port: 5432, protocol: 'TCP' }],
+    },
+  ]);
 
   const canaryIngress = only(objects, 'Ingress', 'shop-eu-canary');
   expect(canaryIngress.metadata.annotations).toEqual({
@@ -349,7 +428,6 @@ test('every prop', () => {
     'nginx.ingress.kubernetes.io/canary-weight': '5',
     'nginx.ingress.kubernetes.io/canary-by-header': 'X-Canary',
     'nginx.ingress.kubernetes.io/canary-by-header-value': 'yes',
-    'nginx.ingress.kubernetes.io/canary-by-cookie': 'canary',
   });
   expect(only(objects, 'Deployment', 'shop-eu-canary').spec.replicas).toBe(2);
   expect(only(objects, 'PodDisruptionBudget', 'shop-eu-canary').spec.maxUnavailable).toBe(1);

@@ -11,6 +11,9 @@
 #   SUPERUSER_PASSWORD_FILE    postgres password, for pgBackRest's connection      optional
 #   PGBACKREST_CONFIG          pgBackRest configuration file (read by pgbackrest)  /etc/pgbackrest/pgbackrest.conf
 #   AGENT_POLL_SECONDS         how often the spool is scanned when idle            1
+#   AGENT_BUSY_POLL_SECONDS    how often while requests keep coming (a busy        0.05
+#                              primary archives one segment after another)
+#   AGENT_BUSY_SECONDS         how long after the last request it stays busy       5
 #   PGDATA                     data directory: the agent stops after PostgreSQL    required
 #   AGENT_DRAIN_SECONDS        longest wait for PostgreSQL to stop after SIGTERM   300
 #   RESTORE_SOURCE_CONFIG      pgBackRest configuration of the restore source: WAL  optional: this
@@ -28,6 +31,8 @@ stanza=${PGBACKREST_STANZA:-db}
 spool=${ARCHIVE_SPOOL_DIR:-/var/spool/pgbackrest-agent}
 PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/pgbackrest-agent}
 poll=${AGENT_POLL_SECONDS:-1}
+busy_poll=${AGENT_BUSY_POLL_SECONDS:-0.05}
+busy_for=${AGENT_BUSY_SECONDS:-5}
 
 log() { echo "pgbackrest-agent: $*" >&2; }
 
@@ -60,7 +65,31 @@ trap 'running=false' TERM INT
 
 stanza_ready=false
 next_try=0
+busy_until=0
+# Sleeps $1 seconds, interrupted by SIGTERM; whole seconds where sleep takes no fractions.
+pause() {
+  sleep "$1" 2>/dev/null &
+  wait $! || {
+    sleep 1 &
+    wait $! || true
+  }
+}
+# PostgreSQL hands over one segment at a time and waits for each: after serving a request the
+# next one comes right away, so poll fast while requests keep coming, slowly when idle.
+pause_for_requests() {
+  now=$(date +%s)
+  if [ "$served" -gt 0 ]; then
+    busy_until=$((now + busy_for))
+  fi
+  if [ "$now" -lt "$busy_until" ]; then
+    pause "$busy_poll"
+  else
+    pause "$poll"
+  fi
+}
+served=0
 serve() {
+  served=0
   for req in "$spool"/request/*; do
     [ -f "$req" ] || continue
     case "$req" in *.tmp) continue ;; esac
@@ -89,6 +118,7 @@ serve() {
     printf '%s\n' "$rc" >"$spool/result/$base.tmp"
     mv "$spool/result/$base.tmp" "$spool/result/$base"
     rm -f "$req"
+    served=$((served + 1))
   done
 }
 
@@ -103,8 +133,7 @@ while [ "$running" = true ]; do
     fi
   fi
   serve
-  sleep "$poll" &
-  wait $! || true
+  pause_for_requests
 done
 
 # The pod's containers are stopped together, and PostgreSQL archives its last WAL on the way
@@ -117,7 +146,6 @@ if [ -n "${PGDATA:-}" ] && [ -f "$PGDATA/postmaster.pid" ]; then
 fi
 while [ -n "${PGDATA:-}" ] && [ -f "$PGDATA/postmaster.pid" ] && [ "$(date +%s)" -lt "$drain_until" ]; do
   serve
-  sleep "$poll" &
-  wait $! || true
+  pause_for_requests
 done
 log "stopping"

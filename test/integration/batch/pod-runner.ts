@@ -43,6 +43,7 @@ const BUSYBOX_TOOLS = [
   'tr',
   'ls',
   'kill',
+  'head',
 ];
 
 function which(binary: string): string | undefined {
@@ -97,8 +98,15 @@ export interface PodRunOptions {
   readonly root: string;
   /** The Job's uid, which the Job controller puts in the pod's controller-uid label. */
   readonly jobUid: string;
+  /** The Job's name, which the Job controller puts in the pod's job-name label. @default 'batch-job' */
+  readonly jobName?: string;
   /** Secret values by `<secret>/<key>`. */
   readonly secrets?: Record<string, string>;
+  /**
+   * Variables replaced after the manifest's env is built, e.g. a Service's name by the loopback
+   * address of the server standing in for it (`PGHOST: '127.0.0.1'`).
+   */
+  readonly envOverrides?: Record<string, string>;
   /** Called with the process of each container once it started (to signal it). */
   readonly onStart?: (container: string, pid: number) => void;
   /** Deadline for one container. */
@@ -153,11 +161,12 @@ function volumesOf(objects: Obj[], pod: Obj, root: string, podDir: string): Reco
 export async function runPod(objects: Obj[], opts: PodRunOptions): Promise<PodRun> {
   const pod = podSpec(objects);
   const podDir = fs.mkdtempSync(path.join(opts.root, 'pod-'));
+  const podUid = path.basename(podDir);
   const volumes = volumesOf(objects, pod, opts.root, podDir);
   const containers: ContainerRun[] = [];
   const all = [...(pod.initContainers ?? []), ...pod.containers] as Obj[];
   for (const c of all) {
-    const run = await runContainer(objects, c, volumes, podDir, opts);
+    const run = await runContainer(objects, c, volumes, podDir, podUid, opts);
     containers.push(run);
     if (run.code !== 0) {
       return { containers, succeeded: false, volumes };
@@ -166,7 +175,28 @@ export async function runPod(objects: Obj[], opts: PodRunOptions): Promise<PodRu
   return { containers, succeeded: true, volumes };
 }
 
-async function runContainer(objects: Obj[], c: Obj, volumes: Record<string, string>, podDir: string, opts: PodRunOptions): Promise<ContainerRun> {
+/** What the downward API gives for the field paths the batch pod uses. */
+function fieldValue(fieldPath: string, podUid: string, opts: PodRunOptions): string {
+  switch (fieldPath) {
+    case 'metadata.uid':
+      return podUid;
+    case "metadata.labels['batch.kubernetes.io/controller-uid']":
+      return opts.jobUid;
+    case "metadata.labels['batch.kubernetes.io/job-name']":
+      return opts.jobName ?? 'batch-job';
+    default:
+      throw new Error(`unsupported fieldRef ${fieldPath}`);
+  }
+}
+
+async function runContainer(
+  objects: Obj[],
+  c: Obj,
+  volumes: Record<string, string>,
+  podDir: string,
+  podUid: string,
+  opts: PodRunOptions,
+): Promise<ContainerRun> {
   // environment: image PATH, envFrom, then env in order (each value expanded against earlier ones)
   const env: Record<string, string> = { PATH: opts.shell.path };
   for (const from of c.envFrom ?? []) {
@@ -177,14 +207,16 @@ async function runContainer(objects: Obj[], c: Obj, volumes: Record<string, stri
     if (e.value !== undefined) {
       env[e.name] = kubeletExpand(e.value, env);
     } else if (e.valueFrom?.fieldRef) {
-      const fieldPath = e.valueFrom.fieldRef.fieldPath;
-      if (fieldPath !== "metadata.labels['batch.kubernetes.io/controller-uid']") {
-        throw new Error(`unsupported fieldRef ${fieldPath}`);
-      }
-      env[e.name] = opts.jobUid;
+      env[e.name] = fieldValue(e.valueFrom.fieldRef.fieldPath, podUid, opts);
     } else if (e.valueFrom?.secretKeyRef) {
       const ref = e.valueFrom.secretKeyRef;
       env[e.name] = opts.secrets?.[`${ref.name}/${ref.key}`] ?? '';
+    }
+  }
+
+  for (const [name, value] of Object.entries(opts.envOverrides ?? {})) {
+    if (name in env) {
+      env[name] = value;
     }
   }
 

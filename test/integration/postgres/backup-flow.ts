@@ -78,14 +78,11 @@ export async function archiveAll(p: AgentPod): Promise<void> {
   );
 }
 
-export async function waitPromoted(p: AgentPod): Promise<void> {
+export async function waitPromoted(p: AgentPod, timeoutMs = 90_000): Promise<void> {
   await waitFor(
     'recovery to finish and the server to be promoted',
     async () => (await p.server.sql('SELECT pg_is_in_recovery()', SUPERUSER)) === 'f',
-    {
-      timeoutMs: 90_000,
-      diagnostics: diagnostics(p),
-    },
+    { timeoutMs, diagnostics: diagnostics(p) },
   );
 }
 

@@ -99,12 +99,13 @@ describeWithTools(
       expect(noPassword.stderr).toMatch(/password/);
     });
 
-    test('the probes (pg_isready on the socket) pass against the running server', async () => {
+    test('the probes (pg_isready on the socket, the control file for writes) pass against the running server', async () => {
       const c = pod.pod.container('postgres');
       for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
-        // the probe names the container port 5432; the test server listens on a free port
-        const argv: string[] = probe.exec.command.map((a: string) => pod.pod.mapPaths('postgres', a).replace(/-p 5432\b/, `-p ${primary.port}`));
-        const r = await run(argv[0], argv.slice(1), { user: sandbox.user });
+        // the probe names the container port 5432; the test server listens on a free port.
+        // Exec probes run in the container, with its env (PGDATA).
+        const argv: string[] = probe.exec.command.map((a: string) => a.replace(/-p 5432\b/, `-p ${primary.port}`));
+        const r = await pod.pod.exec('postgres', argv);
         expect({ probe: argv.join(' '), code: r.code }).toEqual({ probe: argv.join(' '), code: 0 });
       }
     });

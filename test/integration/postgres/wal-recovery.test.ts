@@ -3,13 +3,16 @@
  * settings from the manifests (no test overrides of its polling):
  * - recovery does not depend on which container of the pod starts first: PostgreSQL replaying a
  *   restored backup asks restore_command for WAL before the agent container runs, and still
- *   recovers every row once the agent comes up.
+ *   recovers every row once the agent comes up;
+ * - archiving keeps up with a busy primary: after a burst of more than 300 MB of WAL the archive
+ *   catches up within seconds, and a restore replays it (the measured lag and restore time are
+ *   printed), and while it replays the primary is not Ready (it accepts reads, not writes).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { BackupRepository, OnEmptyPrimary } from '../../../src/postgres';
 import { describeWithTools } from '../support/binaries';
-import { objectOf } from '../support/pod-sandbox';
+import { containerOf, objectOf } from '../support/pod-sandbox';
 import { freePort } from '../support/ports';
 import { PostgresServer } from '../support/postgres-server';
 import { waitFor } from '../support/processes';
@@ -18,6 +21,16 @@ import { AgentPod, archiveAll, diagnostics, startPrimaryWithAgent, waitPromoted 
 import { DbPod, expectSuccess, SUPERUSER, synthDb } from './real-cluster';
 
 jest.setTimeout(300_000);
+
+/** Bytes of the files below `dir`. */
+function treeSize(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    total += e.isDirectory() ? treeSize(p) : fs.statSync(p).size;
+  }
+  return total;
+}
 
 /** Stops PostgreSQL and then its agent (which drains the last archive requests first). */
 async function stopPod(p: AgentPod): Promise<void> {
@@ -37,6 +50,85 @@ describeWithTools(
 
     afterAll(async () => {
       await sandbox?.dispose();
+    });
+
+    test('archiving keeps up with a burst of more than 300 MB of WAL, and a restore replays it', async () => {
+      const repository = BackupRepository.volume();
+      const manifests = synthDb(() => ({ backup: { repository } }));
+      const original = await startPrimaryWithAgent(sandbox, manifests, 'pod-burst-original', await freePort(), {}, 'db', {});
+      const { server } = original;
+      await waitFor('the stanza', async () => /stanza db ready/.test(original.agent.output()), {
+        timeoutMs: 60_000,
+        diagnostics: diagnostics(original),
+      });
+      await server.sql(`CREATE TABLE burst (id bigint PRIMARY KEY, payload text)`, SUPERUSER);
+      const backup = await original.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
+        env: { PGBACKREST_PG1_PORT: String(server.port) },
+      });
+      expect(backup.code).toBe(0);
+
+      // the burst: rows that reach the repository only as WAL
+      const startLsn = await server.sql('SELECT pg_current_wal_lsn()', SUPERUSER);
+      const burstStart = Date.now();
+      let rows = 0;
+      let walBytes = 0;
+      while (walBytes < 320 * 1024 * 1024) {
+        await server.sql(`INSERT INTO burst SELECT g, repeat(md5(g::text), 8) FROM generate_series(${rows + 1}, ${rows + 200_000}) g`, SUPERUSER);
+        rows += 200_000;
+        walBytes = Number(await server.sql(`SELECT pg_current_wal_lsn() - '${startLsn}'::pg_lsn`, SUPERUSER));
+      }
+      const burstMs = Date.now() - burstStart;
+      const segment = (await server.sql(`SELECT pg_walfile_name(pg_current_wal_lsn()); SELECT pg_switch_wal()`, SUPERUSER)).split('\n')[0];
+      const burstEnd = Date.now();
+      await waitFor(
+        `WAL ${segment} to be archived`,
+        async () => (await server.sql(`SELECT coalesce(last_archived_wal, '') >= '${segment}' FROM pg_stat_archiver`, SUPERUSER)) === 't',
+        { timeoutMs: 240_000, intervalMs: 100, diagnostics: diagnostics(original) },
+      );
+      const lagMs = Date.now() - burstEnd;
+      const repoBytes = treeSize(original.pod.pod.claimDir('db-pgbackrest-repo'));
+      const expected = await server.sql('SELECT count(*), sum(id) FROM burst', SUPERUSER);
+      await stopPod(original);
+      fs.rmSync(original.pod.dataDir, { recursive: true, force: true });
+
+      // a restore of the backup taken before the burst replays all of it
+      const restoring = synthDb(() => ({ backup: { repository }, onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP }));
+      const restoreStart = Date.now();
+      const restored = await startPrimaryWithAgent(sandbox, restoring, 'pod-burst-restored', await freePort(), {}, 'db', {});
+      // while it replays, it accepts read-only connections: the primary's readiness probe must fail until it accepts writes
+      const probe: string[] = containerOf(objectOf(restoring, 'StatefulSet', 'db-primary'), 'postgres').readinessProbe.exec.command;
+      const argv = probe.map((a) => a.replace(/-p 5432\b/, `-p ${restored.server.port}`));
+      let notReadyWhileReplaying = 0;
+      for (;;) {
+        const ready = (await restored.pod.pod.exec('postgres', argv)).code === 0;
+        const inRecovery = (await restored.server.sql('SELECT pg_is_in_recovery()', SUPERUSER)) === 't';
+        if (ready) {
+          // promotion is for good: ready before means promoted now
+          expect(inRecovery).toBe(false);
+          break;
+        }
+        notReadyWhileReplaying += inRecovery ? 1 : 0;
+        if (Date.now() - restoreStart > 240_000) {
+          const r = await restored.pod.pod.exec('postgres', argv);
+          throw new Error(
+            `the primary never became ready: ${JSON.stringify(argv)}\n${r.code} ${r.stdout}${r.stderr}\n${fs.readdirSync(restored.pod.dataDir).join(' ')}`,
+          );
+        }
+      }
+      expect(notReadyWhileReplaying).toBeGreaterThan(0);
+      await waitPromoted(restored, 240_000);
+      const restoreMs = Date.now() - restoreStart;
+      expect(await restored.server.sql('SELECT count(*), sum(id) FROM burst', SUPERUSER)).toBe(expected);
+      const replayed = (restored.server.log().match(/restored log file "[0-9A-F]{24}" from archive/g) ?? []).length;
+      console.log(
+        `WAL burst: ${(walBytes / 1024 / 1024).toFixed(0)} MB (${rows} rows) written in ${(burstMs / 1000).toFixed(1)} s; ` +
+          `archive lag after the burst ${(lagMs / 1000).toFixed(1)} s (repository ${(repoBytes / 1024 / 1024).toFixed(0)} MB); restore with replay of ${replayed} segments ${(restoreMs / 1000).toFixed(1)} s, ` +
+          `${notReadyWhileReplaying} readiness probes failed while replaying`,
+      );
+      expect(replayed).toBeGreaterThanOrEqual(19);
+      // one segment a second (a fixed poll and gzip) lagged 30 s behind this burst
+      expect(lagMs).toBeLessThan(15_000);
+      await stopPod(restored);
     });
 
     test('a restore recovers every row when PostgreSQL asks for WAL before the agent container has started', async () => {
