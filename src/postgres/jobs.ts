@@ -8,7 +8,7 @@ import { sha256Of } from '../common/checksum';
 import * as assets from './scripts/assets.generated';
 import { applyPodOptions } from '../common/resolve-pod-options';
 import { labelsFor, podOptionsWithoutVolumes } from './instance-labels';
-import { imageOf, passwordMount } from './member-containers';
+import { imageOf, passwordMount, scriptContainer } from './member-containers';
 import {
   CONFIG_DIR,
   SECRETS_DIR,
@@ -170,20 +170,16 @@ export function dumpPodTemplate(
   if (opts.databases.length > 0) {
     envs.push(env('DUMP_DATABASES', opts.databases.join(' ')));
   }
-  const container: k8s.Container = {
-    name: 'dump',
-    ...imageOf(r, r.clientImage),
-    command: ['/bin/sh', `${CONFIG_DIR}/logical-backup.sh`],
+  const container = scriptContainer(r, 'dump', r.clientImage, 'logical-backup.sh', {
     env: envs,
     resources: resources('100m', '1', '256Mi', '64Mi', '1Gi'),
-    securityContext: containerSecurity(r.uid, r.gid),
     volumeMounts: [
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
       { name: 'dumps', mountPath: '/backup' },
       { name: 'tmp', mountPath: '/tmp' },
       passwordMount('superuser'),
     ],
-  };
+  });
   return jobPodTemplate(
     r,
     'backup',

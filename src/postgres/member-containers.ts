@@ -44,6 +44,20 @@ export function imageOf(r: ResolvedPostgres, image: string): { image: string; im
   return { image, imagePullPolicy: pullPolicyFor(image, r.imagePullPolicy) };
 }
 
+/**
+ * A container of the instance's uid running one of the scripts of the config ConfigMap
+ * (`/bin/sh <CONFIG_DIR>/<script>`), restricted like every container.
+ */
+export function scriptContainer(
+  r: ResolvedPostgres,
+  name: string,
+  image: string,
+  script: string,
+  rest: Omit<k8s.Container, 'name' | 'image'>,
+): k8s.Container {
+  return { name, ...imageOf(r, image), command: ['/bin/sh', `${CONFIG_DIR}/${script}`], securityContext: containerSecurity(r.uid, r.gid), ...rest };
+}
+
 /** A mount of the Secret file volume `<name>-password` at `SECRETS_DIR/<name>`. */
 export function passwordMount(name: string): k8s.VolumeMount {
   return { name: `${name}-password`, mountPath: `${SECRETS_DIR}/${name}`, readOnly: true };
@@ -111,20 +125,16 @@ export function postgresContainer(r: ResolvedPostgres, role: 'primary' | 'read',
   if (r.tls) {
     pgEnv.push(env('TLS_DIR', `${SECRETS_DIR}/tls`));
   }
-  return {
-    name: 'postgres',
-    ...imageOf(r, r.image),
-    command: ['/bin/sh', `${CONFIG_DIR}/start-postgres.sh`],
+  return scriptContainer(r, 'postgres', r.image, 'start-postgres.sh', {
     env: pgEnv,
     ports: [tcpPort('postgresql', PG_PORT)],
     resources: postgresResources(r),
-    securityContext: containerSecurity(r.uid, r.gid),
     startupProbe: execProbe(pgIsReadyCommand(true), 10, 5, 360),
     livenessProbe: execProbe(pgIsReadyCommand(true), 10, 5, 6),
     // the primary is ready for the read-write Service once it accepts writes, replicas once they accept reads
     readinessProbe: execProbe(role === 'primary' ? acceptingWritesCommand() : pgIsReadyCommand(false), 5, 5, 3),
     volumeMounts: postgresMounts(r, secretMounts(r)),
-  };
+  });
 }
 
 /** PostgreSQL of a Patroni member, started and managed by Patroni. */
@@ -185,15 +195,11 @@ export function bootstrapContainer(r: ResolvedPostgres, role: 'primary' | 'read'
   } else {
     initEnv.push(env('PRIMARY_HOST', primaryService), env('PRIMARY_PORT', String(PG_PORT)));
   }
-  return {
-    name: 'bootstrap',
-    ...imageOf(r, r.image),
-    command: ['/bin/sh', `${CONFIG_DIR}/${role === 'primary' ? 'bootstrap-primary.sh' : 'bootstrap-replica.sh'}`],
+  return scriptContainer(r, 'bootstrap', r.image, role === 'primary' ? 'bootstrap-primary.sh' : 'bootstrap-replica.sh', {
     env: initEnv,
     resources: postgresResources(r),
-    securityContext: containerSecurity(r.uid, r.gid),
     volumeMounts: mounts,
-  };
+  });
 }
 
 /** pgBackRest's stanza and paths for `repo`, shared by the agent and the restore container. */
@@ -238,13 +244,9 @@ export function restoreContainer(r: ResolvedPostgres, backup: ResolvedBackup): k
   if (r.recoveryTargetTime) {
     restoreEnv.push(env('RECOVERY_TARGET_TIME', r.recoveryTargetTime));
   }
-  return {
-    name: 'restore',
-    ...imageOf(r, backup.image),
-    command: ['/bin/sh', `${CONFIG_DIR}/restore-backup.sh`],
+  return scriptContainer(r, 'restore', backup.image, 'restore-backup.sh', {
     env: restoreEnv,
     resources: resources('100m', '2', '256Mi', '64Mi', '1Gi'),
-    securityContext: containerSecurity(r.uid, r.gid),
     volumeMounts: [
       { name: 'data', mountPath: DATA_MOUNT },
       { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
@@ -252,16 +254,13 @@ export function restoreContainer(r: ResolvedPostgres, backup: ResolvedBackup): k
       { name: 'tmp', mountPath: '/tmp' },
       ...repositoryMounts(from),
     ],
-  };
+  });
 }
 
 /** The pgBackRest agent next to the primary: archives WAL handed over through the spool and runs backups. */
 export function agentContainer(r: ResolvedPostgres, backup: ResolvedBackup): k8s.Container {
   const source = backup.restoreSource;
-  return {
-    name: 'pgbackrest',
-    ...imageOf(r, backup.image),
-    command: ['/bin/sh', `${CONFIG_DIR}/pgbackrest-agent.sh`],
+  return scriptContainer(r, 'pgbackrest', backup.image, 'pgbackrest-agent.sh', {
     env: [
       ...pgbackrestEnv(r, backup.own, true),
       env('ARCHIVE_SPOOL_DIR', SPOOL_DIR),
@@ -279,7 +278,6 @@ export function agentContainer(r: ResolvedPostgres, backup: ResolvedBackup): k8s
         : []),
     ],
     resources: resources('50m', '1', '128Mi', '64Mi', '1Gi'),
-    securityContext: containerSecurity(r.uid, r.gid),
     livenessProbe: execProbe(['/bin/sh', '-c', `test -d ${SPOOL_DIR}/request`], 30, 5, 3),
     readinessProbe: execProbe(['pgbackrest', 'version'], 30, 10, 3),
     volumeMounts: [
@@ -293,7 +291,7 @@ export function agentContainer(r: ResolvedPostgres, backup: ResolvedBackup): k8s
       ...repositoryMounts(backup.own),
       ...(source ? repositoryMounts(source) : []),
     ],
-  };
+  });
 }
 
 /** postgres_exporter, logging in over loopback as the metrics role. */
