@@ -20,7 +20,7 @@
 #   CLONE_WAIT_SECONDS         how long to wait for the clone source                      300
 set -eu
 
-# shellcheck source-path=SCRIPTDIR source=pg-common.sh
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
 . "$(dirname "$0")/pg-common.sh"
 
 : "${PGDATA:?PGDATA must be set}"

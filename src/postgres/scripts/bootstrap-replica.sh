@@ -13,7 +13,7 @@
 #   PRIMARY_WAIT_SECONDS       how long to wait for the primary before failing            300
 set -eu
 
-# shellcheck source-path=SCRIPTDIR source=pg-common.sh
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
 . "$(dirname "$0")/pg-common.sh"
 
 : "${PGDATA:?PGDATA must be set}"

@@ -12,7 +12,7 @@
 #   PG_RUNTIME_DIR             private writable directory                    /tmp/logical-backup
 set -eu
 
-# shellcheck source-path=SCRIPTDIR source=pg-common.sh
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
 . "$(dirname "$0")/pg-common.sh"
 
 : "${PGHOST:?PGHOST must be set}"

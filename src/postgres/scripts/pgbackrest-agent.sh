@@ -24,7 +24,7 @@
 #                              stand in for this cluster's PGBACKREST_REPO* settings for archive-get
 set -eu
 
-# shellcheck source-path=SCRIPTDIR source=pg-common.sh
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
 . "$(dirname "$0")/pg-common.sh"
 
 stanza=${PGBACKREST_STANZA:-db}

@@ -16,7 +16,7 @@
 #   TLS_DIR                    directory with tls.crt, tls.key and optionally ca.crt      optional
 set -eu
 
-# shellcheck source-path=SCRIPTDIR source=pg-common.sh
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
 . "$(dirname "$0")/pg-common.sh"
 
 : "${PGDATA:?PGDATA must be set}"
