@@ -4,7 +4,7 @@
 # and etcd + openssl for the API-server suite. Idempotent: skips apt when all are present.
 set -euo pipefail
 
-packages=(dash busybox shellcheck postgresql-15 postgresql-client-15 pgbouncer pgbackrest etcd-server openssl procps)
+packages=(dash busybox-static shellcheck postgresql-15 postgresql-client-15 pgbouncer pgbackrest etcd-server openssl procps)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -99,8 +99,25 @@ resolve_k8s_version() {
   echo "$minor.$patch"
 }
 
+# Path of the cached Kubernetes COMPONENT (kube-apiserver, kubelet, kubectl, ...) for VERSION (X.Y.Z).
+k8s_bin() {
+  local dir="$CACHE_ROOT/$1"
+  if [ "$1" = kube-apiserver ] && [ -n "${KUBE_APISERVER_CACHE:-}" ]; then dir="$KUBE_APISERVER_CACHE"; fi
+  echo "$dir/$(strip_v "$2")/$1"
+}
+
 # Path of the cached kube-apiserver for VERSION (X.Y.Z).
-apiserver_bin() { echo "${KUBE_APISERVER_CACHE:-$CACHE_ROOT/kube-apiserver}/$(strip_v "$1")/kube-apiserver"; }
+apiserver_bin() { k8s_bin kube-apiserver "$1"; }
+
+# binary_reports_version BINARY VERSION: true when a Kubernetes binary says it is vVERSION.
+binary_reports_version() {
+  local out
+  case "$(basename "$1")" in
+    kubectl) out="$("$1" version --client -o json 2>/dev/null | sed -n 's/^ *"gitVersion": "\(.*\)",$/\1/p' | head -n 1)" ;;
+    *) out="$("$1" --version 2>/dev/null | sed -n 's/^Kubernetes //p')" ;;
+  esac
+  [ "$out" = "v$(strip_v "$2")" ]
+}
 
 # collect_manifest_files PATH...: sets the array `files` to every *.yaml/*.yml file under the given
 # files or directories (relative to the repository root unless absolute), sorted.

@@ -38,7 +38,8 @@ export function poolerDeployment(
   const selector = componentSelector(r, 'pooler');
   const init: k8s.Container = {
     name: 'config',
-    ...imageOf(r, r.poolerInitImage),
+    // the instance's image (a mirrored or local one works); with Patroni, the official image as for the users Job
+    ...imageOf(r, r.clientImage),
     command: ['/bin/sh', '/etc/pgbouncer/config/pooler-init.sh'],
     env: [
       env('POOLER_CONFIG_DIR', '/etc/pgbouncer/config'),

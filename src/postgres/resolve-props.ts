@@ -160,10 +160,8 @@ export interface ResolvedPostgres {
   readonly synchronousReplicas: number;
   /** The image of the members. */
   readonly image: string;
-  /** The image the Jobs run psql and pg_dump from (the official image with Patroni). */
+  /** The image the Jobs and the pooler's init container run (the official image with Patroni). */
   readonly clientImage: string;
-  /** The image of the pooler's init container. */
-  readonly poolerInitImage: string;
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
   readonly uid: number;
   readonly gid: number;
@@ -604,7 +602,6 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     synchronousReplicas: sync,
     image,
     clientImage: ha ? officialImage : image,
-    poolerInitImage: officialImage,
     imagePullPolicy: props.imagePullPolicy,
     uid,
     gid,

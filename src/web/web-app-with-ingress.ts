@@ -65,14 +65,17 @@ interface TrackObjects {
 }
 
 /**
- * A stateless HTTP application behind an Ingress, with the production defaults a cluster expects:
+ * A stateless HTTP application behind an Ingress or a Gateway, with the production defaults a
+ * cluster expects:
  *
  * - a Deployment with a stable `app.kubernetes.io/name` + `instance` selector, zero-downtime rolling
  *   updates, readiness/liveness/startup probes, a preStop delay and a matching grace period, a
  *   restricted security context, explicit resources and spreading across zones and hosts;
- * - a ClusterIP Service and an Ingress (class, host, Prefix paths, TLS with cert-manager);
+ * - a ClusterIP Service and an Ingress (class, host, Prefix paths, TLS with cert-manager) and/or a
+ *   Gateway API HTTPRoute;
  * - its own ServiceAccount (token not mounted), a PodDisruptionBudget, a NetworkPolicy, an optional
- *   HorizontalPodAutoscaler, ConfigMap and canary track.
+ *   HorizontalPodAutoscaler, ConfigMap, ServiceMonitor and canary track;
+ * - with `database`, libpq's environment and the NetworkPolicy rules of both sides.
  *
  * Every object is named after `instance`; the children are exposed as escape hatches.
  */
@@ -388,6 +391,12 @@ export class WebAppWithIngress extends Construct {
     // moving the construct in the tree never touches the pods.
     obj.addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
     obj.addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', app.revisionHistoryLimit));
+    // Values the API server never stores (a false hostNetwork, a zero minReadySeconds) would make
+    // every `kubectl apply` report `configured`: a drift that never settles under GitOps tools.
+    obj.addJsonPatch(JsonPatch.remove(`${POD_SPEC}/hostNetwork`));
+    if (app.minReadySeconds === 0) {
+      obj.addJsonPatch(JsonPatch.remove('/spec/minReadySeconds'));
+    }
     patchPodHardening(obj, POD_SPEC, restrictedPodSecurityContext({ user: app.runAsUser, group: app.runAsGroup }));
     patchContainerSecurity(
       obj,
