@@ -55,6 +55,9 @@ export const PGBOUNCER_IMAGE = 'ghcr.io/cloudnative-pg/pgbouncer:1.23.0';
 /** Prometheus postgres_exporter. */
 export const EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0';
 
+/** The prometheus-community pgBouncer exporter, beside pgBouncer in every pooler pod. */
+export const POOLER_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/pgbouncer-exporter:v0.10.2';
+
 /** pgBackRest, run as the WAL archiving and backup agent next to the primary. */
 export const PGBACKREST_IMAGE = 'docker.io/woblerr/pgbackrest:2.54.2';
 

@@ -192,3 +192,8 @@ export function dumpPodTemplate(
     ],
   );
 }
+
+/** The names of the backup CronJobs: pgBackRest full and differential, and the logical dump. */
+export function backupCronJobNames(r: ResolvedPostgres): { readonly full: string; readonly diff: string; readonly dump: string } {
+  return { full: `${r.name}-backup-full`, diff: `${r.name}-backup-diff`, dump: `${r.name}-dump` };
+}

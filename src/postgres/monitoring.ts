@@ -1,14 +1,13 @@
 /**
  * Prometheus Operator monitoring of a StatefulPostgres, as pure functions of the resolved
- * settings: the PodMonitor scraping postgres_exporter and the pooler's pgBouncer exporter, the
- * PrometheusRule with the alerts, and the pgBouncer exporter sidecar.
+ * settings: the PodMonitor scraping postgres_exporter and the pooler's pgBouncer exporter, and the
+ * PrometheusRule with the alerts.
  *
  * The alert expressions read only metric names both exporters publish under their pinned images
  * (postgres_exporter's default collectors and builtin queries, pgbouncer_exporter's `SHOW POOLS`
  * gauges) and, for the backup age, kube-state-metrics' CronJob status.
  */
 import { Duration, Size } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
 import { PodMonitorSpec, PodMonitorSpecPodMetricsEndpointsScheme } from '../imports/monitoring-podmonitors-monitoring.coreos.com';
 import {
   PrometheusRuleSpec,
@@ -18,14 +17,8 @@ import {
 import { checkWholeSeconds } from '../common/duration-checks';
 import { PropErrors } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
-import { imagePinProblem } from '../common/names';
 import { sizeInKibibytes } from '../common/quantities';
 import { PostgresMonitoringOptions } from './monitoring-props';
-
-/** The prometheus-community pgBouncer exporter, run beside pgBouncer in every pooler pod. */
-export const POOLER_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/pgbouncer-exporter:v0.10.2';
-/** The port of the pgBouncer exporter, named `metrics` like postgres_exporter's. */
-export const POOLER_METRICS_PORT = 9127;
 
 /** Every default of the monitoring options, once. */
 export const MONITORING_DEFAULTS = {
@@ -113,12 +106,6 @@ export function resolveMonitoring(
     poolerWaitSeconds: seconds('thresholds.poolerWait', t.poolerWait, d.poolerWait, 1, DAY),
     backupAgeSeconds: seconds('thresholds.backupAge', t.backupAge, d.backupAge, 60, 366 * DAY),
   };
-}
-
-/** Checks the pooler exporter image (`metrics.poolerImage`): pinned by tag or digest. */
-export function checkPoolerExporterImage(errors: PropErrors, prop: string, image: string): void {
-  const problem = imagePinProblem(image);
-  errors.check(problem === undefined, prop, problem ?? '', image);
 }
 
 /** The labels the PodMonitor copies from the pods onto every series, as Prometheus names them. */
@@ -302,61 +289,4 @@ export function alertRules(instance: MonitoredInstance, m: ResolvedMonitoring): 
 /** One rule group named after the instance. */
 export function prometheusRuleSpec(instance: MonitoredInstance, m: ResolvedMonitoring): PrometheusRuleSpec {
   return { groups: [{ name: `${instance.name}.postgresql`, rules: alertRules(instance, m) }] };
-}
-
-/** How the pgBouncer exporter reaches pgBouncer and logs in (as a `stats_users` member). */
-export interface PoolerExporterSettings {
-  readonly image: string;
-  readonly imagePullPolicy?: string;
-  /** The pgBouncer port on loopback. */
-  readonly poolerPort: number;
-  /** The role the exporter logs in as; pgbouncer.ini lists it in `stats_users`. */
-  readonly user: string;
-  /** Its password: a secretKeyRef, never a value. */
-  readonly password: { readonly name: string; readonly key: string };
-  /** Whether pgBouncer requires TLS of its clients. */
-  readonly tls: boolean;
-  readonly uid: number;
-}
-
-/**
- * The pgBouncer exporter sidecar: reads `SHOW POOLS`/`SHOW STATS` from the pgBouncer admin
- * console over loopback, publishes them on port 9127 (`metrics`). Restricted security context,
- * small requests, a TCP liveness probe and an HTTP readiness probe.
- */
-export function poolerExporterContainer(s: PoolerExporterSettings): k8s.Container {
-  const sslmode = s.tls ? 'require' : 'disable';
-  return {
-    name: 'metrics',
-    image: s.image,
-    ...(s.imagePullPolicy ? { imagePullPolicy: s.imagePullPolicy } : {}),
-    args: [
-      `--pgBouncer.connectionString=postgres://${s.user}@127.0.0.1:${s.poolerPort}/pgbouncer?sslmode=${sslmode}`,
-      `--web.listen-address=:${POOLER_METRICS_PORT}`,
-      '--web.telemetry-path=/metrics',
-    ],
-    env: [{ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: s.password.name, key: s.password.key } } }],
-    ports: [{ name: 'metrics', containerPort: POOLER_METRICS_PORT, protocol: 'TCP' }],
-    resources: {
-      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('16Mi') },
-      limits: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi'), 'ephemeral-storage': k8s.Quantity.fromString('16Mi') },
-    },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: s.uid,
-      runAsGroup: s.uid,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
-    livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
-    readinessProbe: {
-      httpGet: { path: '/', port: k8s.IntOrString.fromString('metrics') },
-      periodSeconds: 10,
-      timeoutSeconds: 5,
-      failureThreshold: 3,
-    },
-  };
 }

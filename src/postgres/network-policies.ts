@@ -5,7 +5,7 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { componentSelector, componentsSelector, MEMBER_COMPONENTS, memberSelector } from './instance-labels';
-import { METRICS_PORT, PATRONI_PORT, PG_PORT, POOLER_PORT, ResolvedPostgres } from './resolve-props';
+import { METRICS_PORT, PATRONI_PORT, PG_PORT, POOLER_METRICS_PORT, POOLER_PORT, ResolvedPostgres } from './resolve-props';
 
 /** One NetworkPolicy: its construct id, name, component and spec. */
 export interface PolicyPlan {
@@ -83,6 +83,9 @@ export function networkPolicies(r: ResolvedPostgres): PolicyPlans {
   let poolerIngress: k8s.NetworkPolicyIngressRule[] | undefined;
   if (r.pooler) {
     poolerIngress = [{ from: clients, ports: [tcp(POOLER_PORT)] }];
+    if (r.metrics) {
+      poolerIngress.push({ from: [{ namespaceSelector: {} }], ports: [tcp(POOLER_METRICS_PORT)] });
+    }
     policies.push({
       id: 'PoolerNetworkPolicy',
       name: `${r.name}-pooler`,

@@ -10,16 +10,18 @@ import {
   containerSecurity,
   emptyDir,
   env,
+  httpProbe,
   podSecurity,
   resources,
   SECRETS_DIR,
+  secretEnv,
   secretFileVolume,
   spreadOut,
   tcpPort,
   tcpProbe,
 } from './pod-parts';
 import { POOLER_TLS_DIR, renderPgBouncerIni } from './pgbouncer-ini';
-import { POOLER_PORT, POOLER_USER, ResolvedPooler, ResolvedPostgres, TOOL_UID } from './resolve-props';
+import { POOLER_METRICS_PORT, POOLER_PORT, POOLER_USER, ResolvedMetrics, ResolvedPooler, ResolvedPostgres, TOOL_UID } from './resolve-props';
 
 const RUNTIME_DIR = '/etc/pgbouncer/run';
 
@@ -85,7 +87,15 @@ export function poolerDeployment(
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
       template: applyPodOptions(
         {
-          metadata: { labels: labelsFor(r, 'pooler'), annotations: { 'checksum/config': sha256Of(data) } },
+          metadata: {
+            labels: labelsFor(r, 'pooler'),
+            annotations: {
+              'checksum/config': sha256Of(data),
+              ...(r.metrics
+                ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(POOLER_METRICS_PORT), 'prometheus.io/path': '/metrics' }
+                : {}),
+            },
+          },
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
@@ -93,7 +103,7 @@ export function poolerDeployment(
             terminationGracePeriodSeconds: 60,
             ...spreadOut({ matchLabels: selector }),
             initContainers: [init],
-            containers: [pgbouncer],
+            containers: r.metrics ? [pgbouncer, poolerExporterContainer(r, pooler, r.metrics)] : [pgbouncer],
             volumes: [
               configMapVolume('config', configMapName),
               emptyDir('runtime', '1Mi', true),
@@ -106,6 +116,30 @@ export function poolerDeployment(
         podOptionsWithoutVolumes(r),
       ),
     },
+  };
+}
+
+/**
+ * The pgBouncer exporter: reads `SHOW POOLS`, `SHOW STATS`, ... from pgBouncer's admin console over
+ * loopback as the auth role (a `stats_users` member; its password, which the pod holds anyway, as
+ * a `secretKeyRef`) and publishes them on port 9127, named `metrics`.
+ */
+export function poolerExporterContainer(r: ResolvedPostgres, pooler: ResolvedPooler, metrics: ResolvedMetrics): k8s.Container {
+  const sslmode = r.tls?.require ? 'require' : 'disable';
+  return {
+    name: 'metrics',
+    ...imageOf(r, metrics.poolerImage),
+    args: [
+      `--pgBouncer.connectionString=postgres://${POOLER_USER}@127.0.0.1:${POOLER_PORT}/pgbouncer?sslmode=${sslmode}`,
+      `--web.listen-address=:${POOLER_METRICS_PORT}`,
+      '--web.telemetry-path=/metrics',
+    ],
+    env: [secretEnv('PGPASSWORD', pooler.auth.name, pooler.auth.key)],
+    ports: [tcpPort('metrics', POOLER_METRICS_PORT)],
+    resources: resources('10m', '100m', '32Mi', '16Mi', '16Mi'),
+    securityContext: containerSecurity(TOOL_UID, TOOL_UID),
+    livenessProbe: tcpProbe('metrics', 20, 5, 6),
+    readinessProbe: httpProbe('/', 'metrics', 10, 5, 3),
   };
 }
 

@@ -2,6 +2,7 @@ import { Cron, Duration, Size } from 'cdk8s';
 import { Cpu, ImagePullPolicy, ISecret } from 'cdk8s-plus-27';
 import { PodOptions } from '../common/pod-options';
 import { BackupRepository } from './backup-repository';
+import { PostgresMonitoringOptions } from './monitoring-props';
 
 /** The access a grant gives on a database's `public` schema. */
 export enum DatabaseAccess {
@@ -180,6 +181,18 @@ export interface PostgresMetricsOptions {
    * @default 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0'
    */
   readonly image?: string;
+  /**
+   * The image of the pgBouncer exporter every pooler pod runs beside pgBouncer (port 9127, named
+   * `metrics`), logging in to pgBouncer's admin console as the auth role, a `stats_users` member.
+   * @default 'quay.io/prometheuscommunity/pgbouncer-exporter:v0.10.2'
+   */
+  readonly poolerImage?: string;
+  /**
+   * Prometheus Operator objects: a `PodMonitor` scraping every exporter and a `PrometheusRule`
+   * with the alerts. Needs the operator's CRDs in the cluster.
+   * @default - none: the pods carry only the `prometheus.io/*` annotations
+   */
+  readonly monitoring?: PostgresMonitoringOptions;
 }
 
 /** Physical backups with pgBackRest and continuous WAL archiving. */

@@ -14,6 +14,7 @@ import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../
 import { BackupRepository } from './backup-repository';
 import {
   EXPORTER_IMAGE,
+  POOLER_EXPORTER_IMAGE,
   KUBECTL_IMAGE,
   OFFICIAL_IMAGE_UID,
   patroniTooOld,
@@ -26,6 +27,7 @@ import {
 } from './images';
 import { CONFIG_DIR, DATA_MOUNT, SECRETS_DIR, SOCKET_DIR, SPOOL_DIR, STANZA } from './pod-parts';
 import { CONSTRUCT_OWNED_PARAMETERS, isKnownParameter, tunedParameters } from './postgresql-conf';
+import { ResolvedMonitoring, resolveMonitoring } from './monitoring';
 import { DatabaseAccess, OnEmptyPrimary, PasswordSecret, PoolMode, StatefulPostgresProps } from './props';
 import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import { isSqlName } from './sql';
@@ -38,6 +40,8 @@ export const POOLER_USER = 'pgbouncer_auth';
 export const PG_PORT = 5432;
 export const POOLER_PORT = 6432;
 export const METRICS_PORT = 9187;
+/** The pgBouncer exporter's port, named `metrics` like postgres_exporter's. */
+export const POOLER_METRICS_PORT = 9127;
 export const PATRONI_PORT = 8008;
 /** uid/gid of the containers whose image needs no particular account (pgBouncer, kubectl). */
 export const TOOL_UID = 10001;
@@ -85,6 +89,14 @@ export interface ResolvedPooler {
   readonly cpu: string;
   readonly cpuLimit: string;
   readonly memory: string;
+}
+
+/** postgres_exporter on the members, the pgBouncer exporter on the pooler, the Prometheus Operator objects. */
+export interface ResolvedMetrics {
+  readonly image: string;
+  readonly password: SecretKey;
+  readonly poolerImage: string;
+  readonly monitoring?: ResolvedMonitoring;
 }
 
 /** A pgBackRest repository as a pod uses it: this cluster's own, or the read-only source of a restore. */
@@ -183,7 +195,7 @@ export interface ResolvedPostgres {
   readonly users: ResolvedUser[];
   readonly databases: ResolvedDatabase[];
   readonly pooler?: ResolvedPooler;
-  readonly metrics?: { readonly image: string; readonly password: SecretKey };
+  readonly metrics?: ResolvedMetrics;
   readonly backup?: ResolvedBackup;
   readonly logicalBackup?: ResolvedLogicalBackup;
   readonly onEmptyPrimary: OnEmptyPrimary;
@@ -410,6 +422,10 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
   if (metricsEnabled && props.metrics?.image) {
     checkImage(errors, 'metrics.image', props.metrics.image);
   }
+  if (metricsEnabled && props.metrics?.poolerImage) {
+    checkImage(errors, 'metrics.poolerImage', props.metrics.poolerImage);
+  }
+  const monitoring = metricsEnabled ? resolveMonitoring(errors, 'metrics.monitoring', props.metrics?.monitoring) : undefined;
 
   // backups and bootstrap
   let backup: ResolvedBackup | undefined;
@@ -638,7 +654,14 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
       extensions: d.extensions ?? [],
     })),
     pooler,
-    metrics: metricsPassword ? { image: props.metrics?.image ?? EXPORTER_IMAGE, password: metricsPassword } : undefined,
+    metrics: metricsPassword
+      ? {
+          image: props.metrics?.image ?? EXPORTER_IMAGE,
+          password: metricsPassword,
+          poolerImage: props.metrics?.poolerImage ?? POOLER_EXPORTER_IMAGE,
+          monitoring,
+        }
+      : undefined,
     backup,
     logicalBackup,
     onEmptyPrimary,

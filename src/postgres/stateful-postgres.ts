@@ -6,11 +6,14 @@ import { throwPropError } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
 import { addKubeScoreIgnore, workloadsBelow } from '../common/linter-annotations';
 import { ensureUniqueObjectNames } from '../common/unique-names';
+import { PodMonitor } from '../imports/monitoring-podmonitors-monitoring.coreos.com';
+import { PrometheusRule } from '../imports/monitoring-prometheusrules-monitoring.coreos.com';
 import * as assets from './scripts/assets.generated';
 import { podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
-import { componentSelector, labelsFor, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
-import { backupPodTemplate, backupRoleRules, cronJobSpec, dumpPodTemplate, usersJob, usersJobData } from './jobs';
+import { componentSelector, labelsFor, MEMBER_COMPONENTS, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
+import { backupCronJobNames, backupPodTemplate, backupRoleRules, cronJobSpec, dumpPodTemplate, usersJob, usersJobData } from './jobs';
 import { memberStatefulSet } from './member-statefulset';
+import { MonitoredInstance, podMonitorSpec, prometheusRuleSpec } from './monitoring';
 import { networkPolicies, tcp } from './network-policies';
 import { renderPatroniConfig } from './patroni-config';
 import { pgbackrestConfigData } from './pgbackrest-conf';
@@ -60,6 +63,10 @@ export class StatefulPostgres extends Construct {
   public readonly usersSql: string;
   /** The label key client pods carry (value `"true"`) to pass the NetworkPolicy. */
   public readonly clientLabelKey: string;
+  /** The Prometheus Operator PodMonitor (`metrics.monitoring`); undefined without one. */
+  public readonly podMonitor?: ApiObject;
+  /** The Prometheus Operator PrometheusRule with the alerts (`metrics.monitoring`); undefined without one. */
+  public readonly prometheusRule?: ApiObject;
 
   private readonly resolved: ResolvedPostgres;
   /** Ingress rules of the members' and the pooler's NetworkPolicies, open to `connection()._allowFrom`; undefined without policies. */
@@ -166,6 +173,17 @@ export class StatefulPostgres extends Construct {
     }
     if (r.logicalBackup) {
       this.createLogicalBackup();
+    }
+    const monitoring = r.metrics?.monitoring;
+    if (monitoring) {
+      const instance = this.monitoredInstance();
+      const metadata = { name: r.name, labels: labelsFor(r, 'metrics') };
+      if (monitoring.podMonitor) {
+        this.podMonitor = new PodMonitor(this, 'PodMonitor', { metadata, spec: podMonitorSpec(instance, monitoring) });
+      }
+      if (monitoring.alerts) {
+        this.prometheusRule = new PrometheusRule(this, 'PrometheusRule', { metadata, spec: prometheusRuleSpec(instance, monitoring) });
+      }
     }
     for (const workload of workloadsBelow(this)) {
       if (JSON.stringify(workload.toJson()).match(/"imagePullPolicy":"(?!Always")/)) {
@@ -347,6 +365,26 @@ export class StatefulPostgres extends Construct {
     return svc;
   }
 
+  /** What the monitors and alerts know of this instance: its pods, members, pooler and backup CronJobs. */
+  private monitoredInstance(): MonitoredInstance {
+    const r = this.resolved;
+    const names = backupCronJobNames(r);
+    const backupCronJobs = [
+      ...(r.backup ? [names.full] : []),
+      ...(r.backup?.differentialSchedule ? [names.diff] : []),
+      ...(r.logicalBackup ? [names.dump] : []),
+    ];
+    return {
+      name: r.name,
+      namespace: r.namespace,
+      appName: APP_NAME,
+      memberComponents: MEMBER_COMPONENTS,
+      members: r.replicas,
+      pooler: r.pooler !== undefined,
+      backupCronJobs,
+    };
+  }
+
   private cronJob(id: string, name: string, spec: kplus.k8s.CronJobSpec, component: string): void {
     new kplus.k8s.KubeCronJob(this, id, {
       metadata: { name, labels: labelsFor(this.resolved, component), annotations: workloadAnnotations(this.resolved) },
@@ -366,9 +404,9 @@ export class StatefulPostgres extends Construct {
     }
     const sa = this.serviceAccountWithRole('Backup', 'backup', 'backup', false, backupRoleRules(this.primaryService.name));
     const template = (type: 'full' | 'diff') => backupPodTemplate(r, backup.kubectlImage, type, this.primaryService.name, sa);
-    this.cronJob('FullBackup', `${r.name}-backup-full`, cronJobSpec(r, backup.schedule, 'backup', template('full')), 'backup');
+    this.cronJob('FullBackup', backupCronJobNames(r).full, cronJobSpec(r, backup.schedule, 'backup', template('full')), 'backup');
     if (backup.differentialSchedule) {
-      this.cronJob('DiffBackup', `${r.name}-backup-diff`, cronJobSpec(r, backup.differentialSchedule, 'backup', template('diff')), 'backup');
+      this.cronJob('DiffBackup', backupCronJobNames(r).diff, cronJobSpec(r, backup.differentialSchedule, 'backup', template('diff')), 'backup');
     }
   }
 
@@ -385,6 +423,6 @@ export class StatefulPostgres extends Construct {
       },
     });
     const pod = dumpPodTemplate(r, opts, this.configMap.name, claimName, this.primaryService.name);
-    this.cronJob('LogicalBackup', `${r.name}-dump`, cronJobSpec(r, opts.schedule, 'backup', pod), 'backup');
+    this.cronJob('LogicalBackup', backupCronJobNames(r).dump, cronJobSpec(r, opts.schedule, 'backup', pod), 'backup');
   }
 }

@@ -1,21 +1,19 @@
-import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import { Chart, Cron, Duration, Size, Testing } from 'cdk8s';
+import { BackupRepository, StatefulPostgres, StatefulPostgresProps } from '../../src';
 import { PropErrors } from '../../src/common/errors';
 import { PodMonitor } from '../../src/imports/monitoring-podmonitors-monitoring.coreos.com';
 import { PrometheusRule } from '../../src/imports/monitoring-prometheusrules-monitoring.coreos.com';
 import {
   ALERT_METRICS,
-  checkPoolerExporterImage,
   MonitoredInstance,
   podMonitorSpec,
-  POOLER_EXPORTER_IMAGE,
-  poolerExporterContainer,
   promDuration,
   prometheusRuleSpec,
   ResolvedMonitoring,
   resolveMonitoring,
 } from '../../src/postgres/monitoring';
 import { PostgresMonitoringOptions } from '../../src/postgres/monitoring-props';
+import { container, find, ofKind, superuser, synthDb } from './fixtures';
 import { INSTANCE, resolved } from './monitoring-fixtures';
 
 function resolveErrors(options: PostgresMonitoringOptions): string {
@@ -122,15 +120,6 @@ describe('resolveMonitoring', () => {
   test('every problem at once', () => {
     const message = resolveErrors({ scrapeInterval: Duration.seconds(0), thresholds: { connectionsPercent: 101, poolerWait: Duration.seconds(0) } });
     expect(message).toMatch(/3 invalid props/);
-  });
-
-  test('the pooler exporter image must be pinned', () => {
-    const errors = new PropErrors(Testing.chart());
-    checkPoolerExporterImage(errors, 'metrics.poolerImage', 'quay.io/prometheuscommunity/pgbouncer-exporter');
-    checkPoolerExporterImage(errors, 'metrics.poolerImage', POOLER_EXPORTER_IMAGE);
-    expect(errors.messages()).toEqual([
-      expect.stringMatching(/^metrics\.poolerImage must be .*, got "quay.io\/prometheuscommunity\/pgbouncer-exporter"$/),
-    ]);
   });
 });
 
@@ -257,37 +246,128 @@ test('promDuration', () => {
   expect([0, 30, 60, 90, 300, 3600, 5400, 86400, 90000].map(promDuration)).toEqual(['0s', '30s', '1m', '90s', '5m', '1h', '90m', '1d', '25h']);
 });
 
+describe('StatefulPostgres metrics.monitoring', () => {
+  test('absent: no PodMonitor, no PrometheusRule, only the annotations', () => {
+    const { objects, db } = synthDb({ pooler: {} });
+    expect(ofKind(objects, 'PodMonitor')).toEqual([]);
+    expect(ofKind(objects, 'PrometheusRule')).toEqual([]);
+    expect(db.podMonitor).toBeUndefined();
+    expect(db.prometheusRule).toBeUndefined();
+  });
+
+  test('{}: a PodMonitor of the members and the pooler, and the rules of this instance', () => {
+    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const db = new StatefulPostgres(chart, 'orders', {
+      superuserSecret: superuser(chart),
+      replicas: 3,
+      pooler: {},
+      backup: { repository: BackupRepository.volume(), differentialSchedule: Cron.daily() },
+      logicalBackup: {},
+      metrics: { monitoring: {} },
+    });
+    const objects = Testing.synth(chart) as any[];
+    expect(db.podMonitor).toBeDefined();
+    expect(db.prometheusRule).toBeDefined();
+    const monitor = find(objects, 'PodMonitor', 'orders');
+    expect(monitor.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'orders', 'app.kubernetes.io/managed-by': 'cdk8s-patterns' });
+    // the monitor selects every member pod and every pooler pod, and each exposes a port named metrics
+    const selects = (labels: Record<string, string>) =>
+      Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => labels[k] === v) &&
+      monitor.spec.selector.matchExpressions.every((e: any) => e.values.includes(labels[e.key]));
+    const workloads = [...ofKind(objects, 'StatefulSet'), ...ofKind(objects, 'Deployment')];
+    expect(workloads.length).toBe(3);
+    for (const w of workloads) {
+      expect(selects(w.spec.template.metadata.labels)).toBe(true);
+      expect(w.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name))).toContain('metrics');
+    }
+    const rules = find(objects, 'PrometheusRule', 'orders').spec.groups[0].rules;
+    expect(rules.map((r: any) => r.alert)).toEqual([
+      'PostgresInstanceDown',
+      'PostgresWalArchivingFailing',
+      'PostgresConnectionsNearLimit',
+      'PostgresLongRunningTransaction',
+      'PostgresReplicationLagging',
+      'PostgresReplicaNotStreaming',
+      'PostgresBackupTooOld',
+      'PgBouncerClientsWaiting',
+      'PgBouncerDown',
+    ]);
+    // the backup alert watches the CronJobs the construct made
+    const cronJobs = ofKind(objects, 'CronJob').map((c) => c.metadata.name);
+    expect(cronJobs.sort()).toEqual(['orders-backup-diff', 'orders-backup-full', 'orders-dump']);
+    const backup = rules.find((r: any) => r.alert === 'PostgresBackupTooOld').expr;
+    for (const name of cronJobs) {
+      expect(backup).toContain(name);
+    }
+    expect(backup).toContain('namespace="shop"');
+  });
+
+  test('podMonitor and alerts can each be left out', () => {
+    expect(ofKind(synthDb({ metrics: { monitoring: { podMonitor: false } } }).objects, 'PodMonitor')).toEqual([]);
+    const { objects } = synthDb({ metrics: { monitoring: { alerts: false } } });
+    expect(ofKind(objects, 'PrometheusRule')).toEqual([]);
+    expect(ofKind(objects, 'PodMonitor')).toHaveLength(1);
+  });
+
+  test('metrics disabled: no monitoring objects and no pooler exporter, even when asked for', () => {
+    const { objects } = synthDb({ pooler: {}, metrics: { enabled: false, monitoring: {} } });
+    expect(ofKind(objects, 'PodMonitor')).toEqual([]);
+    expect(ofKind(objects, 'PrometheusRule')).toEqual([]);
+    expect(find(objects, 'Deployment', 'db-pooler').spec.template.spec.containers.map((c: any) => c.name)).toEqual(['pgbouncer']);
+    expect(find(objects, 'ConfigMap', 'db-pooler').data['pgbouncer.ini']).toMatch(/^stats_users = $/m);
+  });
+
+  test('errors are reported with their prop path', () => {
+    expect(() => synthDb({ metrics: { monitoring: { thresholds: { connectionsPercent: 0 } } } })).toThrow(
+      /\[test\/db\] metrics\.monitoring\.thresholds\.connectionsPercent must be an integer from 1 to 100, got 0/,
+    );
+    expect(() => synthDb({ pooler: {}, metrics: { poolerImage: 'quay.io/prometheuscommunity/pgbouncer-exporter' } })).toThrow(
+      /metrics\.poolerImage must be .*, got "quay.io\/prometheuscommunity\/pgbouncer-exporter"/,
+    );
+  });
+});
+
 describe('pgBouncer exporter sidecar', () => {
-  const settings = {
-    image: POOLER_EXPORTER_IMAGE,
-    poolerPort: 6432,
-    user: 'pgbouncer_auth',
-    password: { name: 'orders-pooler', key: 'password' },
-    tls: false,
-    uid: 10001,
+  const pooler = (props: Partial<StatefulPostgresProps> = {}) => {
+    const { objects } = synthDb({ pooler: {}, ...props });
+    return { deployment: find(objects, 'Deployment', 'db-pooler'), objects };
   };
 
-  test('logs in over loopback with a secretKeyRef password, restricted, with probes and resources', () => {
-    const chart = Testing.chart();
-    const c = poolerExporterContainer(settings);
-    new k8s.KubePod(chart, 'Pod', { metadata: { name: 'p' }, spec: { containers: [c] } });
-    const [pod] = Testing.synth(chart);
-    const container = pod.spec.containers[0];
-    expect(container.args).toContain('--pgBouncer.connectionString=postgres://pgbouncer_auth@127.0.0.1:6432/pgbouncer?sslmode=disable');
-    expect(container.env).toEqual([{ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'orders-pooler', key: 'password' } } }]);
-    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9127, protocol: 'TCP' }]);
-    expect(container.securityContext).toMatchObject({
+  test('logs in over loopback as the auth role, a stats_users member, with a secretKeyRef password', () => {
+    const { deployment, objects } = pooler();
+    const c = container(deployment.spec.template.spec, 'metrics');
+    expect(c.image).toBe('quay.io/prometheuscommunity/pgbouncer-exporter:v0.10.2');
+    expect(c.args).toContain('--pgBouncer.connectionString=postgres://pgbouncer_auth@127.0.0.1:6432/pgbouncer?sslmode=disable');
+    expect(c.env).toEqual([{ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'db-superuser', key: 'pooler-password' } } }]);
+    expect(find(objects, 'ConfigMap', 'db-pooler').data['pgbouncer.ini']).toMatch(/^stats_users = pgbouncer_auth$/m);
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9127' });
+  });
+
+  test('restricted, with resources and probes on its metrics port', () => {
+    const c = container(pooler().deployment.spec.template.spec, 'metrics');
+    expect(c.ports).toEqual([{ name: 'metrics', containerPort: 9127, protocol: 'TCP' }]);
+    expect(c.securityContext).toMatchObject({
       runAsNonRoot: true,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(container.resources.limits).toMatchObject({ cpu: '100m', memory: '64Mi' });
-    expect(container.livenessProbe.tcpSocket.port).toBe('metrics');
-    expect(container.readinessProbe.httpGet.port).toBe('metrics');
+    expect(c.resources.requests).toMatchObject({ cpu: '10m' });
+    expect(c.resources.limits).toMatchObject({ cpu: '100m' });
+    expect(c.livenessProbe.tcpSocket.port).toBe('metrics');
+    expect(c.readinessProbe.httpGet.port).toBe('metrics');
   });
 
-  test('requires TLS when pgBouncer does', () => {
-    expect(poolerExporterContainer({ ...settings, tls: true }).args![0]).toMatch(/sslmode=require$/);
+  test('the pooler NetworkPolicy admits scrapes of the exporter port', () => {
+    const policy = find(pooler().objects, 'NetworkPolicy', 'db-pooler');
+    expect(policy.spec.ingress).toContainEqual({ from: [{ namespaceSelector: {} }], ports: [{ port: 9127, protocol: 'TCP' }] });
+  });
+
+  test('the image prop', () => {
+    const c = container(
+      pooler({ metrics: { poolerImage: 'quay.io/prometheuscommunity/pgbouncer-exporter:v0.11.0' } }).deployment.spec.template.spec,
+      'metrics',
+    );
+    expect(c.image).toBe('quay.io/prometheuscommunity/pgbouncer-exporter:v0.11.0');
   });
 });

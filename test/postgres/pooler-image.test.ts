@@ -7,6 +7,7 @@ describe('pooler config container image', () => {
       image: 'registry.example.com/mirror/postgres:15.10-bookworm',
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       pooler: { image: 'registry.example.com/mirror/pgbouncer:1.23.0' },
+      metrics: { poolerImage: 'registry.example.com/mirror/pgbouncer-exporter:v0.10.2' },
     });
     const pooler = find(objects, 'Deployment', 'db-pooler');
     const init = container(pooler.spec.template.spec, 'config');

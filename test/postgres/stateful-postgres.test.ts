@@ -70,6 +70,8 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
       enabled: true,
       password: { secret: secret('Metrics', 'orders-metrics') },
       image: 'quay.io/prometheuscommunity/postgres-exporter:v0.16.0',
+      poolerImage: 'quay.io/prometheuscommunity/pgbouncer-exporter:v0.10.2',
+      monitoring: { scrapeInterval: Duration.seconds(15), thresholds: { replicationLag: Size.mebibytes(256), connectionsPercent: 90 } },
     },
     backup: {
       repository: BackupRepository.s3({

@@ -250,6 +250,29 @@ describeWithTools(
         expect(removedSettings.every((l) => /^(auth_dbname|max_prepared_statements) =/.test(l))).toBe(true);
       });
 
+      test("the exporter sidecar's own login reads SHOW POOLS from the admin console; applications cannot", async () => {
+        const deployment = objectOf(manifests, 'Deployment', 'db-pooler');
+        const exporter = deployment.spec.template.spec.containers.find((c: any) => c.name === 'metrics');
+        const conn = /^--pgBouncer\.connectionString=postgres:\/\/([^@]+)@127\.0\.0\.1:6432\/(\w+)\?sslmode=disable$/.exec(
+          exporter.args.find((a: string) => a.startsWith('--pgBouncer.connectionString=')),
+        )!;
+        expect(conn).not.toBeNull();
+        const ref = exporter.env.find((e: any) => e.name === 'PGPASSWORD').valueFrom.secretKeyRef;
+        const asExporter = { user: conn[1], password: SECRETS[ref.name][ref.key], database: conn[2], tcp: true, port: bouncer.port };
+        const r = await primary.psqlArgs(['-F', '\t', '-P', 'tuples_only=off', '-P', 'footer=off', '-c', 'SHOW POOLS'], asExporter);
+        expect(r.code).toBe(0);
+        // the columns pgbouncer_exporter turns into the gauges the pooler alert reads
+        expect(r.stdout.split('\n')[0].split('\t')).toEqual(expect.arrayContaining(['database', 'user', 'cl_waiting', 'maxwait']));
+        const app = await primary.psqlResult('SHOW POOLS', {
+          user: 'app',
+          password: PASSWORDS.app,
+          database: 'pgbouncer',
+          tcp: true,
+          port: bouncer.port,
+        });
+        expect(app.code).not.toBe(0);
+      });
+
       test('refuses the superuser: the lookup function never returns superusers', async () => {
         const r = await primary.psqlResult('SELECT 1', { ...SUPERUSER, database: 'postgres', tcp: true, port: bouncer.port });
         expect(r.code).not.toBe(0);
