@@ -83,7 +83,7 @@ export function networkPolicies(r: ResolvedPostgres): PolicyPlans {
   let poolerIngress: k8s.NetworkPolicyIngressRule[] | undefined;
   if (r.pooler) {
     poolerIngress = [{ from: clients, ports: [tcp(POOLER_PORT)] }];
-    if (r.metrics) {
+    if (r.metrics?.poolerImage) {
       poolerIngress.push({ from: [{ namespaceSelector: {} }], ports: [tcp(POOLER_METRICS_PORT)] });
     }
     policies.push({

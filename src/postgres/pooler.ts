@@ -21,7 +21,7 @@ import {
   tcpProbe,
 } from './pod-parts';
 import { POOLER_TLS_DIR, renderPgBouncerIni } from './pgbouncer-ini';
-import { POOLER_METRICS_PORT, POOLER_PORT, POOLER_USER, ResolvedMetrics, ResolvedPooler, ResolvedPostgres, TOOL_UID } from './resolve-props';
+import { POOLER_METRICS_PORT, POOLER_PORT, POOLER_USER, ResolvedPooler, ResolvedPostgres, TOOL_UID } from './resolve-props';
 
 const RUNTIME_DIR = '/etc/pgbouncer/run';
 
@@ -91,7 +91,7 @@ export function poolerDeployment(
             labels: labelsFor(r, 'pooler'),
             annotations: {
               'checksum/config': sha256Of(data),
-              ...(r.metrics
+              ...(r.metrics?.poolerImage
                 ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(POOLER_METRICS_PORT), 'prometheus.io/path': '/metrics' }
                 : {}),
             },
@@ -103,7 +103,7 @@ export function poolerDeployment(
             terminationGracePeriodSeconds: 60,
             ...spreadOut({ matchLabels: selector }),
             initContainers: [init],
-            containers: r.metrics ? [pgbouncer, poolerExporterContainer(r, pooler, r.metrics)] : [pgbouncer],
+            containers: r.metrics?.poolerImage ? [pgbouncer, poolerExporterContainer(r, pooler, r.metrics.poolerImage)] : [pgbouncer],
             volumes: [
               configMapVolume('config', configMapName),
               emptyDir('runtime', '1Mi', true),
@@ -124,11 +124,11 @@ export function poolerDeployment(
  * loopback as the auth role (a `stats_users` member; its password, which the pod holds anyway, as
  * a `secretKeyRef`) and publishes them on port 9127, named `metrics`.
  */
-export function poolerExporterContainer(r: ResolvedPostgres, pooler: ResolvedPooler, metrics: ResolvedMetrics): k8s.Container {
+export function poolerExporterContainer(r: ResolvedPostgres, pooler: ResolvedPooler, image: string): k8s.Container {
   const sslmode = r.tls?.require ? 'require' : 'disable';
   return {
     name: 'metrics',
-    ...imageOf(r, metrics.poolerImage),
+    ...imageOf(r, image),
     args: [
       `--pgBouncer.connectionString=postgres://${POOLER_USER}@127.0.0.1:${POOLER_PORT}/pgbouncer?sslmode=${sslmode}`,
       `--web.listen-address=:${POOLER_METRICS_PORT}`,

@@ -188,6 +188,12 @@ export interface PostgresMetricsOptions {
    */
   readonly poolerImage?: string;
   /**
+   * Whether every pooler pod runs the pgBouncer exporter (`poolerImage`). Without it the
+   * PodMonitor and the alerts leave the pooler out.
+   * @default true
+   */
+  readonly poolerExporter?: boolean;
+  /**
    * Prometheus Operator objects: a `PodMonitor` scraping every exporter and a `PrometheusRule`
    * with the alerts. Needs the operator's CRDs in the cluster.
    * @default - none: the pods carry only the `prometheus.io/*` annotations

@@ -95,7 +95,8 @@ export interface ResolvedPooler {
 export interface ResolvedMetrics {
   readonly image: string;
   readonly password: SecretKey;
-  readonly poolerImage: string;
+  /** The pgBouncer exporter's image; undefined: the pooler runs no exporter. */
+  readonly poolerImage?: string;
   readonly monitoring?: ResolvedMonitoring;
 }
 
@@ -422,7 +423,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
   if (metricsEnabled && props.metrics?.image) {
     checkImage(errors, 'metrics.image', props.metrics.image);
   }
-  if (metricsEnabled && props.metrics?.poolerImage) {
+  if (metricsEnabled && (props.metrics?.poolerExporter ?? true) && props.metrics?.poolerImage) {
     checkImage(errors, 'metrics.poolerImage', props.metrics.poolerImage);
   }
   const monitoring = metricsEnabled ? resolveMonitoring(errors, 'metrics.monitoring', props.metrics?.monitoring) : undefined;
@@ -658,7 +659,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
       ? {
           image: props.metrics?.image ?? EXPORTER_IMAGE,
           password: metricsPassword,
-          poolerImage: props.metrics?.poolerImage ?? POOLER_EXPORTER_IMAGE,
+          poolerImage: (props.metrics?.poolerExporter ?? true) ? (props.metrics?.poolerImage ?? POOLER_EXPORTER_IMAGE) : undefined,
           monitoring,
         }
       : undefined,

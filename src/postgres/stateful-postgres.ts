@@ -380,7 +380,7 @@ export class StatefulPostgres extends Construct {
       appName: APP_NAME,
       memberComponents: MEMBER_COMPONENTS,
       members: r.replicas,
-      pooler: r.pooler !== undefined,
+      pooler: r.pooler !== undefined && r.metrics?.poolerImage !== undefined,
       backupCronJobs,
     };
   }

@@ -48,7 +48,9 @@ function database(ns: string, id: string, props: (chart: Chart) => Partial<State
     image: image('POSTGRES_IMAGE'),
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     storage: Size.gibibytes(1),
-    metrics: { image: image('EXPORTER_IMAGE') },
+    // no local image of the pinned pgBouncer exporter can be built here (its module is not served,
+    // and Debian's pgBouncer exporter is another program): the pooler runs without it
+    metrics: { image: image('EXPORTER_IMAGE'), poolerExporter: false },
     ...props(chart),
   });
 }

@@ -1,4 +1,5 @@
 import { Chart, Cron, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { BackupRepository, StatefulPostgres, StatefulPostgresProps } from '../../src';
 import { PropErrors } from '../../src/common/errors';
 import { PodMonitor } from '../../src/imports/monitoring-podmonitors-monitoring.coreos.com';
@@ -361,6 +362,25 @@ describe('pgBouncer exporter sidecar', () => {
   test('the pooler NetworkPolicy admits scrapes of the exporter port', () => {
     const policy = find(pooler().objects, 'NetworkPolicy', 'db-pooler');
     expect(policy.spec.ingress).toContainEqual({ from: [{ namespaceSelector: {} }], ports: [{ port: 9127, protocol: 'TCP' }] });
+  });
+
+  test('poolerExporter false: no sidecar, no stats_users, no scrape port; the monitor and alerts leave the pooler out', () => {
+    const { deployment, objects } = pooler({ metrics: { poolerExporter: false, monitoring: {} } });
+    expect(deployment.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['pgbouncer']);
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    expect(find(objects, 'ConfigMap', 'db-pooler').data['pgbouncer.ini']).toMatch(/^stats_users = $/m);
+    expect(JSON.stringify(find(objects, 'NetworkPolicy', 'db-pooler').spec.ingress)).not.toContain('9127');
+    expect(find(objects, 'PodMonitor', 'db').spec.selector.matchExpressions[0].values).not.toContain('pooler');
+    const alerts = find(objects, 'PrometheusRule', 'db').spec.groups[0].rules.map((r: any) => r.alert);
+    expect(alerts).not.toContain('PgBouncerClientsWaiting');
+    expect(alerts).not.toContain('PgBouncerDown');
+    // the image is not checked when it is not used
+    expect(() => pooler({ metrics: { poolerExporter: false, poolerImage: 'unpinned' } })).not.toThrow();
+  });
+
+  test('with TLS required by pgBouncer, the exporter uses TLS on loopback too', () => {
+    const { deployment } = pooler({ tls: { secret: kplus.Secret.fromSecretName(Testing.chart(), 'Tls', 'db-tls') } });
+    expect(container(deployment.spec.template.spec, 'metrics').args[0]).toMatch(/sslmode=require$/);
   });
 
   test('the image prop', () => {
