@@ -36,6 +36,18 @@ function synth(instance: MonitoredInstance, m: ResolvedMonitoring): any[] {
   return Testing.synth(chart);
 }
 
+/** Every alert, in the order a replicated instance with a pooler and backups emits them. */
+const EVERY_ALERT = [
+  'PostgresInstanceDown',
+  'PostgresWalArchivingFailing',
+  'PostgresConnectionsNearLimit',
+  'PostgresLongRunningTransaction',
+  'PostgresReplicationLagging',
+  'PostgresReplicaNotStreaming',
+  'PostgresBackupTooOld',
+  'PgBouncerClientsWaiting',
+  'PgBouncerDown',
+];
 const alertNames = (objects: any[]): string[] => objects.find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert);
 const rule = (objects: any[], alert: string): any =>
   objects.find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules.find((r: any) => r.alert === alert);
@@ -148,17 +160,7 @@ describe('PodMonitor', () => {
 describe('PrometheusRule', () => {
   test('every alert of a replicated instance with a pooler and backups', () => {
     const objects = synth(INSTANCE, resolved());
-    expect(alertNames(objects)).toEqual([
-      'PostgresInstanceDown',
-      'PostgresWalArchivingFailing',
-      'PostgresConnectionsNearLimit',
-      'PostgresLongRunningTransaction',
-      'PostgresReplicationLagging',
-      'PostgresReplicaNotStreaming',
-      'PostgresBackupTooOld',
-      'PgBouncerClientsWaiting',
-      'PgBouncerDown',
-    ]);
+    expect(alertNames(objects)).toEqual(EVERY_ALERT);
     for (const r of objects.find((o) => o.kind === 'PrometheusRule').spec.groups[0].rules) {
       expect(['critical', 'warning']).toContain(r.labels.severity);
       expect(r.annotations.summary).toEqual(expect.any(String));
@@ -282,17 +284,7 @@ describe('StatefulPostgres metrics.monitoring', () => {
       expect(w.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name))).toContain('metrics');
     }
     const rules = find(objects, 'PrometheusRule', 'orders').spec.groups[0].rules;
-    expect(rules.map((r: any) => r.alert)).toEqual([
-      'PostgresInstanceDown',
-      'PostgresWalArchivingFailing',
-      'PostgresConnectionsNearLimit',
-      'PostgresLongRunningTransaction',
-      'PostgresReplicationLagging',
-      'PostgresReplicaNotStreaming',
-      'PostgresBackupTooOld',
-      'PgBouncerClientsWaiting',
-      'PgBouncerDown',
-    ]);
+    expect(rules.map((r: any) => r.alert)).toEqual(EVERY_ALERT);
     // the backup alert watches the CronJobs the construct made
     const cronJobs = ofKind(objects, 'CronJob').map((c) => c.metadata.name);
     expect(cronJobs.sort()).toEqual(['orders-backup-diff', 'orders-backup-full', 'orders-dump']);

@@ -43,6 +43,30 @@ describe('the npm package', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
+  /** A new project `name` with the packed library, its peer dependencies and `extra`, installed. */
+  function installConsumer(name: string, extra: Record<string, string> = {}): string {
+    const consumer = path.join(work, name);
+    fs.mkdirSync(consumer);
+    const dev = pkg.devDependencies;
+    fs.writeFileSync(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({
+        name,
+        version: '1.0.0',
+        private: true,
+        dependencies: {
+          'cdk8s-patterns': `file:${tarball}`,
+          cdk8s: dev.cdk8s,
+          'cdk8s-plus-27': dev['cdk8s-plus-27'],
+          constructs: dev.constructs,
+          ...extra,
+        },
+      }),
+    );
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], consumer);
+    return consumer;
+  }
+
   test('publishes only the compiled library, the jsii assembly, README, LICENSE and the API reference', () => {
     const listing: string[] = JSON.parse(run('npm', ['pack', '--dry-run', '--json'], ROOT))[0].files.map((f: { path: string }) => f.path);
     const outside = listing.filter((f) => !/^(lib\/.*\.(js|d\.ts)|\.jsii|API\.md|README\.md|LICENSE|package\.json)$/.test(f));
@@ -52,19 +76,7 @@ describe('the npm package', () => {
   });
 
   test('a new consumer project installs the tarball and synthesizes a WebAppWithIngress with cdk8s synth', () => {
-    const consumer = path.join(work, 'consumer');
-    fs.mkdirSync(consumer);
-    const dev = pkg.devDependencies;
-    fs.writeFileSync(
-      path.join(consumer, 'package.json'),
-      JSON.stringify({
-        name: 'consumer',
-        version: '1.0.0',
-        private: true,
-        dependencies: { 'cdk8s-patterns': `file:${tarball}`, cdk8s: dev.cdk8s, 'cdk8s-plus-27': dev['cdk8s-plus-27'], constructs: dev.constructs },
-      }),
-    );
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], consumer);
+    const consumer = installConsumer('consumer');
     fs.writeFileSync(
       path.join(consumer, 'main.js'),
       [
@@ -88,25 +100,8 @@ describe('the npm package', () => {
   }, 240_000);
 
   test('a cdk8s-plus-33 project passes its Secret and ServiceAccount into our props, type-checks and synthesizes', () => {
-    const consumer = path.join(work, 'consumer-plus-33');
-    fs.mkdirSync(consumer);
     const dev = pkg.devDependencies;
-    fs.writeFileSync(
-      path.join(consumer, 'package.json'),
-      JSON.stringify({
-        name: 'consumer-plus-33',
-        version: '1.0.0',
-        private: true,
-        dependencies: {
-          'cdk8s-patterns': `file:${tarball}`,
-          cdk8s: dev.cdk8s,
-          'cdk8s-plus-27': dev['cdk8s-plus-27'],
-          'cdk8s-plus-33': CDK8S_PLUS_33,
-          constructs: dev.constructs,
-        },
-      }),
-    );
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], consumer);
+    const consumer = installConsumer('consumer-plus-33', { 'cdk8s-plus-33': CDK8S_PLUS_33 });
     fs.writeFileSync(
       path.join(consumer, 'main.ts'),
       [
