@@ -2,7 +2,10 @@
  * A real scrape: Debian's prometheus-postgres-exporter against a real PostgreSQL 15 primary with
  * a streaming replica and failing WAL archiving, all on 127.0.0.1. Every metric name the
  * postgres_exporter alert expressions read must be in the scrape, with the values the alerts
- * depend on (a streaming replica's row, failed archive attempts, max_connections).
+ * depend on (a streaming replica's row, failed archive attempts, max_connections). The scrapes are
+ * recorded (healthy, archiving failing again, PostgreSQL gone) and replayed as one-minute series,
+ * with the labels the PodMonitor adds, into promtool's rule engine: the archiving and instance-down
+ * alerts fire on them with the real series' labels, the others stay silent.
  *
  * pgBouncer: the pinned sidecar image runs the prometheus-community pgbouncer_exporter (not served
  * here), which turns the admin console's `SHOW POOLS` columns into gauges: `cl_waiting` into
@@ -13,11 +16,15 @@
  * `stats_users` member like the sidecar, must show the waiting client and its wait.
  */
 import * as http from 'http';
-import { ALERT_METRICS } from '../../../src/postgres/monitoring';
-import { describeWithTools, tool } from '../support/binaries';
+import * as fs from 'fs';
+import { stringify } from 'yaml';
+import { ALERT_METRICS, MonitoredInstance, prometheusRuleSpec } from '../../../src/postgres/monitoring';
+import { INSTANCE, resolved } from '../../postgres/monitoring-fixtures';
+import { findPromtool } from './promtool';
+import { describeWithTools, isCi, tool } from '../support/binaries';
 import { freePort } from '../support/ports';
 import { initdb, PostgresServer } from '../support/postgres-server';
-import { Daemon, runOk, waitFor } from '../support/processes';
+import { Daemon, run, runOk, waitFor } from '../support/processes';
 import { PgBouncer } from '../support/pgbouncer';
 import { Sandbox } from '../support/sandbox';
 
@@ -72,6 +79,8 @@ describeWithTools(
     let primary: PostgresServer;
     let exporterPort: number;
     let scrape: Sample[];
+    /** Scrapes one minute apart in the rule test's time: healthy, archiving failing again, PostgreSQL gone. */
+    const recorded: Sample[][] = [];
 
     beforeAll(async () => {
       sandbox = Sandbox.create('cdk8s-patterns-scrape');
@@ -144,6 +153,8 @@ describeWithTools(
       await sandbox?.dispose();
     });
 
+    const scrapeNow = async (): Promise<Sample[]> => parseExposition(await get(exporterPort));
+
     test('every metric name the alert expressions read is in the scrape', () => {
       const names = new Set(scrape.map((s) => s.name));
       const missing = ALERT_METRICS.postgresExporter.filter((n) => !names.has(n));
@@ -182,6 +193,21 @@ describeWithTools(
       await open;
     });
 
+    test('another failed archive attempt raises the counter in the next scrape', async () => {
+      recorded.push(scrape);
+      const before = named(scrape, 'pg_stat_archiver_failed_count')[0].value;
+      await primary.sql('INSERT INTO t SELECT g FROM generate_series(1, 1000) g; SELECT pg_switch_wal();');
+      const after = await waitFor(
+        'a higher failed_count',
+        async () => {
+          const s = await scrapeNow();
+          return named(s, 'pg_stat_archiver_failed_count')[0]?.value > before ? s : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      recorded.push(after);
+    });
+
     test('pg_up falls to 0 when PostgreSQL is gone', async () => {
       expect(named(parseExposition(await get(exporterPort)), 'pg_up')[0].value).toBe(1);
       await primary.stop();
@@ -194,6 +220,74 @@ describeWithTools(
         },
       );
       expect(down).toBe(true);
+      recorded.push(await scrapeNow());
+    });
+
+    test("Prometheus's rule engine (promtool test rules) evaluates the alerts on the recorded scrapes", async () => {
+      const promtool = findPromtool();
+      if (!promtool) {
+        if (isCi()) {
+          throw new Error('promtool is not built: run scripts/install-promtool.sh (CI=true: the alerts must be evaluated)');
+        }
+        console.warn('SKIPPED the alert evaluation on real scrapes: promtool is not built (scripts/install-promtool.sh)');
+        return;
+      }
+      expect(recorded).toHaveLength(3);
+      // the labels the PodMonitor's relabeling puts on every series of the primary
+      const target = { app_kubernetes_io_instance: 'orders', app_kubernetes_io_component: 'primary', namespace: 'shop', pod: 'orders-0' };
+      // minute 0: healthy; 1-9: archiving failed once more; 10-20: PostgreSQL gone
+      const timeline: Sample[][] = [recorded[0], ...Array(9).fill(recorded[1]), ...Array(11).fill(recorded[2])];
+      const wanted = new Set(ALERT_METRICS.postgresExporter);
+      const series = new Map<string, (number | undefined)[]>();
+      timeline.forEach((samples, t) => {
+        for (const x of samples.filter((y) => wanted.has(y.name) && Number.isFinite(y.value))) {
+          const labels = { ...x.labels, ...target };
+          const key = `${x.name}{${Object.entries(labels)
+            .map(([k, v]) => `${k}="${v}"`)
+            .join(', ')}}`;
+          const values = series.get(key) ?? Array(timeline.length).fill(undefined);
+          values[t] = x.value;
+          series.set(key, values);
+        }
+      });
+      const labelsOf = (name: string, scrapeIndex: number) => ({ ...named(recorded[scrapeIndex], name)[0].labels, ...target });
+      const silent = (eval_time: string, alertname: string) => ({ eval_time, alertname, exp_alerts: [] });
+      const tests = [
+        {
+          name: 'recorded scrapes of a real primary with one streaming replica',
+          interval: '1m',
+          input_series: [...series].map(([key, values]) => ({
+            series: key,
+            values: values.map((v) => (v === undefined ? '_' : String(v))).join(' '),
+          })),
+          alert_rule_test: [
+            {
+              eval_time: '2m',
+              alertname: 'PostgresWalArchivingFailing',
+              exp_alerts: [{ exp_labels: { ...labelsOf('pg_stat_archiver_failed_count', 1), severity: 'critical' } }],
+            },
+            silent('9m', 'PostgresInstanceDown'),
+            silent('9m', 'PostgresConnectionsNearLimit'),
+            silent('9m', 'PostgresLongRunningTransaction'),
+            silent('9m', 'PostgresReplicationLagging'),
+            silent('9m', 'PostgresReplicaNotStreaming'),
+            silent('12m', 'PostgresInstanceDown'),
+            { eval_time: '16m', alertname: 'PostgresInstanceDown', exp_alerts: [{ exp_labels: { ...labelsOf('pg_up', 2), severity: 'critical' } }] },
+            silent('16m', 'PostgresReplicaNotStreaming'),
+          ],
+        },
+      ];
+      const instance: MonitoredInstance = { ...INSTANCE, members: 2, pooler: false, backupCronJobs: [] };
+      const spec = JSON.parse(JSON.stringify(prometheusRuleSpec(instance, resolved())));
+      for (const rule of spec.groups[0].rules) {
+        rule.expr = rule.expr.value ?? rule.expr;
+        delete rule.annotations;
+      }
+      fs.writeFileSync(sandbox.path('rules.yaml'), stringify({ groups: spec.groups }));
+      fs.writeFileSync(sandbox.path('tests.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }));
+      const r = await run(promtool, ['test', 'rules', 'tests.yaml'], { cwd: sandbox.root, timeoutMs: 60_000 });
+      expect(`${r.stdout}${r.stderr}`).toMatch(/SUCCESS/);
+      expect(r.code).toBe(0);
     });
   },
 );
