@@ -54,6 +54,8 @@ describe('apply is idempotent for every example', () => {
       } finally {
         for (const ns of namespaces) {
           kubectl(['delete', 'namespace', ns, '--wait=false'], { allowFailure: true });
+          // the pods never started (their images are not pulled): no need to wait out their grace periods
+          kubectl(['delete', 'pods', '--all', '-n', ns, '--force', '--grace-period=0'], { allowFailure: true });
         }
         for (const ns of namespaces) {
           await waitFor(`namespace ${ns} deleted`, 180_000, () =>
