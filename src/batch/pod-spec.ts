@@ -9,6 +9,7 @@ import { escapeKubernetesExpansion } from '../common/env';
 import { applyPodOptions } from '../common/resolve-pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
 import { sizeToQuantity } from '../common/quantities';
+import { uniqueByName } from '../common/unique-by-name';
 import { ResolvedResources, toResourceRequirements } from '../common/resources';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 
@@ -85,10 +86,6 @@ function databaseVolumes(batch: ResolvedBatch): kplus.k8s.Volume[] {
 /** The mounts of {@link databaseVolumes}, each once. */
 function databaseMounts(batch: ResolvedBatch): kplus.k8s.VolumeMount[] {
   return uniqueByName(batch.databases.flatMap((d) => d.connection._mounts()));
-}
-
-function uniqueByName<T extends { readonly name: string }>(items: readonly T[]): T[] {
-  return [...new Map(items.map((i) => [i.name, i])).values()];
 }
 
 function buildStepContainer(batch: ResolvedBatch, planned: PlannedStep, names: PodObjectNames): kplus.k8s.Container {

@@ -7,6 +7,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { PropErrors } from './errors';
 import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './names';
 import { PodOptions } from './pod-options';
+import { isNulFree } from './process-strings';
 
 type k8sToleration = kplus.k8s.Toleration;
 
@@ -57,6 +58,9 @@ export function isLabelMap(value: unknown): value is Record<string, string> {
 export function mountPathProblem(path: unknown): string | undefined {
   if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {
     return 'an absolute directory path other than "/"';
+  }
+  if (!isNulFree(path)) {
+    return 'a path without NUL bytes';
   }
   if (path.endsWith('/') || /\/\/|\/\.\.?(\/|$)|:/.test(path)) {
     return 'a normalized absolute path (no trailing "/", "//", "." or ".." segments, no ":")';
@@ -172,6 +176,8 @@ export function resolvePodOptions(errors: PropErrors, props: PodOptions, context
       ) {
         errors.check(!(context.annotationKeys ?? []).includes(k), at, 'an annotation the construct does not manage', k);
       }
+      // the API server stores one, but YAML tools and C programs reading annotations end the string there
+      errors.check(isNulFree(v), at, 'a value without NUL bytes', v);
       podAnnotations[k] = v;
     }
     errors.check(bytes <= MAX_ANNOTATIONS_BYTES, 'podAnnotations', `at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values`, `${bytes} bytes`);
@@ -219,8 +225,8 @@ export function resolvePodOptions(errors: PropErrors, props: PodOptions, context
       }
       if (v.subPath !== undefined) {
         const sub = v.subPath;
-        const subOk = typeof sub === 'string' && sub !== '' && !sub.startsWith('/') && !sub.split('/').includes('..');
-        ok = errors.check(subOk, `${prop}.subPath`, 'a relative path without ".." segments', sub) && ok;
+        const subOk = typeof sub === 'string' && sub !== '' && !sub.startsWith('/') && !sub.split('/').includes('..') && isNulFree(sub);
+        ok = errors.check(subOk, `${prop}.subPath`, 'a relative path without ".." segments or NUL bytes', sub) && ok;
       }
       const isSource = v.source !== null && typeof v.source === 'object' && typeof (v.source as any)._problems === 'function';
       if ((ok = errors.check(isSource, `${prop}.source`, 'an ExtraVolumeSource', v.source) && ok)) {

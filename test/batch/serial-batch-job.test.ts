@@ -120,6 +120,22 @@ describe('defaults', () => {
     }
   });
 
+  test('no empty list anywhere (the API server drops them and kubectl apply would never settle)', () => {
+    const empty = (value: unknown, at: string): string[] =>
+      Array.isArray(value)
+        ? value.length === 0
+          ? [at]
+          : value.flatMap((v, i) => empty(v, `${at}[${i}]`))
+        : value !== null && typeof value === 'object'
+          ? Object.entries(value).flatMap(([k, v]) => empty(v, `${at}.${k}`))
+          : [];
+    for (const objects of [synth().objects, nightlyObjects(), synth({ retry: BatchRetry.resumeFromVolume(), schedule: Cron.daily() }).objects]) {
+      const batchObjects = objects.filter((o) => o.metadata.labels['app.kubernetes.io/name'] === 'serial-batch-job');
+      expect(batchObjects.length).toBeGreaterThanOrEqual(3);
+      expect(batchObjects.flatMap((o) => empty(o, `${o.kind} ${o.metadata.name}`))).toEqual([]);
+    }
+  });
+
   test('every object carries the standard labels', () => {
     for (const o of synth({ config: { CFG_A: '1' } }).objects) {
       expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'cdk8s-patterns', 'app.kubernetes.io/name': 'serial-batch-job' });

@@ -5,11 +5,24 @@
 import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { SecretKeyReference, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { ExtraVolumeSource, SecretKeyReference, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { hostileString, int, mebibytes, mostly, seconds, text } from './hostile';
 
+/** An extra volume as the arbitrary describes it: the referenced object is made in the chart. */
+export interface FuzzedVolume {
+  readonly name: string;
+  readonly kind: 'secret' | 'configMap' | 'claim';
+  readonly objectName: string;
+  readonly mountPath: string;
+  readonly readOnly?: boolean;
+  readonly subPath?: string;
+}
+
 /** Secret references are made in the chart, so the arbitrary describes them by name. */
-export type FuzzedWebProps = Omit<WebAppWithIngressProps, 'secretEnv'> & { readonly secretEnv?: Record<string, { name: string; key: string }> };
+export type FuzzedWebProps = Omit<WebAppWithIngressProps, 'secretEnv' | 'volumes'> & {
+  readonly secretEnv?: Record<string, { name: string; key: string }>;
+  readonly volumes?: FuzzedVolume[];
+};
 
 const name = text('shop', 'shop-eu', 'web');
 const path = text('/', '/api', '/static/', '/v1/items');
@@ -113,30 +126,67 @@ export const webProps: fc.Arbitrary<FuzzedWebProps> = fc.record(
     revisionHistoryLimit: int(0, 20),
     nodeSelector: fc.dictionary(text('kubernetes.io/os', 'topology.kubernetes.io/zone'), text('linux', 'eu-west-1a'), { maxKeys: 2 }),
     tolerations: fc.array(
-      fc.record(
-        {
-          key: text('dedicated'),
-          operator: text('Equal', 'Exists'),
-          value: text('web'),
-          effect: text('NoSchedule', 'NoExecute'),
-          tolerationSeconds: int(0, 3600),
-        },
-        { requiredKeys: ['key'] },
-      ),
+      fc
+        .tuple(
+          fc.record(
+            {
+              key: text('dedicated'),
+              operator: text('Equal', 'Exists'),
+              value: text('web'),
+              effect: text('NoSchedule', 'NoExecute'),
+              tolerationSeconds: int(0, 3600),
+            },
+            { requiredKeys: ['key'] },
+          ),
+          fc.nat(3),
+        )
+        // mostly consistent (a value only with Equal, seconds only with NoExecute), sometimes not
+        .map(([t, dice]) =>
+          dice === 0
+            ? t
+            : {
+                ...t,
+                value: t.operator === 'Exists' ? undefined : t.value,
+                tolerationSeconds: t.effect === 'NoExecute' ? t.tolerationSeconds : undefined,
+              },
+        ),
       { maxLength: 2 },
     ),
     podLabels: fc.dictionary(text('team', 'example.com/tier'), text('shop', 'frontend'), { maxKeys: 2 }),
-    // values without NUL: the shared pod options do not refuse NUL in annotation values yet
-    podAnnotations: fc.dictionary(
-      text('example.com/note'),
-      envValue.filter((v) => !v.includes('\u0000')),
-      { maxKeys: 2 },
-    ),
+    podAnnotations: fc.dictionary(text('example.com/note'), envValue, { maxKeys: 2 }),
     imagePullSecrets: fc.array(name, { maxLength: 2 }),
+    volumes: fc.uniqueArray(
+      fc.record(
+        {
+          name: text('certs', 'uploads'),
+          kind: fc.constantFrom('secret' as const, 'configMap' as const, 'claim' as const),
+          objectName: name,
+          mountPath: text('/etc/certs', '/data'),
+          readOnly: fc.boolean(),
+          subPath: text('tls'),
+        },
+        { requiredKeys: ['name', 'kind', 'objectName', 'mountPath'] },
+      ),
+      { maxLength: 2, comparator: (a, b) => a.name === b.name || a.mountPath === b.mountPath },
+    ),
+    // mostly both, so the Ingress-only props above stay meaningful; false alone is refused
+    ingressEnabled: fc.constantFrom(true, true, true, false),
+    gateway: fc.record(
+      {
+        name,
+        namespace: name,
+        sectionName: name,
+        dataPlaneNamespace: name,
+        dataPlanePodLabels: fc.dictionary(text('app'), text('envoy'), { maxKeys: 1 }),
+        referenceGrant: fc.constantFrom(false, false, false, true),
+      },
+      { requiredKeys: ['name', 'namespace'] },
+    ),
+    metrics: fc.record({ port, path, interval: seconds(1, 120), scraperNamespace: name }, { requiredKeys: ['port'] }),
     minReady: seconds(0, 60),
     progressDeadline: seconds(61, 900),
   },
-  { requiredKeys: ['image', 'host'] },
+  { requiredKeys: ['image', 'host', 'ingressEnabled'] },
 );
 
 /** Constructs a WebAppWithIngress from fuzzed props (Secret references are made in the chart). */
@@ -148,5 +198,14 @@ export function buildWebApp(chart: Chart, id: string, p: FuzzedWebProps): void {
       secretEnv[env] = { secret: kplus.Secret.fromSecretName(chart, `Secret${Object.keys(secretEnv).length}`, 'shop-secrets'), key: ref.key };
     }
   }
-  new WebAppWithIngress(chart, id, { ...p, secretEnv });
+  const volumes = p.volumes?.map((v, i) => {
+    const source =
+      v.kind === 'secret'
+        ? ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(chart, `VolumeSecret${i}`, v.objectName))
+        : v.kind === 'configMap'
+          ? ExtraVolumeSource.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, `VolumeConfigMap${i}`, v.objectName))
+          : ExtraVolumeSource.fromPersistentVolumeClaim(kplus.PersistentVolumeClaim.fromClaimName(chart, `VolumeClaim${i}`, v.objectName));
+    return { name: v.name, source, mountPath: v.mountPath, readOnly: v.readOnly, subPath: v.subPath };
+  });
+  new WebAppWithIngress(chart, id, { ...p, secretEnv, volumes });
 }
