@@ -125,7 +125,7 @@ fi
 leftover="$(for name in "${NODE_PROCESSES[@]}"; do pid_of "$name" 2>/dev/null; done; shims)"
 if [ -n "$leftover" ]; then log "processes still running: $leftover"; status=1; fi
 if [ -d "$S" ] && [ "${NODE_KEEP_STATE:-0}" != 1 ]; then
-  if findmnt -rn -o TARGET | grep -qF "$S/"; then
+  if findmnt -rn -o TARGET | grep -F "$S/" >/dev/null; then
     log "mounts remain under $S; not deleting it"; status=1
   else
     rm -rf --one-file-system "$S"
