@@ -3,10 +3,12 @@
 # busybox), shellcheck, PostgreSQL 15 with pgBouncer and pgBackRest for the Postgres suite,
 # etcd + openssl for the API-server suite, and the Prometheus exporter of PostgreSQL whose
 # real scrape the alert-rule tests check. Idempotent: skips apt when all are present.
+# Usage: scripts/install-test-deps.sh [PACKAGE...]   (other packages instead of the default list)
 set -euo pipefail
 
 packages=(dash busybox-static shellcheck postgresql-15 postgresql-client-15 pgbouncer pgbackrest etcd-server openssl procps
   prometheus-postgres-exporter)
+if [ $# -gt 0 ]; then packages=("$@"); fi
 
 missing=()
 for p in "${packages[@]}"; do
