@@ -7,6 +7,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { PropErrors } from './errors';
 import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './names';
 import { PodOptions } from './pod-options';
+import { checkNoNul } from './process-strings';
 
 type k8sToleration = kplus.k8s.Toleration;
 
@@ -172,6 +173,7 @@ export function resolvePodOptions(errors: PropErrors, props: PodOptions, context
       ) {
         errors.check(!(context.annotationKeys ?? []).includes(k), at, 'an annotation the construct does not manage', k);
       }
+      checkNoNul(errors, at, v);
       podAnnotations[k] = v;
     }
     errors.check(bytes <= MAX_ANNOTATIONS_BYTES, 'podAnnotations', `at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values`, `${bytes} bytes`);
