@@ -37,11 +37,13 @@ import { isLabelMap } from '../common/resolve-pod-options';
 import { pullPolicyFor } from '../common/pull-policy';
 import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, ResourceDefaults, resolveResources } from '../common/resources';
-import { checkSizeKib } from '../common/size-checks';
+import { checkSizeKib, describeSize } from '../common/size-checks';
 import { checkTimeZone } from '../common/time-zone';
 
 /** Prefix of the variables the construct gives the wrapper; users may not set names with it. */
 export const ENV_PREFIX = 'SERIAL_BATCH_';
+/** One GiB in KiB: the unit of the resume claim's request. */
+const GIB_IN_KIB = 1024 * 1024;
 /** Linux MAX_ARG_STRLEN: one argument or one `NAME=value` string. */
 const MAX_ARG_STRLEN = 131072;
 /** What config, env and arguments of one step may take together, leaving half of ARG_MAX (2 MiB) to secrets, image and kubelet variables. */
@@ -767,7 +769,11 @@ function checkRetry(errors: PropErrors, r: BatchRetry): void {
   }
   const storage = r.volume?.storage;
   if (storage !== undefined) {
-    checkSizeKib(errors, 'retry.storage', storage);
+    // cdk8s-plus writes a claim's request in GiB and fails at synth on anything else
+    const kib = checkSizeKib(errors, 'retry.storage', storage, GIB_IN_KIB);
+    if (kib !== undefined) {
+      errors.check(kib % GIB_IN_KIB === 0, 'retry.storage', 'a whole number of GiB', describeSize(storage));
+    }
   }
   const storageClassName = r.volume?.storageClassName;
   if (storageClassName !== undefined) {

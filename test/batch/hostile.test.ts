@@ -163,7 +163,13 @@ describe('quantities that are not quantities', () => {
     [
       'a resume claim of 1e30 GiB',
       () => ({ retry: BatchRetry.resumeFromVolume({ storage: Size.gibibytes(1e30) }) }),
-      `retry.storage must be a whole number of KiB from 1 to ${INT64_SAFE_MAX}, got "1e+30Gi"`,
+      `retry.storage must be a whole number of KiB from 1048576 to ${INT64_SAFE_MAX}, got "1e+30Gi"`,
+    ],
+    // cdk8s-plus would fail at synth without our context: "'1536 mebibytes' cannot be converted into a whole number of gibibytes"
+    [
+      'a resume claim of 1.5 GiB',
+      () => ({ retry: BatchRetry.resumeFromVolume({ storage: Size.mebibytes(1536) }) }),
+      'retry.storage must be a whole number of GiB, got "1536Mi"',
     ],
   ])('%s', (_, props, message) => {
     expect(errorOf(props)).toBe(`[test/job] ${message}`);
