@@ -2,11 +2,11 @@
  * The WebAppWithIngress props arbitrary of the fuzzer (`web.fuzz.test.ts`), also used by the
  * web property test.
  */
-import { Chart, Size } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { SecretKeyReference, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
-import { hostileString, int, mebibytes, mostly, seconds, text } from './hostile';
+import { containerResources, envValue, hostileString, int, mebibytes, mostly, ordered, podOptions, seconds, text } from './hostile';
 
 /** Secret references are made in the chart, so the arbitrary describes them by name. */
 export type FuzzedWebProps = Omit<WebAppWithIngressProps, 'secretEnv'> & { readonly secretEnv?: Record<string, { name: string; key: string }> };
@@ -15,10 +15,8 @@ const name = text('shop', 'shop-eu', 'web');
 const path = text('/', '/api', '/static/', '/v1/items');
 const host = mostly(fc.oneof(fc.domain(), fc.constantFrom('*.example.com', 'shop.example.com')), hostileString);
 const image = text('ghcr.io/acme/shop:1.4.2', 'nginx:1.27', `ghcr.io/acme/shop@sha256:${'d'.repeat(64)}`);
-const envValue = mostly(fc.string({ maxLength: 20 }), hostileString);
 const envName = text('LOG_LEVEL', 'FEATURE_X', 'REGION');
 const port = int(1, 65535);
-const ordered = (min: number, max: number) => fc.integer({ min, max }).chain((lo) => fc.tuple(fc.constant(lo), fc.integer({ min: lo, max })));
 const peer = mostly(
   fc.oneof(
     fc.constantFrom('10.0.0.0/8', 'fd00::/8').map((c) => WebAppNetworkPeer.ipBlock(c)),
@@ -26,10 +24,6 @@ const peer = mostly(
     fc.constant(WebAppNetworkPeer.pods({ app: 'redis' })),
   ),
   hostileString.map((c) => WebAppNetworkPeer.ipBlock(c)),
-);
-const cpu = mostly(
-  fc.integer({ min: 1, max: 4000 }).map((m) => kplus.Cpu.millis(m)),
-  fc.constantFrom(kplus.Cpu.millis(NaN), kplus.Cpu.millis(0.5), kplus.Cpu.units(1e22), kplus.Cpu.millis(-1)),
 );
 
 /** Random WebAppWithIngress props, mostly valid, with every hostile class mixed in. */
@@ -70,31 +64,13 @@ export const webProps: fc.Arbitrary<FuzzedWebProps> = fc.record(
     secretEnv: fc.dictionary(text('DB_PASSWORD', 'API_TOKEN'), fc.record({ name, key: text('password', 'token') }), { maxKeys: 2 }),
     command: fc.array(envValue, { minLength: 1, maxLength: 3 }),
     args: fc.array(envValue, { maxLength: 3 }),
-    resources: mostly(
-      fc.record(
-        {
-          cpu: ordered(1, 4000).map(([r, l]) => ({ request: kplus.Cpu.millis(r), limit: kplus.Cpu.millis(l) })),
-          memory: ordered(1, 4096).map(([r, l]) => ({ request: Size.mebibytes(r), limit: Size.mebibytes(l) })),
-          ephemeralStorage: ordered(1, 512).map(([r]) => ({ request: Size.mebibytes(r), limit: Size.mebibytes(2048) })),
-        },
-        { requiredKeys: [] },
-      ),
-      fc.record(
-        {
-          cpu: fc.record({ request: cpu, limit: cpu }, { requiredKeys: [] }),
-          memory: fc.record({ request: mebibytes(1, 4096), limit: mebibytes(1, 4096) }, { requiredKeys: [] }),
-          ephemeralStorage: fc.record({ request: mebibytes(1, 512), limit: mebibytes(512, 4096) }, { requiredKeys: [] }),
-        },
-        { requiredKeys: [] },
-      ),
-    ),
+    resources: containerResources,
     runAsUser: int(1, 70000),
     runAsGroup: int(1, 70000),
     readOnlyRootFilesystem: fc.boolean(),
     writableDirectories: mostly(fc.uniqueArray(fc.constantFrom('/tmp', '/var/cache'), { maxLength: 2 }), fc.array(text('/tmp'), { maxLength: 2 })),
     writableDirectorySizeLimit: mebibytes(1, 128),
     automountServiceAccountToken: fc.boolean(),
-    priorityClassName: name,
     networkPolicy: fc.record(
       {
         enabled: fc.boolean(),
@@ -111,28 +87,7 @@ export const webProps: fc.Arbitrary<FuzzedWebProps> = fc.record(
       fc.record({ image, header: text('X-Canary'), headerValue: text('yes') }, { requiredKeys: ['image', 'header'] }),
     ),
     revisionHistoryLimit: int(0, 20),
-    nodeSelector: fc.dictionary(text('kubernetes.io/os', 'topology.kubernetes.io/zone'), text('linux', 'eu-west-1a'), { maxKeys: 2 }),
-    tolerations: fc.array(
-      fc.record(
-        {
-          key: text('dedicated'),
-          operator: text('Equal', 'Exists'),
-          value: text('web'),
-          effect: text('NoSchedule', 'NoExecute'),
-          tolerationSeconds: int(0, 3600),
-        },
-        { requiredKeys: ['key'] },
-      ),
-      { maxLength: 2 },
-    ),
-    podLabels: fc.dictionary(text('team', 'example.com/tier'), text('shop', 'frontend'), { maxKeys: 2 }),
-    // values without NUL: the shared pod options do not refuse NUL in annotation values yet
-    podAnnotations: fc.dictionary(
-      text('example.com/note'),
-      envValue.filter((v) => !v.includes('\u0000')),
-      { maxKeys: 2 },
-    ),
-    imagePullSecrets: fc.array(name, { maxLength: 2 }),
+    ...podOptions(name),
     minReady: seconds(0, 60),
     progressDeadline: seconds(61, 900),
   },
@@ -145,7 +100,7 @@ export function buildWebApp(chart: Chart, id: string, p: FuzzedWebProps): void {
   if (p.secretEnv !== undefined) {
     secretEnv = {};
     for (const [env, ref] of Object.entries(p.secretEnv)) {
-      secretEnv[env] = { secret: kplus.Secret.fromSecretName(chart, `Secret${Object.keys(secretEnv).length}`, 'shop-secrets'), key: ref.key };
+      secretEnv[env] = { secret: kplus.Secret.fromSecretName(chart, `Secret${Object.keys(secretEnv).length}`, ref.name), key: ref.key };
     }
   }
   new WebAppWithIngress(chart, id, { ...p, secretEnv });
