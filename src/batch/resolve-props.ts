@@ -447,7 +447,7 @@ export function resolveStep(
   checkEnvNames(errors, `${at}.secretEnv`, secretNames, batch.allowReservedEnv);
   checkSecretRefs(errors, `${at}.secretEnv`, step.secretEnv);
   for (const [name, value] of Object.entries(env)) {
-    if (!errors.check(typeof value === 'string', `${at}.env.${name}`, 'a string', value) || !checkNoNul(errors, `${at}.env.${name}`, value)) {
+    if (!errors.check(typeof value === 'string', `${at}.env[${JSON.stringify(name)}]`, 'a string', value) || !checkNoNul(errors, `${at}.env[${JSON.stringify(name)}]`, value)) {
       continue;
     }
     errors.check(
@@ -458,7 +458,7 @@ export function resolveStep(
     );
     errors.check(
       Buffer.byteLength(name) + Buffer.byteLength(value) + 2 <= MAX_ARG_STRLEN,
-      `${at}.env.${name}`,
+      `${at}.env[${JSON.stringify(name)}]`,
       `shorter than ${MAX_ARG_STRLEN} bytes with its name (Linux MAX_ARG_STRLEN)`,
       `${value.slice(0, 40)}...`,
     );
@@ -653,14 +653,14 @@ function checkConfig(errors: PropErrors, config: { [key: string]: string } | und
   let bytes = 0;
   checkEnvNames(errors, 'config', Object.keys(config ?? {}), allowed);
   for (const [key, value] of Object.entries(config ?? {})) {
-    if (!errors.check(typeof value === 'string', `config.${key}`, 'a string', value) || !checkNoNul(errors, `config.${key}`, value)) {
+    if (!errors.check(typeof value === 'string', `config[${JSON.stringify(key)}]`, 'a string', value) || !checkNoNul(errors, `config[${JSON.stringify(key)}]`, value)) {
       continue;
     }
     errors.check(!SECRET_LIKE.test(key), 'config', 'keys that do not look like credentials (put credentials in a Secret and use secretEnv)', key);
     const entry = Buffer.byteLength(key) + Buffer.byteLength(value);
     errors.check(
       entry + 2 <= MAX_ARG_STRLEN,
-      `config.${key}`,
+      `config[${JSON.stringify(key)}]`,
       `shorter than ${MAX_ARG_STRLEN} bytes with its key (Linux MAX_ARG_STRLEN, every step gets it as a variable)`,
       `${entry} bytes`,
     );
@@ -695,12 +695,12 @@ function checkSecretRefs(errors: PropErrors, prop: string, refs: { [name: string
   for (const [name, ref] of Object.entries(refs ?? {})) {
     const ok = errors.check(
       ref !== undefined && ref !== null && typeof ref.key === 'string' && /^[-._a-zA-Z0-9]+$/.test(ref.key) && ref.secret !== undefined,
-      `${prop}.${name}`,
+      `${prop}[${JSON.stringify(name)}]`,
       'a Secret and one of its keys',
       ref?.key,
     );
     if (ok) {
-      checkReferenceName(errors, `${prop}.${name}.secret`, 'a Secret', ref.secret);
+      checkReferenceName(errors, `${prop}[${JSON.stringify(name)}].secret`, 'a Secret', ref.secret);
     }
   }
 }

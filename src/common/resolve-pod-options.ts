@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { PropErrors } from './errors';
 import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './names';
 import { PodOptions } from './pod-options';
-import { checkNoNul } from './process-strings';
+import { checkNoNul, isNulFree } from './process-strings';
 
 type k8sToleration = kplus.k8s.Toleration;
 
@@ -58,6 +58,9 @@ export function isLabelMap(value: unknown): value is Record<string, string> {
 export function mountPathProblem(path: unknown): string | undefined {
   if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {
     return 'an absolute directory path other than "/"';
+  }
+  if (!isNulFree(path)) {
+    return 'a path without NUL bytes';
   }
   if (path.endsWith('/') || /\/\/|\/\.\.?(\/|$)|:/.test(path)) {
     return 'a normalized absolute path (no trailing "/", "//", "." or ".." segments, no ":")';
@@ -221,8 +224,8 @@ export function resolvePodOptions(errors: PropErrors, props: PodOptions, context
       }
       if (v.subPath !== undefined) {
         const sub = v.subPath;
-        const subOk = typeof sub === 'string' && sub !== '' && !sub.startsWith('/') && !sub.split('/').includes('..');
-        ok = errors.check(subOk, `${prop}.subPath`, 'a relative path without ".." segments', sub) && ok;
+        const subOk = typeof sub === 'string' && sub !== '' && !sub.startsWith('/') && !sub.split('/').includes('..') && isNulFree(sub);
+        ok = errors.check(subOk, `${prop}.subPath`, 'a relative path without ".." segments or NUL bytes', sub) && ok;
       }
       const isSource = v.source !== null && typeof v.source === 'object' && typeof (v.source as any)._problems === 'function';
       if ((ok = errors.check(isSource, `${prop}.source`, 'an ExtraVolumeSource', v.source) && ok)) {

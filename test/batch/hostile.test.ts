@@ -7,7 +7,7 @@
 import { Cron, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Chart } from 'cdk8s';
-import { BatchRetry, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../src';
+import { BatchRetry, ExtraVolumeSource, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../src';
 import { podSpecOf } from './helpers';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
@@ -43,6 +43,8 @@ function synthErrorOf(props: PropsIn): string {
   return '';
 }
 
+const exportsClaim = (chart: Chart) =>
+  ExtraVolumeSource.fromPersistentVolumeClaim(kplus.PersistentVolumeClaim.fromClaimName(chart, 'Exports', 'exports'));
 const step = (extra: Partial<SerialBatchStep>): SerialBatchStep => ({ name: 'load', command: ['psql', '-f', 'load.sql'], ...extra });
 const secondsRule = (min: number, max: number = INT32_MAX) => `a whole number of seconds from ${min} to ${max}`;
 
@@ -197,12 +199,12 @@ describe('names copied without a check', () => {
     [
       'a Secret named like no Secret',
       (chart) => ({ secretEnv: { API_KEY_FILE: { secret: kplus.Secret.fromSecretName(chart, 'Api', 'Api Secret'), key: 'key' } } }),
-      `secretEnv.API_KEY_FILE.secret must be ${subdomain('a Secret')}, got "Api Secret"`,
+      `secretEnv["API_KEY_FILE"].secret must be ${subdomain('a Secret')}, got "Api Secret"`,
     ],
     [
       "a step's Secret named like no Secret",
       (chart) => ({ steps: [step({ secretEnv: { TOKEN_FILE: { secret: kplus.Secret.fromSecretName(chart, 'Tok', '-tokens'), key: 'token' } } })] }),
-      `steps["load"].secretEnv.TOKEN_FILE.secret must be ${subdomain('a Secret')}, got "-tokens"`,
+      `steps["load"].secretEnv["TOKEN_FILE"].secret must be ${subdomain('a Secret')}, got "-tokens"`,
     ],
     [
       'a ServiceAccount named like no ServiceAccount',
@@ -281,13 +283,23 @@ describe('NUL bytes, which no process can receive', () => {
   test.each<[string, PropsIn, string]>([
     ['in a command', () => ({ steps: [step({ command: ['psql', '-c', 'SELECT 1\u0000'] })] }), nul('steps["load"].command[2]', 'SELECT 1\u0000')],
     ['in the program', () => ({ steps: [step({ command: ['psql\u0000'] })] }), nul('steps["load"].command[0]', 'psql\u0000')],
-    ['in an env value', () => ({ steps: [step({ env: { TABLE: 'orders\u0000' } })] }), nul('steps["load"].env.TABLE', 'orders\u0000')],
-    ['in a config value', () => ({ config: { REGION: 'eu\u0000west' } }), nul('config.REGION', 'eu\u0000west')],
+    ['in an env value', () => ({ steps: [step({ env: { TABLE: 'orders\u0000' } })] }), nul('steps["load"].env["TABLE"]', 'orders\u0000')],
+    ['in a config value', () => ({ config: { REGION: 'eu\u0000west' } }), nul('config["REGION"]', 'eu\u0000west')],
     ['in a working directory', () => ({ steps: [step({ workingDir: '/work\u0000' })] }), nul('steps["load"].workingDir', '/work\u0000')],
     [
       'in a pod annotation',
       () => ({ podAnnotations: { 'example.com/owner': 'data\u0000' } }),
       nul('podAnnotations["example.com/owner"]', 'data\u0000'),
+    ],
+    [
+      "in an extra volume's subPath",
+      (chart) => ({ volumes: [{ name: 'exports', source: exportsClaim(chart), mountPath: '/mnt/exports', subPath: 'eu\u0000' }] }),
+      'volumes[0].subPath must be a relative path without ".." segments or NUL bytes, got "eu\\u0000"',
+    ],
+    [
+      "in an extra volume's mount path",
+      (chart) => ({ volumes: [{ name: 'exports', source: exportsClaim(chart), mountPath: '/mnt/exports\u0000' }] }),
+      'volumes[0].mountPath must be a path without NUL bytes, got "/mnt/exports\\u0000"',
     ],
   ])('%s', (_, props, message) => {
     expect(errorOf(props)).toBe(`[test/job] ${message}`);
@@ -384,9 +396,15 @@ test('every problem is listed at once, each with its prop, rule and value', () =
   const lines = message.split('\n');
   expect(lines[0]).toBe('[test/job] 4 invalid props:');
   expect(lines.slice(1).map((l) => /^ {2}- (\S+) must be .+, got .+$/.exec(l)?.[1])).toEqual([
-    'config.REGION',
+    'config["REGION"]',
     'terminationGracePeriod',
     'ttlAfterFinished',
     'partOf',
   ]);
+});
+
+test('map keys are quoted in the prop, so a line break in one cannot split the message', () => {
+  const message = errorOf((chart) => ({ secretEnv: { 'line\nbreak': { secret: kplus.Secret.fromSecretName(chart, 'S', 'Ünïcödé'), key: 'k' } } }));
+  expect(message).not.toMatch(/line\nbreak/);
+  expect(message).toContain('secretEnv["line\\nbreak"].secret must be a Secret whose name is a DNS-1123 subdomain, got "Ünïcödé"');
 });
