@@ -447,7 +447,10 @@ export function resolveStep(
   checkEnvNames(errors, `${at}.secretEnv`, secretNames, batch.allowReservedEnv);
   checkSecretRefs(errors, `${at}.secretEnv`, step.secretEnv);
   for (const [name, value] of Object.entries(env)) {
-    if (!errors.check(typeof value === 'string', `${at}.env[${JSON.stringify(name)}]`, 'a string', value) || !checkNoNul(errors, `${at}.env[${JSON.stringify(name)}]`, value)) {
+    if (
+      !errors.check(typeof value === 'string', `${at}.env[${JSON.stringify(name)}]`, 'a string', value) ||
+      !checkNoNul(errors, `${at}.env[${JSON.stringify(name)}]`, value)
+    ) {
       continue;
     }
     errors.check(
@@ -653,7 +656,10 @@ function checkConfig(errors: PropErrors, config: { [key: string]: string } | und
   let bytes = 0;
   checkEnvNames(errors, 'config', Object.keys(config ?? {}), allowed);
   for (const [key, value] of Object.entries(config ?? {})) {
-    if (!errors.check(typeof value === 'string', `config[${JSON.stringify(key)}]`, 'a string', value) || !checkNoNul(errors, `config[${JSON.stringify(key)}]`, value)) {
+    if (
+      !errors.check(typeof value === 'string', `config[${JSON.stringify(key)}]`, 'a string', value) ||
+      !checkNoNul(errors, `config[${JSON.stringify(key)}]`, value)
+    ) {
       continue;
     }
     errors.check(!SECRET_LIKE.test(key), 'config', 'keys that do not look like credentials (put credentials in a Secret and use secretEnv)', key);

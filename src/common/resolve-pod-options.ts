@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { PropErrors } from './errors';
 import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './names';
 import { PodOptions } from './pod-options';
-import { checkNoNul, isNulFree } from './process-strings';
+import { isNulFree } from './process-strings';
 
 type k8sToleration = kplus.k8s.Toleration;
 
@@ -176,7 +176,8 @@ export function resolvePodOptions(errors: PropErrors, props: PodOptions, context
       ) {
         errors.check(!(context.annotationKeys ?? []).includes(k), at, 'an annotation the construct does not manage', k);
       }
-      checkNoNul(errors, at, v);
+      // the API server stores one, but YAML tools and C programs reading annotations end the string there
+      errors.check(isNulFree(v), at, 'a value without NUL bytes', v);
       podAnnotations[k] = v;
     }
     errors.check(bytes <= MAX_ANNOTATIONS_BYTES, 'podAnnotations', `at most ${MAX_ANNOTATIONS_BYTES} bytes of keys and values`, `${bytes} bytes`);

@@ -1,5 +1,7 @@
 import { Size } from 'cdk8s';
-import { IConfigMap, ISecret } from 'cdk8s-plus-27';
+import { IConfigMap, ISecret, k8s } from 'cdk8s-plus-27';
+import { sizeInKibibytes, sizeToQuantity } from '../common/quantities';
+import { PGBACKREST_CA_DIR, PGBACKREST_REPO_MOUNT, env, secretEnv } from './pod-parts';
 
 /** How pgBackRest addresses the S3 bucket. */
 export enum S3UriStyle {
@@ -99,6 +101,41 @@ export class BackupRepository {
   public readonly _volume?: VolumeRepositoryOptions;
 
   /**
+   * @internal Problems with the options, as `[subprop, rule, value]` (prefix the prop path).
+   */
+  public _problems(): Array<[string, string, unknown]> {
+    const out: Array<[string, string, unknown]> = [];
+    const check = (ok: boolean, prop: string, rule: string, value: unknown) => {
+      if (!ok) {
+        out.push([prop, rule, value]);
+      }
+    };
+    const s3 = this._s3;
+    if (s3) {
+      check(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket), 'bucket', 'an S3 bucket name', s3.bucket);
+      check(/^[a-z0-9-]{2,32}$/.test(s3.region), 'region', 'a region such as eu-west-1', s3.region);
+      if (s3.endpoint !== undefined) {
+        check(/^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(s3.endpoint), 'endpoint', 'a host name (no scheme)', s3.endpoint);
+      }
+      if (s3.path !== undefined) {
+        check(/^\/[A-Za-z0-9._/-]*$/.test(s3.path) && !s3.path.includes('..'), 'path', 'an absolute path', s3.path);
+      }
+      for (const [prop, key] of [
+        ['accessKeyIdKey', s3.accessKeyIdKey],
+        ['secretAccessKeyKey', s3.secretAccessKeyKey],
+      ] as const) {
+        check(key === undefined || /^[-._a-zA-Z0-9]+$/.test(key), prop, 'a Secret key', key);
+      }
+      check(s3.caBundleKey === undefined || /^[-._a-zA-Z0-9]+$/.test(s3.caBundleKey), 'caBundleKey', 'a ConfigMap key', s3.caBundleKey);
+    } else {
+      const size = this._volume?.size ?? Size.gibibytes(20);
+      const kib = sizeInKibibytes(size);
+      check(kib !== undefined && kib >= 1024 * 1024 && kib % 1024 === 0, 'size', 'at least 1Gi and a whole number of MiB', size.asString());
+    }
+    return out;
+  }
+
+  /**
    * Where the repository of cluster `clusterName` lives, to tell two repositories apart.
    * @internal
    */
@@ -108,6 +145,97 @@ export class BackupRepository {
       return `s3://${s3.endpoint ?? `s3.${s3.region}.amazonaws.com`}/${s3.bucket}${(s3.path ?? `/pgbackrest/${clusterName}`).replace(/\/+$/, '')}`;
     }
     return `pvc://${clusterName}-pgbackrest-repo`;
+  }
+
+  /**
+   * @internal The `repo1-*` lines of pgbackrest.conf for the repository of cluster `clusterName`,
+   * a volume mounted at the mount path + `suffix`.
+   */
+  public _configLines(clusterName: string, suffix: string = ''): string[] {
+    const s3 = this._s3;
+    if (!s3) {
+      return ['repo1-type=posix', `repo1-path=${PGBACKREST_REPO_MOUNT}${suffix}`];
+    }
+    return [
+      'repo1-type=s3',
+      `repo1-path=${s3.path ?? `/pgbackrest/${clusterName}`}`,
+      `repo1-s3-bucket=${s3.bucket}`,
+      `repo1-s3-endpoint=${s3.endpoint ?? `s3.${s3.region}.amazonaws.com`}`,
+      `repo1-s3-region=${s3.region}`,
+      `repo1-s3-uri-style=${s3.uriStyle ?? S3UriStyle.HOST}`,
+      `repo1-s3-key-type=${s3.credentials ? 'shared' : 'auto'}`,
+    ];
+  }
+
+  /**
+   * @internal Env pointing pgBackRest at the repository volume or at the CA bundle of an S3
+   * repository, then the S3 credentials as `secretKeyRef`s, named `<prefix>REPO1_...`; volumes and
+   * CA bundles are mounted at their paths + `suffix`.
+   */
+  public _env(prefix: string = 'PGBACKREST_', suffix: string = ''): k8s.EnvVar[] {
+    const s3 = this._s3;
+    if (!s3) {
+      return [env(`${prefix}REPO1_PATH`, `${PGBACKREST_REPO_MOUNT}${suffix}`)];
+    }
+    const out = s3.caBundle ? [env(`${prefix}REPO1_STORAGE_CA_FILE`, `${PGBACKREST_CA_DIR}${suffix}/ca.crt`)] : [];
+    if (s3.credentials) {
+      out.push(
+        secretEnv(`${prefix}REPO1_S3_KEY`, s3.credentials.name, s3.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID'),
+        secretEnv(`${prefix}REPO1_S3_KEY_SECRET`, s3.credentials.name, s3.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY'),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * @internal Mounts of the repository volume (read-only for a restore source) or of the CA
+   * bundle, in every container that runs pgBackRest; names and paths end in `suffix`.
+   */
+  public _mounts(suffix: string = '', readOnly: boolean = false): k8s.VolumeMount[] {
+    if (!this._s3) {
+      return [{ name: `pgbackrest-repo${suffix}`, mountPath: `${PGBACKREST_REPO_MOUNT}${suffix}`, ...(readOnly ? { readOnly: true } : {}) }];
+    }
+    return this._s3.caBundle ? [{ name: `pgbackrest-ca${suffix}`, mountPath: `${PGBACKREST_CA_DIR}${suffix}`, readOnly: true }] : [];
+  }
+
+  /** @internal The volumes behind {@link _mounts} for the repository of cluster `clusterName`. */
+  public _volumes(clusterName: string, suffix: string = '', readOnly: boolean = false): k8s.Volume[] {
+    if (!this._s3) {
+      const claim = { claimName: this.claimNameFor(clusterName), ...(readOnly ? { readOnly: true } : {}) };
+      return [{ name: `pgbackrest-repo${suffix}`, persistentVolumeClaim: claim }];
+    }
+    const ca = this._s3.caBundle;
+    const items = [{ key: this._s3.caBundleKey ?? 'ca.crt', path: 'ca.crt' }];
+    return ca ? [{ name: `pgbackrest-ca${suffix}`, configMap: { name: ca.name, items, defaultMode: 0o444 } }] : [];
+  }
+
+  /** @internal The claim of a volume repository (undefined for S3). */
+  public _claim(clusterName: string): { name: string; spec: k8s.PersistentVolumeClaimSpec } | undefined {
+    if (this._s3) {
+      return undefined;
+    }
+    const v = this._volume ?? {};
+    return {
+      name: this.claimNameFor(clusterName),
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: k8s.Quantity.fromString(sizeToQuantity(v.size ?? Size.gibibytes(20))) } },
+        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
+      },
+    };
+  }
+
+  /** @internal The TCP port pgBackRest reaches the repository on: the endpoint's, 443 by default; none for a volume. */
+  public _egressPort(): number | undefined {
+    if (!this._s3) {
+      return undefined;
+    }
+    const m = /:(\d+)$/.exec(this._s3.endpoint ?? '');
+    return m ? Number(m[1]) : 443;
+  }
+
+  private claimNameFor(clusterName: string): string {
+    return `${clusterName}-pgbackrest-repo`;
   }
 
   private constructor(kind: string, s3: S3RepositoryOptions | undefined, volume: VolumeRepositoryOptions | undefined) {

@@ -23,7 +23,6 @@
  * - `_usesTls`: whether the env turns TLS on.
  */
 import * as kplus from 'cdk8s-plus-27';
-import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME } from '../common/labels';
 
 /** Options of `StatefulPostgres.connection()`. */
 export interface PostgresConnectionOptions {
@@ -169,11 +168,6 @@ export class PostgresConnection {
   }
 }
 
-/** The pod labels a NetworkPolicy selects the pods of one component of an instance by. */
-export function componentLabels(appName: string, instance: string, component: string): Record<string, string> {
-  return { [LABEL_NAME]: appName, [LABEL_INSTANCE]: instance, [LABEL_COMPONENT]: component };
-}
-
 /** `kubernetes.io/metadata.name`: the label the API server puts on every Namespace with its name. */
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
@@ -185,10 +179,10 @@ export function podPeer(
   podLabels: Record<string, string>,
   peerNamespace: string | undefined,
   policyNamespace: string | undefined,
-): Record<string, unknown> {
-  const peer: Record<string, unknown> = { podSelector: { matchLabels: { ...podLabels } } };
+): kplus.k8s.NetworkPolicyPeer {
+  const podSelector = { matchLabels: { ...podLabels } };
   if (peerNamespace !== undefined && peerNamespace !== policyNamespace) {
-    peer.namespaceSelector = { matchLabels: { [NAMESPACE_NAME_LABEL]: peerNamespace } };
+    return { podSelector, namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peerNamespace } } };
   }
-  return peer;
+  return { podSelector };
 }

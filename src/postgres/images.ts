@@ -11,13 +11,36 @@ export const POSTGRES_IMAGES: Readonly<Record<number, string>> = {
   17: 'docker.io/library/postgres:17.2-bookworm',
 };
 
-/** Spilo images (PostgreSQL with Patroni), used by the high-availability mode. */
+/**
+ * The oldest Patroni the high-availability mode works with: Patroni 3 labels the leader `master`
+ * whatever `leader_label_value` says, so the read-write Service would select no pod.
+ */
+export const MIN_PATRONI_MAJOR = 4;
+
+/**
+ * Spilo images (PostgreSQL with Patroni), used by the high-availability mode. A Spilo release
+ * carries the Patroni of the same major.minor (Spilo 4.0: Patroni 4.0) and the binaries of several
+ * PostgreSQL majors (`/usr/lib/postgresql/<version>/bin`), so one release serves every version.
+ */
 export const SPILO_IMAGES: Readonly<Record<number, string>> = {
-  14: 'ghcr.io/zalando/spilo-15:3.0-p1',
-  15: 'ghcr.io/zalando/spilo-15:3.0-p1',
-  16: 'ghcr.io/zalando/spilo-16:3.3-p3',
+  14: 'ghcr.io/zalando/spilo-17:4.0-p2',
+  15: 'ghcr.io/zalando/spilo-17:4.0-p2',
+  16: 'ghcr.io/zalando/spilo-17:4.0-p2',
   17: 'ghcr.io/zalando/spilo-17:4.0-p2',
 };
+
+/**
+ * Why a Spilo image is too old for the high-availability mode (its Patroni predates
+ * {@link MIN_PATRONI_MAJOR}); undefined for newer Spilo and for other images, whose Patroni
+ * cannot be told from the reference.
+ */
+export function patroniTooOld(image: string): string | undefined {
+  const m = /\/spilo-\d+:(\d+)\.(\d+)/.exec(image);
+  if (!m || Number(m[1]) >= MIN_PATRONI_MAJOR) {
+    return undefined;
+  }
+  return `an image with Patroni ${MIN_PATRONI_MAJOR} or newer (Spilo ${MIN_PATRONI_MAJOR}.0 or newer: Spilo ${m[1]}.${m[2]} has Patroni ${m[1]}.${m[2]}, which ignores leader_label_value)`;
+}
 
 /** The uid and gid of the `postgres` account in the Docker Official image. */
 export const OFFICIAL_IMAGE_UID = 999;

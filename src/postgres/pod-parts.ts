@@ -1,8 +1,9 @@
 /**
- * Pieces of the pod specs: paths, volumes, probes, resources and security contexts, as plain
- * Kubernetes JSON (the workloads need fields cdk8s-plus-27 lacks: volumeClaimTemplates,
- * capabilities, seccomp profiles, fsGroupChangePolicy, exec probes with shell logic).
+ * Pieces of the pod specs: paths, volumes, probes, resources and security contexts, as typed
+ * Kubernetes objects of cdk8s-plus-27's `k8s` module (the workloads need fields the L2 constructs
+ * lack: volumeClaimTemplates, capabilities, seccomp profiles, fsGroupChangePolicy, exec probes).
  */
+import { k8s } from 'cdk8s-plus-27';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../common/security';
 
 /** Where the data volume is mounted; PGDATA is a subdirectory of it. */
@@ -25,46 +26,73 @@ export const PGBACKREST_CA_DIR = '/etc/pgbackrest-ca';
 export const STANZA = 'db';
 
 /** A `{ name, value }` env entry. */
-export function env(name: string, value: string): Record<string, unknown> {
+export function env(name: string, value: string): k8s.EnvVar {
   return { name, value };
 }
 
 /** An env entry from a Secret key. */
-export function secretEnv(name: string, secretName: string, key: string): Record<string, unknown> {
+export function secretEnv(name: string, secretName: string, key: string): k8s.EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }
 
 /** An env entry from a pod field. */
-export function fieldEnv(name: string, fieldPath: string): Record<string, unknown> {
+export function fieldEnv(name: string, fieldPath: string): k8s.EnvVar {
   return { name, valueFrom: { fieldRef: { fieldPath } } };
 }
 
 /** A volume with one key of a Secret as `<file>`, readable by the fsGroup only. */
-export function secretFileVolume(name: string, secretName: string, key: string, file = 'password'): Record<string, unknown> {
+export function secretFileVolume(name: string, secretName: string, key: string, file = 'password'): k8s.Volume {
   return { name, secret: { secretName, items: [{ key, path: file }], defaultMode: 0o440 } };
 }
 
+/** A volume with a whole ConfigMap, world-readable (the files hold no secret). */
+export function configMapVolume(name: string, configMapName: string): k8s.Volume {
+  return { name, configMap: { name: configMapName, defaultMode: 0o444 } };
+}
+
 /** An emptyDir volume with a size limit. */
-export function emptyDir(name: string, sizeLimit: string, memory = false): Record<string, unknown> {
-  return { name, emptyDir: memory ? { medium: 'Memory', sizeLimit } : { sizeLimit } };
+export function emptyDir(name: string, sizeLimit: string, memory = false): k8s.Volume {
+  const limit = k8s.Quantity.fromString(sizeLimit);
+  return { name, emptyDir: memory ? { medium: 'Memory', sizeLimit: limit } : { sizeLimit: limit } };
 }
 
 /** Container resources: requests and limits, with ephemeral storage. */
-export function resources(cpu: string, cpuLimit: string, memory: string, ephemeralRequest: string, ephemeralLimit: string): Record<string, unknown> {
+export function resources(cpu: string, cpuLimit: string, memory: string, ephemeralRequest: string, ephemeralLimit: string): k8s.ResourceRequirements {
+  const q = k8s.Quantity.fromString;
   return {
-    requests: { cpu, memory, 'ephemeral-storage': ephemeralRequest },
-    limits: { cpu: cpuLimit, memory, 'ephemeral-storage': ephemeralLimit },
+    requests: { cpu: q(cpu), memory: q(memory), 'ephemeral-storage': q(ephemeralRequest) },
+    limits: { cpu: q(cpuLimit), memory: q(memory), 'ephemeral-storage': q(ephemeralLimit) },
   };
 }
 
 /** The restricted container security context for a uid/gid. */
-export function containerSecurity(user: number, group: number): Record<string, unknown> {
-  return restrictedContainerSecurityContext({ user, group });
+export function containerSecurity(user: number, group: number): k8s.SecurityContext {
+  return restrictedContainerSecurityContext({ user, group }) as k8s.SecurityContext;
 }
 
 /** The restricted pod security context: fsGroup = gid, fsGroupChangePolicy OnRootMismatch. */
-export function podSecurity(user: number, group: number): Record<string, unknown> {
-  return restrictedPodSecurityContext({ user, group, fsGroup: group });
+export function podSecurity(user: number, group: number): k8s.PodSecurityContext {
+  return restrictedPodSecurityContext({ user, group, fsGroup: group }) as k8s.PodSecurityContext;
+}
+
+/** A named TCP container port. */
+export function tcpPort(name: string, containerPort: number): k8s.ContainerPort {
+  return { name, containerPort, protocol: 'TCP' };
+}
+
+/** A probe checking that the named port accepts TCP connections. */
+export function tcpProbe(port: string, periodSeconds: number, timeoutSeconds: number, failureThreshold: number): k8s.Probe {
+  return { tcpSocket: { port: k8s.IntOrString.fromString(port) }, periodSeconds, timeoutSeconds, failureThreshold };
+}
+
+/** A probe getting `path` over HTTP on the named port. */
+export function httpProbe(path: string, port: string, periodSeconds: number, timeoutSeconds: number, failureThreshold: number): k8s.Probe {
+  return { httpGet: { path, port: k8s.IntOrString.fromString(port) }, periodSeconds, timeoutSeconds, failureThreshold };
+}
+
+/** A probe running `command`. */
+export function execProbe(command: string[], periodSeconds: number, timeoutSeconds: number, failureThreshold: number): k8s.Probe {
+  return { exec: { command }, periodSeconds, timeoutSeconds, failureThreshold };
 }
 
 /**
@@ -92,7 +120,7 @@ export function acceptingWritesCommand(): string[] {
 }
 
 /** Preferred anti-affinity on nodes and a zone spread for pods matching `selector`. */
-export function spreadOut(selector: Record<string, unknown>): { affinity: Record<string, unknown>; topologySpreadConstraints: unknown[] } {
+export function spreadOut(selector: k8s.LabelSelector): { affinity: k8s.Affinity; topologySpreadConstraints: k8s.TopologySpreadConstraint[] } {
   return {
     affinity: {
       podAntiAffinity: {

@@ -3,7 +3,7 @@
  * (PGTune's web/OLTP formulas), the construct's own settings and the user's overrides, rendered
  * with every parameter exactly once so `pg_file_settings` shows no shadowed lines.
  */
-import { POSTGRESQL_BASE_CONF } from './assets.generated';
+import { POSTGRESQL_BASE_CONF } from './scripts/assets.generated';
 import { PG15_PARAMETERS } from './parameter-names';
 
 /** Parameters added after PostgreSQL 15, by the major version that added them. */

@@ -1,5 +1,6 @@
 import { Cron, Duration, Size } from 'cdk8s';
 import { Cpu, ImagePullPolicy, ISecret } from 'cdk8s-plus-27';
+import { PodOptions } from '../common/pod-options';
 import { BackupRepository } from './backup-repository';
 
 /** The access a grant gives on a database's `public` schema. */
@@ -356,8 +357,13 @@ export interface PostgresTlsOptions {
   readonly verifyServer?: boolean;
 }
 
-/** Properties of `StatefulPostgres`. */
-export interface StatefulPostgresProps {
+/**
+ * Properties of `StatefulPostgres`. The shared pod options (`nodeSelector`, `tolerations`,
+ * `podLabels`, `podAnnotations`, `imagePullSecrets`, `priorityClassName`) apply to every pod it
+ * makes (members, pooler, Jobs); extra `volumes` are mounted into the `postgres` container of the
+ * members.
+ */
+export interface StatefulPostgresProps extends PodOptions {
   /**
    * Base name of every object (`<name>-rw`, `<name>-primary`, ...): a DNS label of at most 30 characters.
    * @default - the construct id

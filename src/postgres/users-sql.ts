@@ -3,8 +3,9 @@
  * from the mounted Secret files (`$USER_PASSWORDS_DIR/<role>/password`), so no secret is ever part
  * of the manifest, and statement logging is switched off for the session.
  */
-import { POOLER_AUTH_SQL } from './assets.generated';
+import { POOLER_AUTH_SQL } from './scripts/assets.generated';
 import { DatabaseAccess } from './props';
+import { METRICS_USER, POOLER_USER, REPLICATION_USER, ResolvedPostgres } from './resolve-props';
 import { quoteIdent, quoteLiteral } from './sql';
 
 /** A role the script creates and keeps in the declared state. */
@@ -146,4 +147,36 @@ export function renderUsersSql(spec: UsersScript): string {
     }
   }
   return lines.join('\n').trimEnd() + '\n';
+}
+
+/** What users.sql declares for an instance: the internal roles it needs, then the declared ones. */
+export function usersScriptOf(r: ResolvedPostgres): UsersScript {
+  const roles: RoleSpec[] = [];
+  const system = (name: string, attributes: string): void => {
+    if (r.passwordFiles.has(name)) {
+      roles.push({ name, attributes, login: true, connectionLimit: -1, memberOf: [], hasPassword: true });
+    }
+  };
+  system(REPLICATION_USER, 'REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE');
+  system(METRICS_USER, 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION');
+  system(POOLER_USER, 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION');
+  const grants: GrantSpec[] = [];
+  for (const u of r.users) {
+    roles.push({
+      name: u.name,
+      attributes: `NOSUPERUSER ${u.createDatabases ? 'CREATEDB' : 'NOCREATEDB'} NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
+      login: u.login,
+      connectionLimit: u.connectionLimit,
+      memberOf: u.memberOf,
+      hasPassword: true,
+    });
+    grants.push(...u.grants.map((g) => ({ role: u.name, database: g.database, access: g.access })));
+  }
+  return {
+    roles,
+    databases: r.databases.map((d) => ({ name: d.name, owner: d.owner, extensions: d.extensions })),
+    grants,
+    poolerUser: r.pooler ? POOLER_USER : undefined,
+    metricsUser: r.metrics ? METRICS_USER : undefined,
+  };
 }

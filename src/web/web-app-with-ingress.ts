@@ -65,14 +65,17 @@ interface TrackObjects {
 }
 
 /**
- * A stateless HTTP application behind an Ingress, with the production defaults a cluster expects:
+ * A stateless HTTP application behind an Ingress or a Gateway, with the production defaults a
+ * cluster expects:
  *
  * - a Deployment with a stable `app.kubernetes.io/name` + `instance` selector, zero-downtime rolling
  *   updates, readiness/liveness/startup probes, a preStop delay and a matching grace period, a
  *   restricted security context, explicit resources and spreading across zones and hosts;
- * - a ClusterIP Service and an Ingress (class, host, Prefix paths, TLS with cert-manager);
+ * - a ClusterIP Service and an Ingress (class, host, Prefix paths, TLS with cert-manager) and/or a
+ *   Gateway API HTTPRoute;
  * - its own ServiceAccount (token not mounted), a PodDisruptionBudget, a NetworkPolicy, an optional
- *   HorizontalPodAutoscaler, ConfigMap and canary track.
+ *   HorizontalPodAutoscaler, ConfigMap, ServiceMonitor and canary track;
+ * - with `database`, libpq's environment and the NetworkPolicy rules of both sides.
  *
  * Every object is named after `instance`; the children are exposed as escape hatches.
  */

@@ -289,7 +289,7 @@ describe('NUL bytes, which no process can receive', () => {
     [
       'in a pod annotation',
       () => ({ podAnnotations: { 'example.com/owner': 'data\u0000' } }),
-      nul('podAnnotations["example.com/owner"]', 'data\u0000'),
+      'podAnnotations["example.com/owner"] must be a value without NUL bytes, got "data\\u0000"',
     ],
     [
       "in an extra volume's subPath",

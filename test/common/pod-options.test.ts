@@ -174,6 +174,21 @@ describe('resolvePodOptions', () => {
       /^volumes\[0\].subPath must be a relative path without ".." segments/,
     ],
     [
+      'mount path with a NUL byte',
+      { volumes: [{ name: 'c', source: ExtraVolumeSource.fromSecret(secret('c')), mountPath: '/c\u0000' }] },
+      /^volumes\[0\].mountPath must be a path without NUL bytes/,
+    ],
+    [
+      'sub path with a NUL byte',
+      { volumes: [{ name: 'c', source: ExtraVolumeSource.fromSecret(secret('c')), mountPath: '/c', subPath: 'a\u0000' }] },
+      /^volumes\[0\].subPath must be a relative path without ".." segments or NUL bytes/,
+    ],
+    [
+      'annotation value with a NUL byte',
+      { podAnnotations: { 'example.com/x': 'a\u0000b' } },
+      /^podAnnotations\["example.com\/x"\] must be a value without NUL bytes/,
+    ],
+    [
       'source missing',
       { volumes: [{ name: 'c', source: undefined as any, mountPath: '/c' }] },
       /^volumes\[0\].source must be an ExtraVolumeSource, got undefined/,

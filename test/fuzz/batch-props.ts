@@ -10,7 +10,6 @@ import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import {
   BatchRetry,
-  ExtraVolumeSource,
   PostgresConnection,
   SecretKeyReference,
   SerialBatchJob,
@@ -18,6 +17,7 @@ import {
   SerialBatchStep,
   StatefulPostgres,
 } from '../../src';
+import { extraVolumes, FuzzedVolume } from './extra-volumes';
 import { containerResources, envValue, gibibytes, hostileString, int, mebibytes, mostly, ordered, podOptions, seconds, text } from './hostile';
 
 /** A Secret key, by the Secret's name. */
@@ -47,16 +47,6 @@ interface FuzzedPeer {
 interface FuzzedEgressRule {
   readonly peer: FuzzedPeer;
   readonly ports?: Array<{ readonly port: number; readonly endPort?: number; readonly udp: boolean }>;
-}
-
-interface FuzzedVolume {
-  readonly name: string;
-  readonly kind: 'secret' | 'configMap' | 'claim';
-  readonly objectName: string;
-  readonly mountPath: string;
-  readonly readOnly?: boolean;
-  readonly subPath?: string;
-  readonly defaultMode?: number;
 }
 
 /** What stands for a database: one of the warehouse's, or something that is not a connection. */
@@ -351,15 +341,7 @@ export function buildBatch(chart: Chart, id: string, p: FuzzedBatchProps): void 
     );
     return { peer, ports };
   });
-  const volumes = p.volumes?.map((v) => {
-    const source =
-      v.kind === 'secret'
-        ? ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(chart, nextId('VolumeSecret'), v.objectName), v.defaultMode)
-        : v.kind === 'configMap'
-          ? ExtraVolumeSource.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, nextId('VolumeConfig'), v.objectName), v.defaultMode)
-          : ExtraVolumeSource.fromPersistentVolumeClaim(kplus.PersistentVolumeClaim.fromClaimName(chart, nextId('VolumeClaim'), v.objectName));
-    return { name: v.name, source, mountPath: v.mountPath, readOnly: v.readOnly, subPath: v.subPath };
-  });
+  const volumes = extraVolumes(chart, p.volumes);
   new SerialBatchJob(chart, id, {
     ...p,
     steps: p.steps?.map(toStep),

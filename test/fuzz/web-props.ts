@@ -6,10 +6,14 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { SecretKeyReference, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
-import { containerResources, envValue, hostileString, int, mebibytes, mostly, ordered, podOptions, seconds, text } from './hostile';
+import { containerResources, envValue, hostileString, int, mebibytes, mostly, ordered, seconds, text } from './hostile';
+import { extraVolumes, FuzzedVolume } from './extra-volumes';
 
 /** Secret references are made in the chart, so the arbitrary describes them by name. */
-export type FuzzedWebProps = Omit<WebAppWithIngressProps, 'secretEnv'> & { readonly secretEnv?: Record<string, { name: string; key: string }> };
+export type FuzzedWebProps = Omit<WebAppWithIngressProps, 'secretEnv' | 'volumes'> & {
+  readonly secretEnv?: Record<string, { name: string; key: string }>;
+  readonly volumes?: FuzzedVolume[];
+};
 
 const name = text('shop', 'shop-eu', 'web');
 const path = text('/', '/api', '/static/', '/v1/items');
@@ -71,6 +75,7 @@ export const webProps: fc.Arbitrary<FuzzedWebProps> = fc.record(
     writableDirectories: mostly(fc.uniqueArray(fc.constantFrom('/tmp', '/var/cache'), { maxLength: 2 }), fc.array(text('/tmp'), { maxLength: 2 })),
     writableDirectorySizeLimit: mebibytes(1, 128),
     automountServiceAccountToken: fc.boolean(),
+    priorityClassName: name,
     networkPolicy: fc.record(
       {
         enabled: fc.boolean(),
@@ -87,11 +92,69 @@ export const webProps: fc.Arbitrary<FuzzedWebProps> = fc.record(
       fc.record({ image, header: text('X-Canary'), headerValue: text('yes') }, { requiredKeys: ['image', 'header'] }),
     ),
     revisionHistoryLimit: int(0, 20),
-    ...podOptions(name),
+    nodeSelector: fc.dictionary(text('kubernetes.io/os', 'topology.kubernetes.io/zone'), text('linux', 'eu-west-1a'), { maxKeys: 2 }),
+    tolerations: fc.array(
+      fc
+        .tuple(
+          fc.record(
+            {
+              key: text('dedicated'),
+              operator: text('Equal', 'Exists'),
+              value: text('web'),
+              effect: text('NoSchedule', 'NoExecute'),
+              tolerationSeconds: int(0, 3600),
+            },
+            { requiredKeys: ['key'] },
+          ),
+          fc.nat(3),
+        )
+        // mostly consistent (a value only with Equal, seconds only with NoExecute), sometimes not
+        .map(([t, dice]) =>
+          dice === 0
+            ? t
+            : {
+                ...t,
+                value: t.operator === 'Exists' ? undefined : t.value,
+                tolerationSeconds: t.effect === 'NoExecute' ? t.tolerationSeconds : undefined,
+              },
+        ),
+      { maxLength: 2 },
+    ),
+    podLabels: fc.dictionary(text('team', 'example.com/tier'), text('shop', 'frontend'), { maxKeys: 2 }),
+    podAnnotations: fc.dictionary(text('example.com/note'), envValue, { maxKeys: 2 }),
+    imagePullSecrets: fc.array(name, { maxLength: 2 }),
+    volumes: fc.uniqueArray(
+      fc.record(
+        {
+          name: text('certs', 'uploads'),
+          kind: fc.constantFrom('secret' as const, 'configMap' as const, 'claim' as const),
+          objectName: name,
+          mountPath: text('/etc/certs', '/data'),
+          readOnly: fc.boolean(),
+          subPath: text('tls'),
+        },
+        { requiredKeys: ['name', 'kind', 'objectName', 'mountPath'] },
+      ),
+      { maxLength: 2, comparator: (a, b) => a.name === b.name || a.mountPath === b.mountPath },
+    ),
+    // mostly both, so the Ingress-only props above stay meaningful; false alone is refused
+    ingressEnabled: fc.constantFrom(true, true, true, false),
+    gateway: fc.record(
+      {
+        name,
+        namespace: name,
+        sectionName: name,
+        dataPlaneNamespace: name,
+        dataPlanePodLabels: fc.dictionary(text('app'), text('envoy'), { maxKeys: 1 }),
+        referenceGrant: fc.constantFrom(false, false, false, true),
+      },
+      { requiredKeys: ['name', 'namespace'] },
+    ),
+    metrics: fc.record({ port, path, interval: seconds(1, 120), scraperNamespace: name }, { requiredKeys: ['port'] }),
     minReady: seconds(0, 60),
     progressDeadline: seconds(61, 900),
   },
-  { requiredKeys: ['image', 'host'] },
+  { requiredKeys: ['image', 'host', 'ingressEnabled'] },
 );
 
 /** Constructs a WebAppWithIngress from fuzzed props (Secret references are made in the chart). */
@@ -100,8 +163,9 @@ export function buildWebApp(chart: Chart, id: string, p: FuzzedWebProps): void {
   if (p.secretEnv !== undefined) {
     secretEnv = {};
     for (const [env, ref] of Object.entries(p.secretEnv)) {
-      secretEnv[env] = { secret: kplus.Secret.fromSecretName(chart, `Secret${Object.keys(secretEnv).length}`, ref.name), key: ref.key };
+      secretEnv[env] = { secret: kplus.Secret.fromSecretName(chart, `Secret${Object.keys(secretEnv).length}`, 'shop-secrets'), key: ref.key };
     }
   }
-  new WebAppWithIngress(chart, id, { ...p, secretEnv });
+  const volumes = extraVolumes(chart, p.volumes);
+  new WebAppWithIngress(chart, id, { ...p, secretEnv, volumes });
 }

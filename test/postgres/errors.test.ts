@@ -1,7 +1,7 @@
 import { Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { BackupRepository, DatabaseAccess, OnEmptyPrimary, StatefulPostgres, StatefulPostgresProps } from '../../src';
+import { BackupRepository, DatabaseAccess, ExtraVolumeSource, OnEmptyPrimary, StatefulPostgres, StatefulPostgresProps } from '../../src';
 import { assertValidManifests } from '../support/k8s-schema';
 import { superuser } from './fixtures';
 
@@ -27,6 +27,32 @@ describe('errors name the construct path, the prop, the rule and the value', () 
     ['memory too small', { memory: Size.mebibytes(128) }, /memory must be a memory limit of at least 256Mi.*got "128Mi"/],
     ['memory not whole MiB', { memory: Size.kibibytes(300 * 1024 + 1) }, /memory must be a memory limit/],
     ['unknown version', { version: 12 }, /version must be one of 14, 15, 16, 17, got 12/],
+    [
+      'a pod label the construct sets',
+      { podLabels: { role: 'primary' } },
+      /podLabels\["role"\] must be a label the construct or a controller does not set, got "role"/,
+    ],
+    [
+      'a pod annotation the construct sets',
+      { podAnnotations: { 'checksum/config': 'x' } },
+      /podAnnotations\["checksum\/config"\] must be an annotation the construct does not manage/,
+    ],
+    [
+      'an extra volume on the data mount',
+      { volumes: [{ name: 'extra', source: ExtraVolumeSource.fromSecret(secret('x')), mountPath: '/var/lib/postgresql/data' }] },
+      /volumes\[0\].mountPath must be a path not mounted already, got "\/var\/lib\/postgresql\/data"/,
+    ],
+    [
+      'an extra volume named like one of the construct',
+      { volumes: [{ name: 'tls', source: ExtraVolumeSource.fromSecret(secret('x')), mountPath: '/etc/extra' }] },
+      /volumes\[0\].name must be a volume name not used in the pod already, got "tls"/,
+    ],
+    ['a bad toleration effect', { tolerations: [{ key: 'a', effect: 'NoScheduled' }] }, /tolerations\[0\].effect must be/],
+    [
+      'a Spilo image with Patroni 3',
+      { replicas: 2, highAvailability: { image: 'ghcr.io/zalando/spilo-16:3.3-p3' } },
+      /highAvailability.image must be an image with Patroni 4 or newer \(Spilo 4.0 or newer: Spilo 3.3 has Patroni 3.3, which ignores leader_label_value\), got "ghcr.io\/zalando\/spilo-16:3.3-p3"/,
+    ],
     [
       'unknown pull policy',
       { imagePullPolicy: 'Sometimes' as kplus.ImagePullPolicy },

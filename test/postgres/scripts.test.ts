@@ -82,6 +82,24 @@ describe.each(available)('under %s', (_name, shell) => {
     expect(fs.readFileSync(path.join(pgdata, 'base'), 'utf8')).toBe('x');
   });
 
+  test.each(['initialize', 'restore', 'clone', 'fail'])(
+    "bootstrap-primary (%s) refuses an empty data directory beside another major version's, naming it",
+    (mode) => {
+      const volume = path.join(dir, 'data');
+      fs.mkdirSync(path.join(volume, 'pg15'), { recursive: true });
+      fs.writeFileSync(path.join(volume, 'pg15', 'PG_VERSION'), '15\n');
+      // a leftover half-finished copy is no database
+      fs.mkdirSync(path.join(volume, 'pg16.partial'));
+      fs.writeFileSync(path.join(volume, 'pg16.partial', 'PG_VERSION'), '16\n');
+      const pgdata = path.join(volume, 'pg16');
+      const r = run(shell, 'bootstrap-primary.sh', [], { PGDATA: pgdata, ON_EMPTY_PRIMARY: mode, PG_RUNTIME_DIR: path.join(dir, 'rt') });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${pgdata} is empty, but ${volume}/pg15 holds a PostgreSQL 15 database`);
+      expect(r.stderr).toMatch(/Set version back to 15 .*pg_upgrade from .*pg15 into .*pg16/s);
+      expect(fs.existsSync(pgdata)).toBe(false);
+    },
+  );
+
   test('bootstrap-primary rejects an unknown ON_EMPTY_PRIMARY', () => {
     const r = run(shell, 'bootstrap-primary.sh', [], {
       PGDATA: path.join(dir, 'empty'),
@@ -129,6 +147,38 @@ describe.each(available)('under %s', (_name, shell) => {
     expect(await answered).toBe(`${op}.${segment} ${dir}/${op === 'push' ? `pg_wal/${segment}` : 'pg_wal/RECOVERYXLOG'}`);
     expect(code).toBe(status);
     expect(fs.readdirSync(path.join(spool, 'result'))).toEqual([]);
+  });
+
+  test('pg-common.sh: use_password writes a private, escaped password file and points libpq at it', () => {
+    fs.writeFileSync(path.join(dir, 'pw'), 'a:b\\c "d"\nsecond line ignored\n', { mode: 0o640 });
+    const probe = `. "${dir}/pg-common.sh"; use_password "${dir}/pgpass" app "${dir}/pw"; printf '%s' "$PGPASSFILE"`;
+    const r = spawnSync(shell[0], [...shell.slice(1), '-c', `set -eu; umask 022; ${probe}`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(path.join(dir, 'pgpass'));
+    expect(fs.readFileSync(path.join(dir, 'pgpass'), 'utf8')).toBe('*:*:*:app:a\\:b\\\\c "d"\n');
+    expect(fs.statSync(path.join(dir, 'pgpass')).mode & 0o777).toBe(0o600);
+  });
+
+  test('pg-common.sh: wait_for_postgres gives up after its deadline, and returns as soon as the server answers', () => {
+    // a stand-in pg_isready on the PATH: fails until the file `up` exists
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'pg_isready'), `#!/bin/sh\n[ -e "${dir}/up" ]\n`, { mode: 0o755 });
+    const wait = (seconds: number) =>
+      spawnSync(
+        shell[0],
+        [...shell.slice(1), '-c', `set -eu; . "${dir}/pg-common.sh"; if wait_for_postgres db 5432 ${seconds}; then echo up; else echo gave-up; fi`],
+        {
+          encoding: 'utf8',
+          env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+          timeout: 20000,
+        },
+      );
+    const started = Date.now();
+    expect(wait(1).stdout.trim()).toBe('gave-up');
+    expect(Date.now() - started).toBeLessThan(8000);
+    fs.writeFileSync(path.join(dir, 'up'), '');
+    expect(wait(60).stdout.trim()).toBe('up');
   });
 
   test('pgbackrest-archive.sh get is fatal for PostgreSQL (not "end of archive") when the agent does not answer', () => {

@@ -1,6 +1,16 @@
-import { Cron, Duration, Size, Testing } from 'cdk8s';
+import { ApiObject, Cron, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { BackupRepository, DatabaseAccess, OnEmptyPrimary, PoolMode, S3UriStyle, StatefulPostgres, StatefulPostgresProps } from '../../src';
+import {
+  BackupRepository,
+  DatabaseAccess,
+  ExtraVolumeSource,
+  OnEmptyPrimary,
+  PoolMode,
+  S3UriStyle,
+  StatefulPostgres,
+  StatefulPostgresProps,
+} from '../../src';
+import { MIN_PATRONI_MAJOR, patroniTooOld, SPILO_IMAGES, SUPPORTED_VERSIONS } from '../../src/postgres/images';
 import { confSettings, container, envOf, find, K8sObject, ofKind, superuser, synthDb } from './fixtures';
 
 /**
@@ -96,6 +106,19 @@ function everyProp(chart: ReturnType<typeof Testing.chart>): Required<Omit<State
     runAsUser: 999,
     runAsGroup: 999,
     terminationGracePeriod: Duration.seconds(300),
+    nodeSelector: { 'node.kubernetes.io/pool': 'db' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
+    podLabels: { team: 'orders' },
+    podAnnotations: { 'example.com/owner': 'orders-team' },
+    imagePullSecrets: ['registry-pull'],
+    priorityClassName: 'database',
+    volumes: [
+      {
+        name: 'extensions',
+        source: ExtraVolumeSource.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, 'Ext', 'pg-ext')),
+        mountPath: '/etc/pg-ext',
+      },
+    ],
   };
 }
 
@@ -194,7 +217,33 @@ describe('StatefulPostgres', () => {
     expect(db.usersSql).toContain('CONNECTION LIMIT 50');
     const np = find(objects, 'NetworkPolicy', 'orders');
     expect(JSON.stringify(np.spec.ingress)).toContain('"kubernetes.io/metadata.name":"web"');
+    // pgBackRest reaches the own S3 endpoint on its own port, and the restore source (AWS S3) on 443
+    expect(np.spec.egress).toContainEqual({
+      ports: [
+        { protocol: 'TCP', port: 443 },
+        { protocol: 'TCP', port: 9000 },
+      ],
+    });
     expect(db.connectionEnv('orders', { user: 'orders_app' }).PGHOST.value).toBe('orders-pooler');
+    // the shared pod options on every pod; the extra volume in the members' postgres container only
+    const templates = objects.flatMap(podTemplates);
+    expect(templates.length).toBe(7); // primary, replicas, pooler, users Job, full and diff backups, dump
+    for (const t of templates) {
+      expect(t.metadata.labels.team).toBe('orders');
+      expect(t.metadata.annotations['example.com/owner']).toBe('orders-team');
+      expect(t.spec).toMatchObject({
+        nodeSelector: { 'node.kubernetes.io/pool': 'db' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
+        imagePullSecrets: [{ name: 'registry-pull' }],
+        priorityClassName: 'database',
+      });
+      const member = ['StatefulSet'].includes(t.kind);
+      expect(t.spec.volumes.some((v: any) => v.name === 'extensions')).toBe(member);
+      for (const c of [...(t.spec.initContainers ?? []), ...t.spec.containers]) {
+        expect((c.volumeMounts ?? []).some((m: any) => m.name === 'extensions')).toBe(member && c.name === 'postgres');
+      }
+    }
+    expect(container(pod, 'postgres').volumeMounts).toContainEqual({ name: 'extensions', mountPath: '/etc/pg-ext', readOnly: true });
     const containers = objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
     expect(containers.length).toBeGreaterThanOrEqual(10);
     expect(new Set(containers.map((c) => c.imagePullPolicy))).toEqual(new Set(['IfNotPresent']));
@@ -204,7 +253,7 @@ describe('StatefulPostgres', () => {
     const { objects, db } = synthDb({
       replicas: 3,
       synchronousReplicas: 1,
-      highAvailability: { image: 'ghcr.io/zalando/spilo-15:3.0-p1', ttl: Duration.seconds(45), runAsUser: 101, runAsGroup: 103 },
+      highAvailability: { image: 'ghcr.io/zalando/spilo-17:4.0-p2', ttl: Duration.seconds(45), runAsUser: 101, runAsGroup: 103 },
       tls: { secret: kplus.Secret.fromSecretName(Testing.chart(), 'T', 'db-tls') },
     });
     const sts = find(objects, 'StatefulSet', 'db');
@@ -216,6 +265,13 @@ describe('StatefulPostgres', () => {
     expect(env.PATRONI_SUPERUSER_PASSWORD).toEqual({ secretKeyRef: { name: 'db-superuser', key: 'password' } });
     const patroni = JSON.parse(find(objects, 'ConfigMap', 'db-config').data['patroni.yml'].replace(/^#.*\n/, ''));
     expect(patroni.kubernetes.use_endpoints).toBe(false);
+    // a scope of its own: Patroni's `<scope>-config` ConfigMap must not be the construct's `db-config`
+    expect(patroni.scope).toBe('db-patroni');
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).not.toContain(`${patroni.scope}-config`);
+    // Patroni counts as members only the pods with its scope label
+    expect(patroni.kubernetes.scope_label).toBe('cluster-name');
+    expect(sts.spec.template.metadata.labels['cluster-name']).toBe('db-patroni');
+    expect(patroni.kubernetes.leader_label_value).toBe('primary');
     expect(patroni.bootstrap.dcs.ttl).toBe(45);
     expect(patroni.bootstrap.dcs.synchronous_mode).toBe(true);
     expect(patroni.bootstrap.dcs.postgresql.parameters.shared_buffers).toBe('256MB');
@@ -230,6 +286,14 @@ describe('StatefulPostgres', () => {
   });
 });
 
+/** The pod templates of a workload with the workload's kind; none for other kinds. */
+function podTemplates(o: K8sObject): any[] {
+  if (o.kind === 'CronJob') {
+    return [{ kind: o.kind, ...o.spec.jobTemplate.spec.template }];
+  }
+  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) ? [{ kind: o.kind, ...o.spec.template }] : [];
+}
+
 /** The pod specs of a workload (Deployment, StatefulSet, Job, CronJob); none for other kinds. */
 function podSpecs(o: K8sObject): any[] {
   if (o.kind === 'CronJob') {
@@ -237,6 +301,20 @@ function podSpecs(o: K8sObject): any[] {
   }
   return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) ? [o.spec.template.spec] : [];
 }
+
+describe('backup repository egress', () => {
+  test('AWS S3 on 443, an S3-compatible endpoint on its port, a volume repository on none', () => {
+    const egressPorts = (repository: BackupRepository): number[] =>
+      find(synthDb({ backup: { repository } }).objects, 'NetworkPolicy', 'db')
+        .spec.egress.filter((e: any) => e.to === undefined)
+        .flatMap((e: any) => e.ports.map((p: any) => p.port));
+    const chart = Testing.chart();
+    const credentials = kplus.Secret.fromSecretName(chart, 'S3', 's3');
+    expect(egressPorts(BackupRepository.s3({ bucket: 'bucket', region: 'eu-west-1', credentials }))).toEqual([53, 53, 443]);
+    expect(egressPorts(BackupRepository.s3({ bucket: 'bucket', region: 'eu-west-1', endpoint: 'minio.storage:9000' }))).toEqual([53, 53, 9000]);
+    expect(egressPorts(BackupRepository.volume())).toEqual([53, 53]);
+  });
+});
 
 describe('image pull policy', () => {
   const everyContainer = (objects: K8sObject[]): any[] => objects.flatMap(podSpecs).flatMap((p) => [...(p.initContainers ?? []), ...p.containers]);
@@ -273,7 +351,10 @@ describe('image pull policy', () => {
     }
     expect(containers.filter((c) => c.image === digest).length).toBeGreaterThanOrEqual(4);
     expect(find(objects, 'StatefulSet', 'db-primary').metadata.annotations?.['kube-score/ignore']).toContain('container-image-pull-policy');
-    expect(find(objects, 'Deployment', 'db-pooler').metadata.annotations?.['kube-score/ignore']).toBe('pod-probes-identical');
+    // the pooler's init container runs the instance image too
+    expect(find(objects, 'Deployment', 'db-pooler').metadata.annotations?.['kube-score/ignore']).toBe(
+      'pod-probes-identical,container-image-pull-policy',
+    );
   });
 
   test('the prop applies to every container, with Patroni too', () => {
@@ -570,8 +651,14 @@ describe('users and databases', () => {
       users: [{ name: 'app', password: { secret: kplus.Secret.fromSecretName(chart, 'A', 'app-secret') } }],
       databases: [{ name: 'shop', owner: 'app' }],
     });
-    const dep = new kplus.Deployment(chart, 'Web', { containers: [{ image: 'nginx:1.27', envVariables: db.connectionEnv('shop') }] });
-    void dep;
+    // a hand-written workload, made Pod Security "restricted" as the cluster suite enforces
+    const dep = new kplus.Deployment(chart, 'Web', {
+      containers: [{ image: 'nginx:1.27', envVariables: db.connectionEnv('shop'), securityContext: { allowPrivilegeEscalation: false } }],
+    });
+    ApiObject.of(dep).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    );
     const objects = Testing.synth(chart) as K8sObject[];
     const env = envOf(ofKind(objects, 'Deployment')[0].spec.template.spec.containers[0]);
     expect(env).toEqual({
@@ -805,5 +892,22 @@ describe('networkPolicy: false', () => {
     for (const w of objects.filter((o) => ['StatefulSet', 'Job'].includes(o.kind))) {
       expect(String(w.metadata.annotations?.['kube-score/ignore'] ?? '')).not.toContain('pod-networkpolicy');
     }
+  });
+});
+
+describe('Patroni version', () => {
+  test.each(SUPPORTED_VERSIONS)('the default high-availability image of version %d carries Patroni 4 or newer', (version) => {
+    const image = SPILO_IMAGES[version];
+    const tag = /\/spilo-\d+:(\d+)\.\d+/.exec(image);
+    expect(tag).not.toBeNull();
+    expect(Number(tag![1])).toBeGreaterThanOrEqual(MIN_PATRONI_MAJOR);
+    expect(patroniTooOld(image)).toBeUndefined();
+    const { objects } = synthDb({ version, replicas: 2, highAvailability: {} });
+    expect(container(find(objects, 'StatefulSet', 'db').spec.template.spec, 'postgres').image).toBe(image);
+  });
+
+  test('images whose Patroni cannot be told from the reference are taken as they are', () => {
+    expect(patroniTooOld('registry.example.com/acme/patroni:2024.1')).toBeUndefined();
+    expect(patroniTooOld('ghcr.io/zalando/spilo-15:3.0-p1')).toMatch(/Patroni 4 or newer/);
   });
 });

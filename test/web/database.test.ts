@@ -78,6 +78,14 @@ describe('one chart, one namespace', () => {
     expect(connectionAllowed(policies, { namespace: 'orders', labels: { 'app.kubernetes.io/name': 'other' } }, pooler, 6432)).toBe(false);
   });
 
+  test("without the app's NetworkPolicy the database side still admits the app's pods", () => {
+    const { objects } = synth({ pooler: {} }, { networkPolicy: { enabled: false } });
+    const policies = all(objects, 'NetworkPolicy');
+    expect(policies.map((p: any) => p.metadata.name)).not.toContain('web');
+    const web = pod(objects, 'Deployment', 'web', 'orders');
+    expect(connectionAllowed(policies, web, pod(objects, 'Deployment', 'orders-db-pooler', 'orders'), 6432)).toBe(true);
+  });
+
   test('directly: the web pods reach the members on 5432', () => {
     const { objects } = synth({}, {}, { viaPooler: false });
     const policies = all(objects, 'NetworkPolicy');

@@ -123,6 +123,8 @@ const CASES: Case[] = [
   annotation('example.com/log-format', 'json'),
   annotation('example.com/anything', 'values may hold anything: spaces, / and :'),
   annotation('bad key', 'x'),
+  // the server stores a NUL byte in an annotation value; we refuse it (YAML and C tools end the string there)
+  { ...annotation('example.com/nul', 'a\u0000b'), verdict: 'stricter' },
   annotation('example.com/big', 'x'.repeat(256 * 1024 - 20)),
   annotation('example.com/too-big', 'x'.repeat(256 * 1024)),
   nodeSel('kubernetes.io/arch', 'arm64'),
@@ -141,6 +143,10 @@ const CASES: Case[] = [
   volume('certs', 'etc/certs', undefined, 'stricter'),
   volume('certs', '/etc/certs', '../x'),
   volume('certs', '/etc/certs', '/abs'),
+  // the server stores a NUL byte in a mount path or subPath, which no kernel path can hold: the
+  // container would fail to start, so we refuse it
+  volume('certs', '/etc/ce\u0000rts', undefined, 'stricter'),
+  volume('certs', '/etc/certs', 't\u0000ls', 'stricter'),
   // a path the server takes but that is not normalized (the kubelet resolves it): refused here
   volume('certs', '/etc//certs', undefined, 'stricter'),
 ];

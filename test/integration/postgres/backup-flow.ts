@@ -86,6 +86,22 @@ export async function waitPromoted(p: AgentPod, timeoutMs = 90_000): Promise<voi
   );
 }
 
+/** Waits until the agent of `p` has created the stanza. */
+export async function waitForStanza(p: AgentPod): Promise<void> {
+  await waitFor(`${p.pod.podName}: the stanza`, async () => /stanza db ready/.test(p.agent.output()), {
+    timeoutMs: 60_000,
+    diagnostics: diagnostics(p),
+  });
+}
+
+/** A full backup, run in the agent container of `p` (where the backup CronJob starts it). */
+export async function fullBackup(p: AgentPod): Promise<void> {
+  const r = await p.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
+    env: { PGBACKREST_PG1_PORT: String(p.server.port) },
+  });
+  expect(formatResult(r)).toMatch(/\(exit 0\)/);
+}
+
 /** Backs up, loses the primary volume and restores it; asserts no row is lost on the way. */
 export async function backupLoseAndRestore(sandbox: Sandbox, opts: BackupRestoreOptions): Promise<BackupRestoreResult> {
   const manifests = synthDb(opts.props);

@@ -11,9 +11,8 @@ import { normalizeRecoveryTargetTime } from '../../../src/postgres/recovery-targ
 import { describeWithTools } from '../support/binaries';
 import { objectOf } from '../support/pod-sandbox';
 import { freePort } from '../support/ports';
-import { waitFor } from '../support/processes';
 import { Sandbox } from '../support/sandbox';
-import { AgentPod, archiveAll, diagnostics, startPrimaryWithAgent, waitPromoted } from './backup-flow';
+import { AgentPod, archiveAll, fullBackup, startPrimaryWithAgent, waitForStanza, waitPromoted } from './backup-flow';
 import { DbPod, SUPERUSER, synthDb } from './real-cluster';
 
 jest.setTimeout(300_000);
@@ -36,12 +35,9 @@ describeWithTools(
         'pod-source',
         await freePort(),
       );
-      await waitFor('the stanza', async () => /stanza db ready/.test(source.agent.output()), { timeoutMs: 60_000, diagnostics: diagnostics(source) });
+      await waitForStanza(source);
       await source.server.sql(`CREATE TABLE t (id int PRIMARY KEY, note text)`, SUPERUSER);
-      const backup = await source.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
-        env: { PGBACKREST_PG1_PORT: String(source.server.port) },
-      });
-      expect(backup.code).toBe(0);
+      await fullBackup(source);
       await source.server.sql(`INSERT INTO t VALUES (1, 'before the target')`, SUPERUSER);
       // a point strictly between the two commits, and a whole second after the backup ended
       // (pgBackRest picks the backup set by its stop time in whole seconds)

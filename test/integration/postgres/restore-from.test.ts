@@ -7,24 +7,60 @@
  * latest has every row `db` wrote and none of `copy`'s. (Before `restoreFrom`, a second cluster
  * was restored by pointing its `backup.repository` at the source: it then archived its new
  * timeline into the source's stanza, and the source's next restore to latest followed it.)
+ * The second test reads an encrypted volume repository of a stopped cluster: the restore and
+ * restore_command get the source's path and passphrase, the copy archives into its own claim.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import { BackupRepository, OnEmptyPrimary, S3UriStyle } from '../../../src/postgres';
 import { describeWithTools } from '../support/binaries';
-import { selfSignedCertificate } from '../support/certificates';
-import { FakeS3, startFakeS3 } from '../support/fake-s3';
+import { FAKE_S3_SECRETS, LocalFakeS3, startFakeS3OnLocalhost } from '../support/fake-s3';
 import { freePort } from '../support/ports';
 import { PostgresServer } from '../support/postgres-server';
-import { waitFor } from '../support/processes';
 import { Sandbox } from '../support/sandbox';
-import { AgentPod, archiveAll, diagnostics, startPrimaryWithAgent, waitPromoted } from './backup-flow';
+import { AgentPod, archiveAll, fullBackup, startPrimaryWithAgent, waitForStanza, waitPromoted } from './backup-flow';
 import { SUPERUSER, SynthContext, synthDb } from './real-cluster';
 
 jest.setTimeout(300_000);
 
 const BUCKET = 'backups';
-const S3_SECRETS = { 'db-s3': { AWS_ACCESS_KEY_ID: 'test-access-key', AWS_SECRET_ACCESS_KEY: 'test-secret-key' } };
+const S3_SECRETS = FAKE_S3_SECRETS;
+
+/**
+ * Once the stanza exists: rows 1..`backedUp` of `origin` in a full backup, then the rest up to
+ * `total`, which reach the repository only as archived WAL.
+ */
+async function rowsInBackupAndArchive(p: AgentPod, origin: string, backedUp: number, total: number): Promise<void> {
+  await waitForStanza(p);
+  await p.server.sql(
+    `CREATE TABLE rows (id int PRIMARY KEY, origin text); INSERT INTO rows SELECT g, '${origin}' FROM generate_series(1, ${backedUp}) g`,
+    SUPERUSER,
+  );
+  await fullBackup(p);
+  await p.server.sql(`INSERT INTO rows SELECT g, '${origin}' FROM generate_series(${backedUp + 1}, ${total}) g`, SUPERUSER);
+  await archiveAll(p);
+}
+
+/**
+ * Starts the restoring cluster `name` and waits until it is promoted with `rows` (rows by origin),
+ * the WAL after the backup replayed through restore_command, and its stanza in its own repository.
+ */
+async function startCopy(
+  sandbox: Sandbox,
+  manifests: any[],
+  dirName: string,
+  secrets: Record<string, Record<string, string>>,
+  name: string,
+  rows: string,
+): Promise<AgentPod> {
+  const copy = await startPrimaryWithAgent(sandbox, manifests, dirName, await freePort(), secrets, name);
+  await waitPromoted(copy);
+  expect(await rowsByOrigin(copy.server)).toBe(rows);
+  expect(copy.server.log()).toMatch(/restored log file "[0-9A-F]{24}" from archive/);
+  await waitForStanza(copy);
+  return copy;
+}
 
 /** Rows by origin, e.g. `copy:600,db:3000`. */
 async function rowsByOrigin(server: PostgresServer): Promise<string> {
@@ -56,14 +92,13 @@ describeWithTools(
   ['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready', 'pg_controldata', 'pgbackrest', 'sh', 'openssl', 'go'],
   () => {
     let sandbox: Sandbox;
-    let s3: FakeS3;
+    let s3: LocalFakeS3;
     let caBundle: string;
 
     beforeAll(async () => {
       sandbox = Sandbox.create('pg-restore-from');
-      const cert = await selfSignedCertificate(sandbox, 's3-cert', ['DNS:localhost']);
-      caBundle = cert.cert;
-      s3 = await startFakeS3(sandbox, { bucket: BUCKET, certFile: cert.certFile, keyFile: cert.keyFile });
+      s3 = await startFakeS3OnLocalhost(sandbox, BUCKET);
+      caBundle = s3.caBundle;
     });
 
     afterAll(async () => {
@@ -92,20 +127,7 @@ describeWithTools(
         await freePort(),
         S3_SECRETS,
       );
-      await waitFor('the source stanza', async () => /stanza db ready/.test(source.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(source),
-      });
-      await source.server.sql(
-        `CREATE TABLE rows (id int PRIMARY KEY, origin text); INSERT INTO rows SELECT g, 'db' FROM generate_series(1, 1000) g`,
-        SUPERUSER,
-      );
-      const backup = await source.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
-        env: { PGBACKREST_PG1_PORT: String(source.server.port) },
-      });
-      expect(backup.code).toBe(0);
-      await source.server.sql(`INSERT INTO rows SELECT g, 'db' FROM generate_series(1001, 2000) g`, SUPERUSER);
-      await archiveAll(source);
+      await rowsInBackupAndArchive(source, 'db', 1000, 2000);
 
       // the copy restores from the source's repository while the source keeps running
       const copyManifests = synthDb((ctx) => ({
@@ -114,14 +136,7 @@ describeWithTools(
         onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
         restoreFrom: { repository: repository(ctx), clusterName: 'db' },
       }));
-      const copy = await startPrimaryWithAgent(sandbox, copyManifests, 'pod-copy', await freePort(), S3_SECRETS, 'copy');
-      await waitPromoted(copy);
-      expect(await rowsByOrigin(copy.server)).toBe('db:2000');
-      expect(copy.server.log()).toMatch(/restored log file "[0-9A-F]{24}" from archive/);
-      await waitFor('the copy stanza in its own repository', async () => /stanza db ready/.test(copy.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(copy),
-      });
+      const copy = await startCopy(sandbox, copyManifests, 'pod-copy', S3_SECRETS, 'copy', 'db:2000');
       // the copy writes rows of its own (the same ids the source writes next) and archives them
       await copy.server.sql(`INSERT INTO rows SELECT g, 'copy' FROM generate_series(2001, 2600) g`, SUPERUSER);
       await archiveAll(copy);
@@ -141,6 +156,48 @@ describeWithTools(
       const restored = await startPrimaryWithAgent(sandbox, again, 'pod-db-again', await freePort(), S3_SECRETS);
       await waitPromoted(restored);
       expect(await rowsByOrigin(restored.server)).toBe('db:3000');
+      for (const p of [copy, restored]) {
+        await p.server.stop();
+        await p.agent.stop();
+      }
+    });
+
+    test('an encrypted volume repository of a stopped cluster is read with its passphrase, and the copy archives into its own', async () => {
+      const secrets = { 'vault-cipher': { password: `cipher "pass" it's` } };
+      const source = await startPrimaryWithAgent(
+        sandbox,
+        synthDb(({ secret }) => ({
+          name: 'vault',
+          backup: { repository: BackupRepository.volume(), encryptionKey: { secret: secret('vault-cipher') } },
+        })),
+        'pod-vault',
+        await freePort(),
+        secrets,
+        'vault',
+      );
+      await rowsInBackupAndArchive(source, 'vault', 500, 900);
+      // a volume repository's claim is free once the source's primary is stopped
+      await source.server.stop();
+      await source.agent.stop();
+
+      const copyManifests = synthDb(({ secret }) => ({
+        name: 'vault-copy',
+        backup: { repository: BackupRepository.volume() },
+        onEmptyPrimary: OnEmptyPrimary.RESTORE_FROM_BACKUP,
+        restoreFrom: { repository: BackupRepository.volume(), clusterName: 'vault', encryptionKey: { secret: secret('vault-cipher') } },
+      }));
+      // the rows after the backup came through restore_command, decrypted with the source's passphrase
+      const copy = await startCopy(sandbox, copyManifests, 'pod-vault-copy', secrets, 'vault-copy', 'vault:900');
+      await copy.server.sql(`INSERT INTO rows SELECT g, 'copy' FROM generate_series(901, 1000) g`, SUPERUSER);
+      await archiveAll(copy);
+      const timelines = (claim: string) =>
+        fs
+          .readdirSync(path.join(copy.pod.pod.claimDir(claim), 'archive', 'db', '15-1'), { recursive: true })
+          .map(String)
+          .map((f) => /([0-9A-F]{8})(?:[0-9A-F]{16}-|\.history)/.exec(f)?.[1])
+          .filter((t): t is string => t !== undefined);
+      expect(new Set(timelines('vault-pgbackrest-repo'))).toEqual(new Set(['00000001']));
+      expect(timelines('vault-copy-pgbackrest-repo')).toContain('00000002');
       await copy.server.stop();
       await copy.agent.stop();
     });

@@ -9,8 +9,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { BackupRepository, S3RepositoryOptions, S3UriStyle } from '../../../src/postgres';
 import { describeWithTools } from '../support/binaries';
-import { selfSignedCertificate } from '../support/certificates';
-import { FakeS3, startFakeS3 } from '../support/fake-s3';
+import { FAKE_S3_SECRETS, LocalFakeS3, startFakeS3OnLocalhost } from '../support/fake-s3';
 import { configMapValue, objectOf } from '../support/pod-sandbox';
 import { Sandbox } from '../support/sandbox';
 import { backupLoseAndRestore } from './backup-flow';
@@ -19,23 +18,20 @@ import { DbPod, SynthContext, synthDb } from './real-cluster';
 jest.setTimeout(300_000);
 
 const BUCKET = 'db-backups';
-/** What the cluster's Secret would hold; gofakes3 accepts any signed request. */
-const S3_SECRETS = { 'db-s3': { AWS_ACCESS_KEY_ID: 'test-access-key', AWS_SECRET_ACCESS_KEY: 'test-secret-key' } };
+const S3_SECRETS = FAKE_S3_SECRETS;
 
 describeWithTools(
   'StatefulPostgres pgBackRest backup to an S3 repository on real servers',
   ['postgres', 'initdb', 'pg_ctl', 'psql', 'pg_isready', 'pg_controldata', 'pgbackrest', 'sh', 'openssl', 'go'],
   () => {
     let sandbox: Sandbox;
-    let s3: FakeS3;
+    let s3: LocalFakeS3;
     let caBundle: string;
 
     beforeAll(async () => {
       sandbox = Sandbox.create('pg-s3-backup');
-      // pgBackRest checks the endpoint host against the certificate's DNS names only
-      const cert = await selfSignedCertificate(sandbox, 's3-cert', ['DNS:localhost']);
-      caBundle = cert.cert;
-      s3 = await startFakeS3(sandbox, { bucket: BUCKET, certFile: cert.certFile, keyFile: cert.keyFile });
+      s3 = await startFakeS3OnLocalhost(sandbox, BUCKET);
+      caBundle = s3.caBundle;
     });
 
     /** The bucket on fake-s3, as a user of an S3-compatible store would declare it. */

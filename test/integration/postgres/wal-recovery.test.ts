@@ -17,7 +17,7 @@ import { freePort } from '../support/ports';
 import { PostgresServer } from '../support/postgres-server';
 import { waitFor } from '../support/processes';
 import { Sandbox } from '../support/sandbox';
-import { AgentPod, archiveAll, diagnostics, startPrimaryWithAgent, waitPromoted } from './backup-flow';
+import { AgentPod, archiveAll, diagnostics, fullBackup, startPrimaryWithAgent, waitForStanza, waitPromoted } from './backup-flow';
 import { DbPod, expectSuccess, SUPERUSER, synthDb } from './real-cluster';
 
 jest.setTimeout(300_000);
@@ -57,15 +57,9 @@ describeWithTools(
       const manifests = synthDb(() => ({ backup: { repository } }));
       const original = await startPrimaryWithAgent(sandbox, manifests, 'pod-burst-original', await freePort(), {}, 'db', {});
       const { server } = original;
-      await waitFor('the stanza', async () => /stanza db ready/.test(original.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(original),
-      });
+      await waitForStanza(original);
       await server.sql(`CREATE TABLE burst (id bigint PRIMARY KEY, payload text)`, SUPERUSER);
-      const backup = await original.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
-        env: { PGBACKREST_PG1_PORT: String(server.port) },
-      });
-      expect(backup.code).toBe(0);
+      await fullBackup(original);
 
       // the burst: rows that reach the repository only as WAL
       const startLsn = await server.sql('SELECT pg_current_wal_lsn()', SUPERUSER);
@@ -137,15 +131,9 @@ describeWithTools(
       const original = await startPrimaryWithAgent(sandbox, manifests, 'pod-race-original', await freePort(), {}, 'db', {
         AGENT_POLL_SECONDS: undefined,
       });
-      await waitFor('the stanza', async () => /stanza db ready/.test(original.agent.output()), {
-        timeoutMs: 60_000,
-        diagnostics: diagnostics(original),
-      });
+      await waitForStanza(original);
       await original.server.sql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5000)`, SUPERUSER);
-      const backup = await original.pod.pod.exec('pgbackrest', ['pgbackrest', '--stanza=db', '--type=full', 'backup'], {
-        env: { PGBACKREST_PG1_PORT: String(original.server.port) },
-      });
-      expect(backup.code).toBe(0);
+      await fullBackup(original);
       await original.server.sql(`INSERT INTO t SELECT generate_series(5001, 7000)`, SUPERUSER);
       await archiveAll(original);
       await stopPod(original);

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tool } from './binaries';
+import { selfSignedCertificate } from './certificates';
 import { canConnect, freePort } from './ports';
 import { Daemon, runOk, waitFor } from './processes';
 import { Sandbox } from './sandbox';
@@ -73,4 +74,23 @@ export async function startFakeS3(sandbox: Sandbox, opts: FakeS3Options): Promis
     diagnostics: () => daemon.output(),
   });
   return { daemon, port };
+}
+
+/** What the cluster's Secret `db-s3` would hold; gofakes3 accepts any signed request. */
+export const FAKE_S3_SECRETS = { 'db-s3': { AWS_ACCESS_KEY_ID: 'test-access-key', AWS_SECRET_ACCESS_KEY: 'test-secret-key' } };
+
+/** fake-s3 on `localhost`, with the PEM of its certificate. */
+export interface LocalFakeS3 extends FakeS3 {
+  readonly caBundle: string;
+}
+
+/**
+ * fake-s3 with `bucket`, serving HTTPS as `localhost` (pgBackRest checks the endpoint host against
+ * the certificate's DNS names only) with a throw-away self-signed certificate, whose PEM is
+ * `caBundle`, the bundle a client must trust.
+ */
+export async function startFakeS3OnLocalhost(sandbox: Sandbox, bucket: string): Promise<LocalFakeS3> {
+  const cert = await selfSignedCertificate(sandbox, 's3-cert', ['DNS:localhost']);
+  const s3 = await startFakeS3(sandbox, { bucket, certFile: cert.certFile, keyFile: cert.keyFile });
+  return { ...s3, caBundle: cert.cert };
 }

@@ -13,6 +13,9 @@
 #   PRIMARY_WAIT_SECONDS       how long to wait for the primary before failing            300
 set -eu
 
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
+. "$(dirname "$0")/pg-common.sh"
+
 : "${PGDATA:?PGDATA must be set}"
 : "${PRIMARY_HOST:?PRIMARY_HOST must be set}"
 : "${REPLICATION_PASSWORD_FILE:?REPLICATION_PASSWORD_FILE must be set}"
@@ -26,9 +29,7 @@ log() { echo "bootstrap-replica: $*" >&2; }
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"
-printf '*:*:*:%s:%s\n' "$REPLICATION_USER" "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$REPLICATION_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/replica.pgpass"
-chmod 0600 "$PG_RUNTIME_DIR/replica.pgpass"
-export PGPASSFILE="$PG_RUNTIME_DIR/replica.pgpass"
+use_password "$PG_RUNTIME_DIR/replica.pgpass" "$REPLICATION_USER" "$REPLICATION_PASSWORD_FILE"
 
 slot=$(printf '%s' "$POD_NAME" | tr '[:upper:]' '[:lower:]' | sed 's/[^a-z0-9_]/_/g')
 
@@ -54,14 +55,10 @@ if [ -d "$PGDATA" ] && [ -n "$(ls -A "$PGDATA")" ]; then
   exit 1
 fi
 
-deadline=$(($(date +%s) + PRIMARY_WAIT_SECONDS))
-until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -t 5; do
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    log "primary $PRIMARY_HOST:$PRIMARY_PORT not ready after ${PRIMARY_WAIT_SECONDS}s; exiting so the kubelet retries"
-    exit 1
-  fi
-  sleep 2
-done
+if ! wait_for_postgres "$PRIMARY_HOST" "$PRIMARY_PORT" "$PRIMARY_WAIT_SECONDS"; then
+  log "primary $PRIMARY_HOST:$PRIMARY_PORT not ready after ${PRIMARY_WAIT_SECONDS}s; exiting so the kubelet retries"
+  exit 1
+fi
 
 ensure_slot >/dev/null
 partial="$PGDATA.partial"

@@ -12,6 +12,9 @@
 #   PG_RUNTIME_DIR             private writable directory                    /tmp/logical-backup
 set -eu
 
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
+. "$(dirname "$0")/pg-common.sh"
+
 : "${PGHOST:?PGHOST must be set}"
 : "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set}"
 DUMP_DIR=${DUMP_DIR:-/backup}
@@ -23,9 +26,7 @@ log() { echo "logical-backup: $*" >&2; }
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"
-printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"
-chmod 0600 "$PG_RUNTIME_DIR/pgpass"
-export PGPASSFILE="$PG_RUNTIME_DIR/pgpass"
+use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_PASSWORD_FILE"
 
 databases=${DUMP_DATABASES:-}
 if [ -z "$databases" ]; then

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Init container of the primary. Leaves an existing database untouched; when the data directory
-# is empty it does what ON_EMPTY_PRIMARY says:
+# is empty it does what ON_EMPTY_PRIMARY says, unless the volume holds another major version's data
+# directory (the version was changed): then it refuses, naming that directory.
 #   initialize  initdb a new cluster (scram-sha-256, data checksums) and run bootstrap.sql
 #   fail        refuse: an empty primary volume means data was lost, never start an empty database
 #   restore     expect the restore init container to have restored a backup; fail if it did not
@@ -18,6 +19,9 @@
 #   CLONE_HOST, CLONE_PORT, CLONE_USER, CLONE_PASSWORD_FILE   source of a clone          -, 5432, replicator, -
 #   CLONE_WAIT_SECONDS         how long to wait for the clone source                      300
 set -eu
+
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
+. "$(dirname "$0")/pg-common.sh"
 
 : "${PGDATA:?PGDATA must be set}"
 ON_EMPTY_PRIMARY=${ON_EMPTY_PRIMARY:-initialize}
@@ -40,6 +44,19 @@ if [ -d "$PGDATA" ] && [ -n "$(ls -A "$PGDATA")" ]; then
   log "$PGDATA is not empty but holds no PG_VERSION: refusing to touch it (inspect the volume by hand)"
   exit 1
 fi
+
+# Another major version's data directory beside this one means the version was changed on an
+# existing instance: starting an empty database would hide the data, whatever ON_EMPTY_PRIMARY says.
+for other in "$(dirname "$PGDATA")"/pg*; do
+  case "$other" in *.partial) continue ;; esac
+  if [ "$other" != "$PGDATA" ] && [ -s "$other/PG_VERSION" ]; then
+    old=$(cat "$other/PG_VERSION")
+    log "$PGDATA is empty, but $other holds a PostgreSQL $old database: the version was changed on an existing instance."
+    log "Refusing to start a new, empty database beside it. Set version back to $old to keep running on that data, or upgrade it"
+    log "(pg_upgrade from $other into $PGDATA, or a dump and restore), then start again; remove $other once $PGDATA holds the data."
+    exit 1
+  fi
+done
 
 partial="$PGDATA.partial"
 rm -rf "$partial"
@@ -73,17 +90,11 @@ case "$ON_EMPTY_PRIMARY" in
     : "${CLONE_PASSWORD_FILE:?CLONE_PASSWORD_FILE must be set to clone}"
     port=${CLONE_PORT:-5432}
     user=${CLONE_USER:-replicator}
-    printf '*:*:*:%s:%s\n' "$user" "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$CLONE_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/clone.pgpass"
-    chmod 0600 "$PG_RUNTIME_DIR/clone.pgpass"
-    export PGPASSFILE="$PG_RUNTIME_DIR/clone.pgpass"
-    deadline=$(($(date +%s) + ${CLONE_WAIT_SECONDS:-300}))
-    until pg_isready -q -h "$CLONE_HOST" -p "$port" -t 5; do
-      if [ "$(date +%s)" -ge "$deadline" ]; then
-        log "clone source $CLONE_HOST:$port did not become ready in time"
-        exit 1
-      fi
-      sleep 2
-    done
+    use_password "$PG_RUNTIME_DIR/clone.pgpass" "$user" "$CLONE_PASSWORD_FILE"
+    if ! wait_for_postgres "$CLONE_HOST" "$port" "${CLONE_WAIT_SECONDS:-300}"; then
+      log "clone source $CLONE_HOST:$port did not become ready in time"
+      exit 1
+    fi
     log "$PGDATA is empty: cloning $CLONE_HOST:$port"
     pg_basebackup -h "$CLONE_HOST" -p "$port" -U "$user" -D "$partial" -X stream -c fast --no-password
     # the clone is a new primary: no standby.signal, and the source's own settings do not apply

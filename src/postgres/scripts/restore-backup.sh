@@ -1,8 +1,9 @@
 #!/bin/sh
 # Init container of the primary with onEmptyPrimary RESTORE_FROM_BACKUP: when the data directory
-# is empty, restores the latest backup (or the recovery target) from the pgBackRest repository.
-# PostgreSQL then replays WAL through restore_command (pgbackrest-archive.sh get) and is promoted.
-# An existing database is never touched.
+# is empty, restores the latest backup (or the recovery target) from the pgBackRest repository that
+# PGBACKREST_CONFIG names: the restore source (restoreFrom, read only) or the cluster's own.
+# PostgreSQL then replays WAL through restore_command (pgbackrest-archive.sh get, which the agent
+# serves from the same repository) and is promoted. An existing database is never touched.
 #
 # Environment:
 #   PGDATA                 data directory                                 required

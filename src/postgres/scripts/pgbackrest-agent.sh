@@ -24,6 +24,9 @@
 #                              stand in for this cluster's PGBACKREST_REPO* settings for archive-get
 set -eu
 
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
+. "$(dirname "$0")/pg-common.sh"
+
 stanza=${PGBACKREST_STANZA:-db}
 spool=${ARCHIVE_SPOOL_DIR:-/var/spool/pgbackrest-agent}
 PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/pgbackrest-agent}
@@ -38,9 +41,7 @@ mkdir -p "$PG_RUNTIME_DIR" "$spool/request" "$spool/result"
 # the spool root is the emptyDir itself, owned by the kubelet (root): only the subdirectories are ours
 chmod 0770 "$spool/request" "$spool/result"
 if [ -n "${SUPERUSER_PASSWORD_FILE:-}" ] && [ -r "$SUPERUSER_PASSWORD_FILE" ]; then
-  printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"
-  chmod 0600 "$PG_RUNTIME_DIR/pgpass"
-  export PGPASSFILE="$PG_RUNTIME_DIR/pgpass"
+  use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_PASSWORD_FILE"
 fi
 
 # archive-get from the restore source, read only: pgBackRest runs with the source's configuration

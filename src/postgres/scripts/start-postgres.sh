@@ -16,6 +16,9 @@
 #   TLS_DIR                    directory with tls.crt, tls.key and optionally ca.crt      optional
 set -eu
 
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
+. "$(dirname "$0")/pg-common.sh"
+
 : "${PGDATA:?PGDATA must be set}"
 PG_CONFIG_DIR=${PG_CONFIG_DIR:-/etc/postgresql}
 PG_SOCKET_DIR=${PG_SOCKET_DIR:-/var/run/postgresql}
@@ -26,11 +29,6 @@ POD_NAME=${POD_NAME:-$(hostname)}
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR" "$PG_SOCKET_DIR"
-
-# A .pgpass line for one role; ':' and '\' in the password are escaped as libpq requires.
-pgpass_line() {
-  printf '*:*:*:%s:%s\n' "$1" "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$2" | head -n 1)"
-}
 
 # libpq ignores password files that group or others can read, and Secret volumes are
 # group-readable under fsGroup: write a private copy.

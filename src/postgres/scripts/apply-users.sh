@@ -12,6 +12,9 @@
 #   PG_RUNTIME_DIR             private writable directory                    /tmp/apply-users
 set -eu
 
+# shellcheck source-path=SCRIPTDIR source=pg-common.sh disable=SC1091 # followed with shellcheck -x
+. "$(dirname "$0")/pg-common.sh"
+
 : "${PGHOST:?PGHOST must be set}"
 : "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set}"
 PGPORT=${PGPORT:-5432}
@@ -31,17 +34,11 @@ done
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"
-printf '*:*:*:postgres:%s\n' "$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' "$SUPERUSER_PASSWORD_FILE" | head -n 1)" >"$PG_RUNTIME_DIR/pgpass"
-chmod 0600 "$PG_RUNTIME_DIR/pgpass"
-export PGPASSFILE="$PG_RUNTIME_DIR/pgpass"
+use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_PASSWORD_FILE"
 
-deadline=$(($(date +%s) + ${PRIMARY_WAIT_SECONDS:-300}))
-until pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 5; do
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "apply-users: $PGHOST:$PGPORT not ready in time" >&2
-    exit 1
-  fi
-  sleep 2
-done
+if ! wait_for_postgres "$PGHOST" "$PGPORT" "${PRIMARY_WAIT_SECONDS:-300}"; then
+  echo "apply-users: $PGHOST:$PGPORT not ready in time" >&2
+  exit 1
+fi
 
 exec psql -X -q -U postgres -d postgres -v ON_ERROR_STOP=1 -f "$USERS_SQL"
