@@ -485,9 +485,10 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     const l = props.logicalBackup;
     const retentionDays = l.retentionDays ?? 7;
     errors.check(isInt(retentionDays, 1, 3650), 'logicalBackup.retentionDays', 'an integer from 1 to 3650', l.retentionDays);
-    if (l.storage) {
-      checkSize(errors, 'logicalBackup.storage', l.storage, 1024 * 1024, 'at least 1Gi and a whole number of MiB');
-    }
+    // a placeholder where a problem was recorded: throwIfAny() throws before anything renders it
+    const logicalKiB =
+      (l.storage ? checkSize(errors, 'logicalBackup.storage', l.storage, 1024 * 1024, 'at least 1Gi and a whole number of MiB') : storageKiB) ??
+      1024 * 1024;
     if (l.storageClassName !== undefined) {
       errors.check(
         isDnsSubdomain(l.storageClassName),
@@ -502,7 +503,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     (l.databases ?? []).forEach((d, i) => errors.check(isSqlName(d), `logicalBackup.databases[${i}]`, 'a database name', d));
     logicalBackup = {
       schedule: l.schedule ?? Cron.daily(),
-      storage: sizeToQuantity(l.storage ?? storage),
+      storage: sizeToQuantity(Size.kibibytes(logicalKiB)),
       storageClassName: l.storageClassName,
       retentionDays,
       databases: l.databases ?? [],
@@ -793,7 +794,8 @@ function resolvePooler(
   const image = pooler.image ?? PGBOUNCER_IMAGE;
   checkImage(errors, 'pooler.image', image);
   const memory = pooler.memory ?? Size.mebibytes(128);
-  checkSize(errors, 'pooler.memory', memory, 32 * 1024, 'at least 32Mi and a whole number of MiB');
+  // a placeholder where a problem was recorded: the caller throws before anything renders it
+  const memoryKiB = checkSize(errors, 'pooler.memory', memory, 32 * 1024, 'at least 32Mi and a whole number of MiB') ?? 128 * 1024;
   const cpuMillis = cpuInMillis(pooler.cpu ?? kplus.Cpu.millis(100));
   errors.check(
     cpuMillis !== undefined && Number.isInteger(cpuMillis) && cpuMillis >= 10,
@@ -801,7 +803,7 @@ function resolvePooler(
     'at least 10 millicores, whole millicores',
     pooler.cpu?.amount,
   );
-  const millis = cpuMillis ?? 100;
+  const millis = cpuMillis !== undefined && Number.isInteger(cpuMillis) && cpuMillis >= 10 ? cpuMillis : 100;
   return {
     replicas,
     poolMode: pooler.poolMode ?? PoolMode.TRANSACTION,
@@ -814,6 +816,6 @@ function resolvePooler(
     image,
     cpu: cpuToQuantity(kplus.Cpu.millis(millis)),
     cpuLimit: cpuToQuantity(kplus.Cpu.millis(millis * 4)),
-    memory: sizeToQuantity(memory),
+    memory: sizeToQuantity(Size.kibibytes(memoryKiB)),
   };
 }
