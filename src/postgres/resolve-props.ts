@@ -758,14 +758,16 @@ function resolveParameters(errors: PropErrors, given: { [name: string]: string }
   const spelledAs = new Map<string, string>();
   for (const [key, value] of Object.entries(given)) {
     const folded = key.toLowerCase();
+    // a key that is no name (a line break, a NUL) is quoted, so it cannot split the message
+    const at = /^[A-Za-z_][A-Za-z0-9_.]*$/.test(key) ? `parameters.${key}` : `parameters[${JSON.stringify(key)}]`;
     if (!isKnownParameter(key, version)) {
-      errors.add(`parameters.${key}`, `a PostgreSQL ${version} parameter name`, key);
+      errors.add(at, `a PostgreSQL ${version} parameter name`, key);
     } else if (CONSTRUCT_OWNED_PARAMETERS.includes(folded)) {
-      errors.add(`parameters.${key}`, `left to the construct (PostgreSQL reads it as ${folded}; set it through the props)`, key);
+      errors.add(at, `left to the construct (PostgreSQL reads it as ${folded}; set it through the props)`, key);
     } else if (spelledAs.has(folded)) {
-      errors.add(`parameters.${key}`, `given once (PostgreSQL names are case-insensitive: ${spelledAs.get(folded)} names it too)`, key);
+      errors.add(at, `given once (PostgreSQL names are case-insensitive: ${spelledAs.get(folded)} names it too)`, key);
     }
-    errors.check(typeof value === 'string' && !/[\n\r\0]/.test(value), `parameters.${key}`, 'a single-line string', value);
+    errors.check(typeof value === 'string' && !/[\n\r\0]/.test(value), at, 'a single-line string', value);
     spelledAs.set(folded, key);
     parameters[folded] = value;
   }

@@ -262,3 +262,30 @@ describe('NUL bytes, anywhere', () => {
     expect(errorOf(props)).toMatch(message);
   });
 });
+
+describe('errors from below, never without our context', () => {
+  test.each<[string, PropsIn, string]>([
+    [
+      'a pooler memory that is not whole MiB',
+      () => ({ pooler: { memory: Size.kibibytes(1.5) } }),
+      'pooler.memory must be at least 32Mi and a whole number of MiB, got "1.5Ki"',
+    ],
+    [
+      'a fractional pooler cpu',
+      () => ({ pooler: { cpu: kplus.Cpu.millis(0.5) } }),
+      'pooler.cpu must be at least 10 millicores, whole millicores, got "0.5m"',
+    ],
+    [
+      'a logical backup claim that is not whole MiB',
+      () => ({ logicalBackup: { storage: Size.kibibytes(1.5) } }),
+      'logicalBackup.storage must be at least 1Gi and a whole number of MiB, got "1.5Ki"',
+    ],
+    [
+      'a parameter key with a line break, quoted',
+      () => ({ parameters: { 'line\nbreak': 'on' } }),
+      'parameters["line\\nbreak"] must be a PostgreSQL 15 parameter name, got "line\\nbreak"',
+    ],
+  ])('%s', (_, props, message) => {
+    expect(errorOf(props)).toBe(`[test/db] ${message}`);
+  });
+});
