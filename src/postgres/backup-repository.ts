@@ -135,6 +135,13 @@ export class BackupRepository {
         check(key === undefined || /^[-._a-zA-Z0-9]+$/.test(key), prop, 'a Secret key', key);
       }
       check(s3.caBundleKey === undefined || /^[-._a-zA-Z0-9]+$/.test(s3.caBundleKey), 'caBundleKey', 'a ConfigMap key', s3.caBundleKey);
+      check(
+        s3.credentials === undefined || isDnsSubdomain(s3.credentials.name),
+        'credentials',
+        'a Secret name (DNS-1123 subdomain)',
+        s3.credentials?.name,
+      );
+      check(s3.caBundle === undefined || isDnsSubdomain(s3.caBundle.name), 'caBundle', 'a ConfigMap name (DNS-1123 subdomain)', s3.caBundle?.name);
     } else {
       const size = this._volume?.size ?? Size.gibibytes(20);
       const kib = sizeInKibibytes(size);

@@ -619,6 +619,9 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     mountPaths: MEMBER_MOUNT_PATHS,
   });
   const tls = props.tls;
+  if (tls) {
+    errors.check(isDnsSubdomain(tls.secret.name), 'tls.secret', 'a Secret name (DNS-1123 subdomain)', tls.secret.name);
+  }
   (tls?.serverNames ?? []).forEach((n, i) => errors.check(isDnsSubdomain(n), `tls.serverNames[${i}]`, 'a DNS name', n));
   errors.throwIfAny();
 

@@ -123,6 +123,24 @@ describe('names copied without a check', () => {
       'backup.repository.storageClassName must be a DNS-1123 subdomain, got "Fast SSD"',
     ],
     [
+      'a TLS Secret named like no Secret',
+      (chart) => ({ tls: { secret: kplus.Secret.fromSecretName(chart, 'Tls', 'db\u0000tls') } }),
+      'tls.secret must be a Secret name (DNS-1123 subdomain), got "db\\u0000tls"',
+    ],
+    [
+      'S3 credentials named like no Secret',
+      (chart) => ({
+        backup: {
+          repository: BackupRepository.s3({
+            bucket: 'db-backups',
+            region: 'eu-west-1',
+            credentials: kplus.Secret.fromSecretName(chart, 'S3', 'S3 Keys'),
+          }),
+        },
+      }),
+      'backup.repository.credentials must be a Secret name (DNS-1123 subdomain), got "S3 Keys"',
+    ],
+    [
       'an S3 endpoint with port 99999',
       () => ({ backup: { repository: BackupRepository.s3({ bucket: 'db-backups', region: 'eu-west-1', endpoint: 'minio.example.com:99999' }) } }),
       'backup.repository.endpoint must be a host name with an optional port from 1 to 65535 (no scheme), got "minio.example.com:99999"',
