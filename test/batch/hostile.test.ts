@@ -9,6 +9,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Chart } from 'cdk8s';
 import { BatchRetry, ExtraVolumeSource, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../src';
 import { podSpecOf } from './helpers';
+import { thrownMessage } from '../support/thrown';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
 const INT32_MAX = 2 ** 31 - 1;
@@ -24,23 +25,13 @@ function build(props: PropsIn): { chart: Chart; job: SerialBatchJob } {
 
 /** The message the constructor throws (or '' when it accepts the props). */
 function errorOf(props: PropsIn): string {
-  try {
-    build(props);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
+  return thrownMessage(() => build(props));
 }
 
 /** The messages of synth-time validation (or '' when synthesis succeeds). */
 function synthErrorOf(props: PropsIn): string {
   const { chart } = build(props);
-  try {
-    Testing.synth(chart);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
+  return thrownMessage(() => Testing.synth(chart));
 }
 
 const exportsClaim = (chart: Chart) =>

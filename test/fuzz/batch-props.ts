@@ -18,6 +18,7 @@ import {
   StatefulPostgres,
 } from '../../src';
 import { extraVolumes, FuzzedVolume } from './extra-volumes';
+import { warehouse } from '../batch/helpers';
 import { containerResources, envValue, gibibytes, hostileString, int, mebibytes, mostly, ordered, podOptions, seconds, text } from './hostile';
 
 /** A Secret key, by the Secret's name. */
@@ -268,22 +269,6 @@ const batchFields: Arbitraries<Omit<FuzzedBatchProps, ScheduleKeys>> = {
 export const batchProps: fc.Arbitrary<FuzzedBatchProps> = fc
   .tuple(fc.record(batchFields, { requiredKeys: ['image', 'steps'] }), scheduleProps)
   .map(([batch, schedule]) => ({ ...batch, ...schedule }));
-
-/** A StatefulPostgres whose connections the fuzzed batches use. */
-function warehouse(chart: Chart): StatefulPostgres {
-  const secret = (id: string, secretName: string) => kplus.Secret.fromSecretName(chart, id, secretName);
-  return new StatefulPostgres(chart, 'warehouse', {
-    superuserSecret: secret('Su', 'warehouse-superuser'),
-    users: [
-      { name: 'etl', password: { secret: secret('Etl', 'warehouse-etl') } },
-      { name: 'archiver', password: { secret: secret('Archiver', 'warehouse-archiver') } },
-    ],
-    databases: [
-      { name: 'sales', owner: 'etl' },
-      { name: 'archive', owner: 'archiver' },
-    ],
-  });
-}
 
 /** Constructs a SerialBatchJob from fuzzed props, making the referenced objects in the chart. */
 export function buildBatch(chart: Chart, id: string, p: FuzzedBatchProps): void {

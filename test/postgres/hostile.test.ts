@@ -9,6 +9,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { BackupRepository, OnEmptyPrimary, StatefulPostgres, StatefulPostgresProps } from '../../src';
 import { predefinedRoles } from '../../src/postgres/predefined-roles';
 import { superuser } from './fixtures';
+import { thrownMessage } from '../support/thrown';
 
 type PropsIn = (chart: Chart) => Partial<StatefulPostgresProps>;
 
@@ -20,12 +21,7 @@ function build(props: PropsIn): { chart: Chart; db: StatefulPostgres } {
 
 /** The message the constructor throws (or '' when it accepts the props). */
 function errorOf(props: PropsIn): string {
-  try {
-    build(props);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
+  return thrownMessage(() => build(props));
 }
 
 const password = (chart: Chart, name: string) => ({ secret: kplus.Secret.fromSecretName(chart, `Pw-${name}`, name) });
