@@ -32,7 +32,7 @@ import { CONSTRUCT_OWNED_PARAMETERS, isKnownParameter, tunedParameters } from '.
 import { DatabaseAccess, OnEmptyPrimary, PasswordSecret, PoolMode, StatefulPostgresProps } from './props';
 import { predefinedRoles } from './predefined-roles';
 import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
-import { isSqlName } from './sql';
+import { isExtensionName, isSqlName } from './sql';
 
 export const APP_NAME = 'postgresql';
 export const SUPERUSER = 'postgres';
@@ -419,7 +419,9 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     }
     dbNames.add(d.name);
     errors.check(d.owner === undefined || userNames.has(d.owner), `${p}.owner`, 'a declared user', d.owner);
-    (d.extensions ?? []).forEach((e, j) => errors.check(isSqlName(e), `${p}.extensions[${j}]`, 'an extension name', e));
+    (d.extensions ?? []).forEach((e, j) =>
+      errors.check(isExtensionName(e), `${p}.extensions[${j}]`, 'an extension name ([a-z_][a-z0-9_-]*, at most 63 characters)', e),
+    );
   });
   (props.users ?? []).forEach((u, i) => {
     (u.grants ?? []).forEach((g, j) => errors.check(dbNames.has(g.database), `users[${i}].grants[${j}].database`, 'a declared database', g.database));

@@ -101,6 +101,11 @@ describe('errors name the construct path, the prop, the rule and the value', () 
     ['duplicate database', { databases: [{ name: 'a' }, { name: 'a' }] }, /databases\[1\].name must be unique among databases/],
     ['undeclared owner', { databases: [{ name: 'a', owner: 'nobody' }] }, /databases\[0\].owner must be a declared user, got "nobody"/],
     ['bad extension', { databases: [{ name: 'a', extensions: ['uuid-ossp; DROP'] }] }, /databases\[0\].extensions\[0\] must be an extension name/],
+    [
+      'extension name with a space',
+      { databases: [{ name: 'a', extensions: ['uuid ossp'] }] },
+      /databases\[0\].extensions\[0\] must be an extension name/,
+    ],
     ['user name with a quote', { users: [{ name: 'x"y', password: { secret: secret('s') } }] }, /users\[0\].name must be a lowercase SQL name/],
     ['reserved user', { users: [{ name: 'replicator', password: { secret: secret('s') } }] }, /users\[0\].name must be not reserved/],
     ['pg_ user', { users: [{ name: 'pg_admin', password: { secret: secret('s') } }] }, /users\[0\].name must be not reserved/],
