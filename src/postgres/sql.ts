@@ -6,9 +6,20 @@
 /** Lowercase identifiers only: what `psql` users type without quotes, at most 63 bytes. */
 const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** A role, database, schema or extension name StatefulPostgres accepts. */
+/** A role, database or schema name StatefulPostgres accepts. */
 export function isSqlName(name: string): boolean {
   return typeof name === 'string' && SQL_NAME.test(name);
+}
+
+/**
+ * An extension name as extensions are shipped: lowercase, digits, `_` and `-` (`uuid-ossp`), at
+ * most 63 bytes. It is always written quoted, so the hyphen is safe.
+ */
+const EXTENSION_NAME = /^[a-z_][a-z0-9_-]{0,62}$/;
+
+/** An extension name StatefulPostgres accepts in `databases[].extensions`. */
+export function isExtensionName(name: string): boolean {
+  return typeof name === 'string' && EXTENSION_NAME.test(name);
 }
 
 /** A double-quoted SQL identifier. */

@@ -34,7 +34,8 @@ describeWithTools(
           { name: 'app', password: { secret: secret('app-secret') }, grants: [{ database: 'orders', access: DatabaseAccess.READ_WRITE }] },
           { name: 'reporting', password: { secret: secret('reporting-secret') }, grants: [{ database: 'orders', access: DatabaseAccess.READ_ONLY }] },
         ],
-        databases: [{ name: 'orders', owner: 'app' }],
+        // uuid-ossp: a real extension whose name needs quoting (it ships with PostgreSQL's contrib)
+        databases: [{ name: 'orders', owner: 'app', extensions: ['uuid-ossp'] }],
         pooler: {},
         logicalBackup: {},
       }));
@@ -156,6 +157,9 @@ describeWithTools(
         expect(second.stderr).not.toMatch(/ERROR/);
         expect(await primary.sql(`SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'orders'`, SUPERUSER)).toBe(
           'orders:app',
+        );
+        expect(await primary.sql(`SELECT extname FROM pg_extension WHERE extname = 'uuid-ossp'`, { ...SUPERUSER, database: 'orders' })).toBe(
+          'uuid-ossp',
         );
         // password values never reach the server log
         expect(primary.log()).not.toContain(PASSWORDS.app);
