@@ -245,7 +245,7 @@ describe('NUL bytes, anywhere', () => {
     [
       'in an extension',
       () => ({ databases: [{ name: 'app', extensions: ['pgcrypto\u0000'] }] }),
-      /databases\[0\]\.extensions\[0\] must be an extension name, got "pgcrypto\\u0000"$/,
+      /databases\[0\]\.extensions\[0\] must be an extension name \(\[a-z_\]\[a-z0-9_-\]\*, at most 63 characters\), got "pgcrypto\\u0000"$/,
     ],
     [
       'in a user name',
