@@ -96,9 +96,9 @@ export function usersJob(
     env: [
       env('PGHOST', primaryService),
       env('PGPORT', String(PG_PORT)),
-      env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
+      env('SUPERUSER_CREDENTIALS_FILE', `${SECRETS_DIR}/superuser/password`),
       env('USERS_SQL', '/etc/postgres-users/script/users.sql'),
-      env('USER_PASSWORDS_DIR', '/etc/postgres-users/passwords'),
+      env('USER_CREDENTIALS_DIR', '/etc/postgres-users/passwords'),
       env('PG_RUNTIME_DIR', '/tmp/apply-users'),
       env('PGSSLMODE', jobSslMode(r)),
     ],
@@ -161,7 +161,7 @@ export function dumpPodTemplate(
   const envs = [
     env('PGHOST', primaryService),
     env('PGPORT', String(PG_PORT)),
-    env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
+    env('SUPERUSER_CREDENTIALS_FILE', `${SECRETS_DIR}/superuser/password`),
     env('DUMP_DIR', '/backup'),
     env('RETENTION_DAYS', String(opts.retentionDays)),
     env('PG_RUNTIME_DIR', '/tmp/logical-backup'),

@@ -635,7 +635,7 @@ describe('users and databases', () => {
       name: expect.stringMatching(/^password-/),
       secret: { secretName: 'app-secret', items: [{ key: 'pw', path: 'password' }], defaultMode: 0o440 },
     });
-    expect(db.usersSql).toContain('\\set password `cat "$USER_PASSWORDS_DIR/app/password"`');
+    expect(db.usersSql).toContain('\\set password `cat "$USER_CREDENTIALS_DIR/app/password"`');
     expect(db.usersSql).toContain(
       `ALTER ROLE "app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 10 PASSWORD :'password';`,
     );
@@ -861,7 +861,7 @@ describe('backups', () => {
       replicationPassword: { secret: kplus.Secret.fromSecretName(chart, 'R', 'db-replication') },
     });
     const pod = find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
-    expect(envOf(container(pod, 'bootstrap')).REPLICATION_PASSWORD_FILE).toBe('/etc/postgresql-secrets/replication/password');
+    expect(envOf(container(pod, 'bootstrap')).REPLICATION_CREDENTIALS_FILE).toBe('/etc/postgresql-secrets/replication/password');
     expect(db.usersSql).toMatch(/"replicator"/);
   });
 });
