@@ -126,6 +126,20 @@ export function backupRoleRules(primaryService: string): k8s.PolicyRule[] {
   ];
 }
 
+const EXEC_REASON =
+  "the backup CronJob starts pgbackrest backup in the primary's pgbackrest container with kubectl exec (no shell: one fixed command)";
+
+/**
+ * The backup Role's and RoleBinding's annotations: Polaris rates `pods/exec` danger, so both carry
+ * its exemption, with the reason.
+ */
+export function backupRbacAnnotations(): { role: Record<string, string>; binding: Record<string, string> } {
+  return {
+    role: { 'polaris.fairwinds.com/rolePodExecAttach-exempt': 'true', 'postgresql.cdk8s-patterns.io/pods-exec-reason': EXEC_REASON },
+    binding: { 'polaris.fairwinds.com/rolebindingRolePodExecAttach-exempt': 'true', 'postgresql.cdk8s-patterns.io/pods-exec-reason': EXEC_REASON },
+  };
+}
+
 /** The pod of a backup CronJob: `kubectl exec` of `pgbackrest backup --type=<type>` in the agent of the primary. */
 export function backupPodTemplate(
   r: ResolvedPostgres,

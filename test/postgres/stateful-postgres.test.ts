@@ -701,6 +701,22 @@ describe('backups', () => {
     expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] });
   });
 
+  test('the backup Role and RoleBinding carry their Polaris pods/exec exemption with the reason', () => {
+    const { objects } = synthDb({ replicas: 2, highAvailability: {}, backup: { repository: BackupRepository.volume() } });
+    const reason = expect.stringMatching(/kubectl exec/);
+    expect(find(objects, 'Role', 'db-backup').metadata.annotations).toEqual({
+      'polaris.fairwinds.com/rolePodExecAttach-exempt': 'true',
+      'postgresql.cdk8s-patterns.io/pods-exec-reason': reason,
+    });
+    expect(find(objects, 'RoleBinding', 'db-backup').metadata.annotations).toEqual({
+      'polaris.fairwinds.com/rolebindingRolePodExecAttach-exempt': 'true',
+      'postgresql.cdk8s-patterns.io/pods-exec-reason': reason,
+    });
+    // Patroni's Role has no exec, so no exemption
+    expect(find(objects, 'Role', 'db-patroni').metadata.annotations).toBeUndefined();
+    expect(find(objects, 'RoleBinding', 'db-patroni').metadata.annotations).toBeUndefined();
+  });
+
   test('S3 credentials reach pgBackRest only as secretKeyRefs', () => {
     const chart = Testing.chart();
     new StatefulPostgres(chart, 'db', {
