@@ -117,11 +117,15 @@ export function usersJob(
   };
 }
 
-/** The Role the backup CronJobs' ServiceAccount needs to `kubectl exec` into the primary's agent. */
+/**
+ * The Role the backup CronJobs' ServiceAccount needs to `kubectl exec` into the primary's agent.
+ * `kubectl exec svc/...` lists the Service's pods and, when none is running (the primary is
+ * restarting or failing over), watches for one until `--pod-running-timeout`: hence `watch`.
+ */
 export function backupRoleRules(primaryService: string): k8s.PolicyRule[] {
   return [
     { apiGroups: [''], resources: ['services'], resourceNames: [primaryService], verbs: ['get'] },
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] },
   ];
 }

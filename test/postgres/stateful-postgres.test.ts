@@ -699,6 +699,8 @@ describe('backups', () => {
     ]);
     const role = find(objects, 'Role', 'db-backup');
     expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] });
+    // kubectl exec svc/... watches for a running pod while the primary is away
+    expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] });
   });
 
   test('the backup Role and RoleBinding carry their Polaris pods/exec exemption with the reason', () => {
