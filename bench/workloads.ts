@@ -107,6 +107,8 @@ export function handWrittenWebApp(scope: Construct, name: string): Construct {
     JsonPatch.add('/spec/revisionHistoryLimit', 5),
     JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
     JsonPatch.add('/spec/template/spec/enableServiceLinks', false),
+    // a false hostNetwork is never stored by the API server: leaving it out keeps apply idempotent
+    JsonPatch.remove('/spec/template/spec/hostNetwork'),
     JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
     JsonPatch.add(`${container}/securityContext/capabilities`, { drop: ['ALL'] }),
     JsonPatch.add(`${container}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),

@@ -2,9 +2,11 @@
 # Installs the real components the test suites run: shells for the batch wrapper (dash,
 # busybox), shellcheck, PostgreSQL 15 with pgBouncer and pgBackRest for the Postgres suite,
 # and etcd + openssl for the API-server suite. Idempotent: skips apt when all are present.
+# Usage: scripts/install-test-deps.sh [PACKAGE...]   (other packages instead of the default list)
 set -euo pipefail
 
 packages=(dash busybox-static shellcheck postgresql-15 postgresql-client-15 pgbouncer pgbackrest etcd-server openssl procps)
+if [ $# -gt 0 ]; then packages=("$@"); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -91,7 +91,11 @@ start="$(now_ms)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/image-$name.XXXXXX")"
 cleanup() {
   # mmdebstrap mounts /proc, /sys and /dev inside the root file system while it runs
-  findmnt -rn -o TARGET | grep -F "$work/" | sort -r | while IFS= read -r m; do umount -l "$m" || true; done
+  local mounts
+  mounts="$(findmnt -rn -o TARGET | grep -F "$work/" | sort -r || true)"
+  if [ -n "$mounts" ]; then
+    while IFS= read -r m; do umount -l "$m" || true; done <<<"$mounts"
+  fi
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT

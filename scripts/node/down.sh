@@ -37,6 +37,9 @@ stop() {
 # 1. the node agents first, so nothing restarts containers
 for name in kube-proxy kubelet; do stop "$name" 10; done
 
+phase() { log "$1 ($(( ($(now_ms) - t0) / 1000 ))s)"; }
+phase "kubelet and kube-proxy stopped"
+
 # 2. every container and pod sandbox: kill the tasks through containerd, then its shims
 sock="$S/containerd/containerd.sock"
 if [ -S "$sock" ] && pid_of containerd >/dev/null; then
@@ -64,6 +67,8 @@ if [ -d "$S/containerd/runc" ]; then
   done
 fi
 
+phase "containers stopped"
+
 # 3. the control plane and containerd, in reverse start order
 for (( i=${#NODE_PROCESSES[@]}-1; i>=0; i-- )); do
   name="${NODE_PROCESSES[$i]}"
@@ -71,6 +76,8 @@ for (( i=${#NODE_PROCESSES[@]}-1; i>=0; i-- )); do
   stop "$name" 20
 done
 for pid in $(shims); do kill -KILL "$pid" 2>/dev/null; done
+
+phase "control plane and containerd stopped"
 
 # 4. kube-proxy's rules, the pods' network namespaces, the bridge, the sysctls
 kp="$(k8s_bin kube-proxy "$NODE_KUBE_VERSION")"
@@ -118,7 +125,7 @@ fi
 leftover="$(for name in "${NODE_PROCESSES[@]}"; do pid_of "$name" 2>/dev/null; done; shims)"
 if [ -n "$leftover" ]; then log "processes still running: $leftover"; status=1; fi
 if [ -d "$S" ] && [ "${NODE_KEEP_STATE:-0}" != 1 ]; then
-  if findmnt -rn -o TARGET | grep -qF "$S/"; then
+  if findmnt -rn -o TARGET | grep -F "$S/" >/dev/null; then
     log "mounts remain under $S; not deleting it"; status=1
   else
     rm -rf --one-file-system "$S"

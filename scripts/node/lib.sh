@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the settings are used by the scripts that source this file
 # Shared settings of the single-node cluster scripts (up.sh, down.sh, test-node.sh). Source it.
 #
 # Environment:

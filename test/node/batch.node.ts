@@ -7,7 +7,7 @@
  */
 import { App, Chart, Cron, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { NIGHTLY_STEPS } from '../../apps/nightly';
+import { NIGHTLY_FINALLY_STEPS, NIGHTLY_STEPS } from '../../apps/nightly';
 import { BatchRetry, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../src';
 import { apply, diagnostics, failureMessages, getJson, image, kubectl, Namespace, waitFor, waitForJob } from './support/node-cluster';
 
@@ -23,18 +23,25 @@ function batch(ns: string, props: Partial<SerialBatchJobProps> & { name: string;
   });
 }
 
-/** The 22 steps of apps/nightly.ts, by name and options, each running a small shell command that leaves a trace in the workspace. */
-const STEPS: SerialBatchStep[] = NIGHTLY_STEPS.map((s, i) => ({
-  name: s.name,
-  dependsOn: s.dependsOn,
-  continueOnError: s.continueOnError,
-  timeout: s.timeout,
-  command: [
-    'sh',
-    '-c',
-    `echo "step ${i + 1} ${s.name} ran"; echo ${s.name} >> "$SERIAL_BATCH_WORKSPACE/order"; test "$(wc -l < "$SERIAL_BATCH_WORKSPACE/order")" -eq ${i + 1}`,
-  ],
-}));
+/** A step of apps/nightly.ts by name and options, running a small shell command that checks its place in the order. */
+function traced(s: SerialBatchStep, i: number): SerialBatchStep {
+  return {
+    name: s.name,
+    dependsOn: s.dependsOn,
+    continueOnError: s.continueOnError,
+    timeout: s.timeout,
+    command: [
+      'sh',
+      '-c',
+      `echo "step ${i + 1} ${s.name} ran"; echo ${s.name} >> "$SERIAL_BATCH_WORKSPACE/order"; test "$(wc -l < "$SERIAL_BATCH_WORKSPACE/order")" -eq ${i + 1}`,
+    ],
+  };
+}
+
+/** The 22 steps of apps/nightly.ts: 20 steps and 2 finally steps. */
+const STEPS: SerialBatchStep[] = NIGHTLY_STEPS.map(traced);
+const FINALLY_STEPS: SerialBatchStep[] = NIGHTLY_FINALLY_STEPS.map((s, i) => traced(s, STEPS.length + i));
+const ALL_STEPS = [...STEPS, ...FINALLY_STEPS];
 
 /** The container of step `index` (1-based): the construct names it `sNN-<step>`. */
 function stepContainer(index: number, name: string): string {
@@ -61,24 +68,30 @@ describe('SerialBatchJob on a real node', () => {
   });
 
   test('the 22 steps of the nightly pipeline run in order, each with its own log, and the Job completes', async () => {
-    const job = batch(ns.name, { name: 'nightly', steps: STEPS });
+    expect(ALL_STEPS).toHaveLength(22);
+    const job = batch(ns.name, { name: 'nightly', steps: STEPS, finallySteps: FINALLY_STEPS });
     apply(Chart.of(job));
     await waitForJob(ns.name, 'nightly', 600_000);
     const pod = podOf(ns.name, 'nightly');
     const statuses = pod.status.initContainerStatuses as any[];
-    expect(statuses.map((s) => s.name)).toEqual(STEPS.map((s, i) => stepContainer(i + 1, s.name)));
-    let previousEnd = '';
-    for (const [i, st] of statuses.entries()) {
-      const t = st.state.terminated;
-      expect({ step: st.name, exitCode: t.exitCode }).toEqual({ step: st.name, exitCode: 0 });
-      // one after another: a step starts after the one before it finished
-      expect(t.startedAt >= previousEnd).toBe(true);
-      previousEnd = t.finishedAt;
-      expect(logs(ns.name, pod.metadata.name, st.name)).toContain(`step ${i + 1} ${STEPS[i].name} ran`);
+    expect(statuses.map((s) => s.name)).toEqual(ALL_STEPS.map((s, i) => stepContainer(i + 1, s.name)));
+    const times = statuses.map((st) => ({
+      step: st.name,
+      exitCode: st.state.terminated?.exitCode,
+      startedAt: st.state.terminated?.startedAt,
+      finishedAt: st.state.terminated?.finishedAt,
+    }));
+    for (const [i, t] of times.entries()) {
+      expect({ step: t.step, exitCode: t.exitCode }).toEqual({ step: t.step, exitCode: 0 });
+      // one after another: a step starts once the one before it has finished (timestamps in whole seconds)
+      if (i > 0 && Date.parse(t.startedAt) < Date.parse(times[i - 1].finishedAt)) {
+        throw new Error(`step ${t.step} started before ${times[i - 1].step} finished: ${JSON.stringify(times, undefined, 1)}`);
+      }
+      expect(logs(ns.name, pod.metadata.name, t.step)).toContain(`step ${i + 1} ${ALL_STEPS[i].name} ran`);
     }
     const summary = logs(ns.name, pod.metadata.name, 'summary');
     expect(summary).toMatch(/serial-batch: 22 steps: 22 ok/);
-    for (const s of STEPS) {
+    for (const s of ALL_STEPS) {
       expect(summary).toMatch(new RegExp(`\\s${s.name}\\s+ok\\s`));
     }
   });
@@ -94,12 +107,12 @@ describe('SerialBatchJob on a real node', () => {
     });
     apply(Chart.of(job));
     // the harness reports the failure with the reason: this is what a broken manifest looks like
-    await expect(waitForJob(ns.name, 'failing', 300_000)).rejects.toThrow(/job\/failing failed .*load: exit 1: step load failed with exit code 1/);
+    await expect(waitForJob(ns.name, 'failing', 300_000)).rejects.toThrow(/job\/failing failed .*failed at load \(exit code 1/);
     const pod = podOf(ns.name, 'failing');
-    const statuses = pod.status.initContainerStatuses as any[];
-    expect(statuses.find((s) => s.name === stepContainer(1, 'extract')).state.terminated.exitCode).toBe(0);
-    expect(statuses.find((s) => s.name === stepContainer(3, 'publish')).state.terminated).toBeUndefined();
-    expect(failureMessages(ns.name, 'failing').join('\n')).toMatch(/step load failed with exit code 1/);
+    expect(logs(ns.name, pod.metadata.name, stepContainer(1, 'extract'))).toContain('extracted');
+    expect(logs(ns.name, pod.metadata.name, stepContainer(2, 'load'))).toMatch(/step load failed with exit code 1/);
+    expect(logs(ns.name, pod.metadata.name, stepContainer(3, 'publish'))).not.toContain('published');
+    expect(failureMessages(ns.name, 'failing').join('\n')).toMatch(/failed at load \(exit code 1/);
   });
 
   test('BatchRetry.resumeFromVolume() resumes in a new pod after the pod is deleted, without re-running finished steps', async () => {
@@ -136,11 +149,11 @@ describe('SerialBatchJob on a real node', () => {
     await waitForJob(ns.name, 'resumable', 300_000);
     const pod = podOf(ns.name, 'resumable');
     expect(pod.metadata.name).not.toBe(firstPod);
-    expect(logs(ns.name, pod.metadata.name, stepContainer(1, 'first'))).toMatch(/already completed in an earlier pod/);
+    expect(logs(ns.name, pod.metadata.name, stepContainer(1, 'first'))).toMatch(/step first already completed in run/);
     expect(logs(ns.name, pod.metadata.name, stepContainer(1, 'first'))).not.toContain('first ran');
     expect(logs(ns.name, pod.metadata.name, stepContainer(2, 'slow'))).toContain('resumed');
     expect(logs(ns.name, pod.metadata.name, stepContainer(3, 'last'))).toContain('last ran');
-    expect(logs(ns.name, pod.metadata.name, 'summary')).toMatch(/3 steps: 2 ok, 1 skipped/);
+    expect(logs(ns.name, pod.metadata.name, 'summary')).toMatch(/3 steps: 2 ok, 1 done earlier in this run/);
   });
 
   test('a CronJob made by the construct runs: kubectl create job --from=cronjob/...', async () => {

@@ -1,4 +1,4 @@
-import { Cron, Duration, Size, Testing } from 'cdk8s';
+import { ApiObject, Cron, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   BackupRepository,
@@ -651,8 +651,14 @@ describe('users and databases', () => {
       users: [{ name: 'app', password: { secret: kplus.Secret.fromSecretName(chart, 'A', 'app-secret') } }],
       databases: [{ name: 'shop', owner: 'app' }],
     });
-    const dep = new kplus.Deployment(chart, 'Web', { containers: [{ image: 'nginx:1.27', envVariables: db.connectionEnv('shop') }] });
-    void dep;
+    // a hand-written workload, made Pod Security "restricted" as the cluster suite enforces
+    const dep = new kplus.Deployment(chart, 'Web', {
+      containers: [{ image: 'nginx:1.27', envVariables: db.connectionEnv('shop'), securityContext: { allowPrivilegeEscalation: false } }],
+    });
+    ApiObject.of(dep).addJsonPatch(
+      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+    );
     const objects = Testing.synth(chart) as K8sObject[];
     const env = envOf(ofKind(objects, 'Deployment')[0].spec.template.spec.containers[0]);
     expect(env).toEqual({
