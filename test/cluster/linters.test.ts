@@ -51,11 +51,16 @@ function polaris(file: string, gate: string = 'danger') {
   return run('node', [path.join(SCRIPTS, 'polaris-findings.mjs'), json, gate]);
 }
 
-/** Writes `objects` as one multi-document YAML file named NAME.yaml; returns its path. */
+/**
+ * Writes copies of `objects`, each changed by `edit`, as one multi-document YAML file named
+ * NAME.yaml; returns its path. The synthesized objects themselves stay as they are (the shared
+ * setup records them for `npm run lint:manifests`).
+ */
 function yamlFile(name: string, objects: any[], edit: (o: any) => void = () => undefined): string {
-  objects.forEach(edit);
+  const copies = objects.map((o) => JSON.parse(JSON.stringify(o)));
+  copies.forEach(edit);
   const file = path.join(tmp, `${name}.yaml`);
-  fs.writeFileSync(file, objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'));
+  fs.writeFileSync(file, copies.map((o) => stringify(o, { version: '1.1' })).join('---\n'));
   return file;
 }
 
