@@ -39,7 +39,7 @@ export interface ResumeFromVolumeOptions {
    */
   readonly claim?: IPersistentVolumeClaim;
   /**
-   * Size of the claim the construct creates (ignored when `claim` is given).
+   * Size of the claim the construct creates, in whole GiB (ignored when `claim` is given).
    *
    * @default Size.gibibytes(1)
    */

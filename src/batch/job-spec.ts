@@ -10,11 +10,11 @@ import { PlannedStep, ResolvedBatch, ResolvedStep } from './resolve-props';
  * its timeout plus the kill grace and a minute to start, and the backoffs between attempts; plus
  * 5 minutes for the pod; times the pods the Job may start.
  */
-export function activeDeadlineSeconds(batch: ResolvedBatch, steps: readonly PlannedStep[]): number {
+export function activeDeadlineSeconds(batch: ResolvedBatch, steps: readonly ResolvedStep[]): number {
   if (batch.activeDeadlineSeconds !== undefined) {
     return batch.activeDeadlineSeconds;
   }
-  const perPod = steps.reduce((sum, { step }) => sum + worstCaseSeconds(batch, step), 0) + 300;
+  const perPod = steps.reduce((sum, step) => sum + worstCaseSeconds(batch, step), 0) + 300;
   return perPod * (batch.retry.retries + 1);
 }
 
@@ -30,7 +30,10 @@ function worstCaseSeconds(batch: ResolvedBatch, step: ResolvedStep): number {
 export function buildJobSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], template: kplus.k8s.PodTemplateSpec): kplus.k8s.JobSpec {
   return {
     backoffLimit: batch.retry.retries,
-    activeDeadlineSeconds: activeDeadlineSeconds(batch, steps),
+    activeDeadlineSeconds: activeDeadlineSeconds(
+      batch,
+      steps.map((p) => p.step),
+    ),
     ttlSecondsAfterFinished: batch.ttlSecondsAfterFinished,
     // evictions, preemption and node drains (DisruptionTarget) do not use up the retries
     podFailurePolicy:

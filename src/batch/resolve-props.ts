@@ -7,6 +7,7 @@ import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { BatchRetry, BatchRetryMode } from './batch-retry';
+import { activeDeadlineSeconds } from './job-spec';
 import { SerialBatchJobProps, SerialBatchStep } from './serial-batch-job-props';
 import { OrderableStep, orderSteps } from './step-order';
 import { findDuplicateEnv, reservedEnvReason } from '../common/env';
@@ -16,17 +17,33 @@ import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PA
 import { objectName } from '../common/object-names';
 import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { SecretKeyReference } from '../common/secret-key-reference';
-import { imagePinProblem, isDnsLabel, isEnvVarName, MAX_CRONJOB_NAME_LENGTH, MAX_JOB_NAME_LENGTH, MAX_LABEL_LENGTH } from '../common/names';
+import {
+  imagePinProblem,
+  isDnsLabel,
+  isDnsSubdomain,
+  isEnvVarName,
+  isLabelValue,
+  isPort,
+  isPortName,
+  MAX_CRONJOB_NAME_LENGTH,
+  MAX_JOB_NAME_LENGTH,
+  MAX_LABEL_LENGTH,
+} from '../common/names';
 import { checkCronSchedule } from '../common/cron-schedule';
 import { checkWholeSeconds } from '../common/duration-checks';
+import { INT64_SAFE_MAX } from '../common/number-ranges';
+import { checkNoNul } from '../common/process-strings';
+import { isLabelMap } from '../common/resolve-pod-options';
 import { pullPolicyFor } from '../common/pull-policy';
 import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, ResourceDefaults, resolveResources } from '../common/resources';
-import { checkSizeKib } from '../common/size-checks';
+import { checkSizeKib, describeSize } from '../common/size-checks';
 import { checkTimeZone } from '../common/time-zone';
 
 /** Prefix of the variables the construct gives the wrapper; users may not set names with it. */
 export const ENV_PREFIX = 'SERIAL_BATCH_';
+/** One GiB in KiB: the unit of the resume claim's request. */
+const GIB_IN_KIB = 1024 * 1024;
 /** Linux MAX_ARG_STRLEN: one argument or one `NAME=value` string. */
 const MAX_ARG_STRLEN = 131072;
 /** What config, env and arguments of one step may take together, leaving half of ARG_MAX (2 MiB) to secrets, image and kubelet variables. */
@@ -268,6 +285,26 @@ export function resolveBatchProps(scope: IConstruct, id: string, props: SerialBa
   const networkPolicy = props.networkPolicy ?? true;
   if (props.egress !== undefined) {
     errors.check(networkPolicy, 'egress', 'unset when networkPolicy is false (there is no policy to add it to)', `${props.egress.length} rules`);
+    checkEgress(errors, props.egress);
+  }
+  if (props.partOf !== undefined) {
+    errors.check(
+      isLabelValue(props.partOf),
+      'partOf',
+      'a label value (at most 63 letters, digits, "-", "_", ".", starting and ending alphanumeric)',
+      props.partOf,
+    );
+  }
+  if (props.imagePullPolicy !== undefined) {
+    errors.check(
+      Object.values(kplus.ImagePullPolicy).includes(props.imagePullPolicy),
+      'imagePullPolicy',
+      `one of ${Object.values(kplus.ImagePullPolicy).join(', ')}`,
+      props.imagePullPolicy,
+    );
+  }
+  if (props.serviceAccount !== undefined) {
+    checkReferenceName(errors, 'serviceAccount', 'a ServiceAccount', props.serviceAccount);
   }
   errors.throwIfAny();
 
@@ -350,6 +387,7 @@ export function resolveStep(
   );
   if (commandOk) {
     errors.check(step.command[0].length > 0, `${at}.command`, 'a list whose first element (the program) is not empty', step.command);
+    checkNoNul(errors, `${at}.command`, step.command);
     for (const arg of step.command) {
       errors.check(
         Buffer.byteLength(arg) < MAX_ARG_STRLEN,
@@ -395,7 +433,11 @@ export function resolveStep(
     checkWholeSeconds(errors, `${at}.retryBackoff`, step.retryBackoff, 0, 3600);
   }
   if (step.workingDir !== undefined) {
-    errors.check(typeof step.workingDir === 'string' && step.workingDir.startsWith('/'), `${at}.workingDir`, 'an absolute path', step.workingDir);
+    if (
+      errors.check(typeof step.workingDir === 'string' && step.workingDir.startsWith('/'), `${at}.workingDir`, 'an absolute path', step.workingDir)
+    ) {
+      checkNoNul(errors, `${at}.workingDir`, step.workingDir);
+    }
   }
 
   const env = step.env ?? {};
@@ -405,7 +447,10 @@ export function resolveStep(
   checkEnvNames(errors, `${at}.secretEnv`, secretNames, batch.allowReservedEnv);
   checkSecretRefs(errors, `${at}.secretEnv`, step.secretEnv);
   for (const [name, value] of Object.entries(env)) {
-    if (!errors.check(typeof value === 'string', `${at}.env.${name}`, 'a string', value)) {
+    if (
+      !errors.check(typeof value === 'string', `${at}.env[${JSON.stringify(name)}]`, 'a string', value) ||
+      !checkNoNul(errors, `${at}.env[${JSON.stringify(name)}]`, value)
+    ) {
       continue;
     }
     errors.check(
@@ -416,7 +461,7 @@ export function resolveStep(
     );
     errors.check(
       Buffer.byteLength(name) + Buffer.byteLength(value) + 2 <= MAX_ARG_STRLEN,
-      `${at}.env.${name}`,
+      `${at}.env[${JSON.stringify(name)}]`,
       `shorter than ${MAX_ARG_STRLEN} bytes with its name (Linux MAX_ARG_STRLEN)`,
       `${value.slice(0, 40)}...`,
     );
@@ -486,11 +531,21 @@ export function indexLabel(position: number, count: number): string {
   return String(position + 1).padStart(Math.max(2, String(count).length), '0');
 }
 
-/** Problems that need every step: at least one, names short enough once prefixed, dependencies. */
-export function checkStepSet(scope: IConstruct, steps: readonly ResolvedStep[]): string[] {
+/** Problems that need every step: at least one, names short enough once prefixed, dependencies, a derived deadline in range. */
+export function checkStepSet(scope: IConstruct, batch: ResolvedBatch, steps: readonly ResolvedStep[]): string[] {
   const errors = new PropErrors(scope);
   if (!errors.check(steps.length > 0, 'steps', 'a list of at least one step (pass steps or call addStep())', steps.length)) {
     return errors.messages();
+  }
+  if (batch.activeDeadlineSeconds === undefined) {
+    // the derived worst case must still be a number the Job's int64 field holds exactly
+    const derived = activeDeadlineSeconds(batch, steps);
+    errors.check(
+      derived <= INT64_SAFE_MAX,
+      'activeDeadline',
+      `given when the worst case of the steps' timeouts, retries and pods exceeds ${INT64_SAFE_MAX} seconds`,
+      `${derived} seconds derived`,
+    );
   }
   const width = indexLabel(0, steps.length).length;
   const max = MAX_LABEL_LENGTH - width - 2;
@@ -601,14 +656,17 @@ function checkConfig(errors: PropErrors, config: { [key: string]: string } | und
   let bytes = 0;
   checkEnvNames(errors, 'config', Object.keys(config ?? {}), allowed);
   for (const [key, value] of Object.entries(config ?? {})) {
-    if (!errors.check(typeof value === 'string', `config.${key}`, 'a string', value)) {
+    if (
+      !errors.check(typeof value === 'string', `config[${JSON.stringify(key)}]`, 'a string', value) ||
+      !checkNoNul(errors, `config[${JSON.stringify(key)}]`, value)
+    ) {
       continue;
     }
     errors.check(!SECRET_LIKE.test(key), 'config', 'keys that do not look like credentials (put credentials in a Secret and use secretEnv)', key);
     const entry = Buffer.byteLength(key) + Buffer.byteLength(value);
     errors.check(
       entry + 2 <= MAX_ARG_STRLEN,
-      `config.${key}`,
+      `config[${JSON.stringify(key)}]`,
       `shorter than ${MAX_ARG_STRLEN} bytes with its key (Linux MAX_ARG_STRLEN, every step gets it as a variable)`,
       `${entry} bytes`,
     );
@@ -641,13 +699,73 @@ function checkEnvNames(errors: PropErrors, prop: string, names: string[], allowe
 
 function checkSecretRefs(errors: PropErrors, prop: string, refs: { [name: string]: SecretKeyReference } | undefined): void {
   for (const [name, ref] of Object.entries(refs ?? {})) {
-    errors.check(
+    const ok = errors.check(
       ref !== undefined && ref !== null && typeof ref.key === 'string' && /^[-._a-zA-Z0-9]+$/.test(ref.key) && ref.secret !== undefined,
-      `${prop}.${name}`,
+      `${prop}[${JSON.stringify(name)}]`,
       'a Secret and one of its keys',
       ref?.key,
     );
+    if (ok) {
+      checkReferenceName(errors, `${prop}[${JSON.stringify(name)}].secret`, 'a Secret', ref.secret);
+    }
   }
+}
+
+/** The name of a referenced object (an imported one may carry any string), checked as a DNS-1123 subdomain. */
+function checkReferenceName(errors: PropErrors, prop: string, what: string, ref: { readonly name: string }): void {
+  let name: unknown;
+  try {
+    name = ref.name;
+  } catch (e) {
+    name = e instanceof Error ? e.message : e;
+  }
+  errors.check(typeof name === 'string' && isDnsSubdomain(name), prop, `${what} whose name is a DNS-1123 subdomain`, name);
+}
+
+/** Ports and pod selectors of the user's egress rules, as the API server checks a NetworkPolicy. */
+function checkEgress(errors: PropErrors, egress: readonly kplus.NetworkPolicyRule[]): void {
+  if (!errors.check(Array.isArray(egress), 'egress', 'a list of rules', egress)) {
+    return;
+  }
+  egress.forEach((rule, i) => {
+    (rule?.ports ?? []).forEach((port, j) => {
+      const at = `egress[${i}].ports[${j}]`;
+      const kube = port._toKube();
+      const number = kube.port?.value;
+      errors.check(
+        number === undefined || (typeof number === 'number' ? isPort(number) : isPortName(String(number))),
+        at,
+        'a port from 1 to 65535 or a port name',
+        number,
+      );
+      if (kube.endPort !== undefined) {
+        errors.check(
+          typeof number === 'number' && isPort(kube.endPort) && kube.endPort >= number,
+          `${at}.endPort`,
+          'a port from the range start to 65535',
+          kube.endPort,
+        );
+      }
+    });
+    let selector: kplus.PodSelectorConfig | undefined;
+    try {
+      selector = rule?.peer?.toNetworkPolicyPeerConfig().podSelector;
+    } catch {
+      selector = undefined;
+    }
+    const namespaces = selector?.namespaces;
+    for (const [what, labels] of [
+      ['pods', selector?.labelSelector._toKube().matchLabels],
+      ['namespaces', namespaces?.labelSelector?._toKube().matchLabels],
+    ] as const) {
+      if (labels !== undefined) {
+        errors.check(isLabelMap(labels), `egress[${i}].peer`, `a peer whose ${what} are selected by valid labels`, labels);
+      }
+    }
+    (namespaces?.names ?? []).forEach((name) => {
+      errors.check(isDnsLabel(name), `egress[${i}].peer`, 'a peer whose namespaces are named by DNS-1123 labels', name);
+    });
+  });
 }
 
 function checkRetry(errors: PropErrors, r: BatchRetry): void {
@@ -657,16 +775,18 @@ function checkRetry(errors: PropErrors, r: BatchRetry): void {
   }
   const storage = r.volume?.storage;
   if (storage !== undefined) {
-    checkSizeKib(errors, 'retry.storage', storage);
+    // cdk8s-plus writes a claim's request in GiB and fails at synth on anything else
+    const kib = checkSizeKib(errors, 'retry.storage', storage, GIB_IN_KIB);
+    if (kib !== undefined) {
+      errors.check(kib % GIB_IN_KIB === 0, 'retry.storage', 'a whole number of GiB', describeSize(storage));
+    }
   }
   const storageClassName = r.volume?.storageClassName;
   if (storageClassName !== undefined) {
-    errors.check(
-      isDnsLabel(storageClassName, 253) || /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(storageClassName),
-      'retry.storageClassName',
-      'a DNS-1123 subdomain',
-      storageClassName,
-    );
+    errors.check(isDnsSubdomain(storageClassName), 'retry.storageClassName', 'a DNS-1123 subdomain', storageClassName);
+  }
+  if (r.volume?.claim !== undefined) {
+    checkReferenceName(errors, 'retry.claim', 'a PersistentVolumeClaim', r.volume.claim);
   }
 }
 
@@ -695,6 +815,14 @@ function resolveSchedule(errors: PropErrors, p: SerialBatchJobProps): ResolvedSc
   }
   // at least 10 s: the CronJob controller checks every 10 seconds
   const startingDeadlineSeconds = checkWholeSeconds(errors, 'startingDeadline', p.startingDeadline ?? DEFAULTS.startingDeadline, 10);
+  if (p.concurrencyPolicy !== undefined) {
+    errors.check(
+      Object.values(kplus.ConcurrencyPolicy).includes(p.concurrencyPolicy),
+      'concurrencyPolicy',
+      `one of ${Object.values(kplus.ConcurrencyPolicy).join(', ')}`,
+      p.concurrencyPolicy,
+    );
+  }
   for (const [prop, value] of [
     ['successfulJobsRetained', p.successfulJobsRetained],
     ['failedJobsRetained', p.failedJobsRetained],

@@ -129,7 +129,7 @@ export class SerialBatchJob extends Construct {
     for (const step of props.finallySteps ?? []) {
       this.addFinallyStep(step);
     }
-    this.node.addValidation({ validate: () => checkStepSet(this, this.steps) });
+    this.node.addValidation({ validate: () => checkStepSet(this, this.batch, this.steps) });
 
     labelAll(this, this.identity());
   }

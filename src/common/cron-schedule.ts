@@ -34,7 +34,7 @@ const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))
 /** Go's strconv.Atoi for a cron number: optional sign, decimal digits, no negatives. */
 function parseNumber(text: string, what: string): number | string {
   if (!/^[+-]?[0-9]+$/.test(text)) {
-    return `${what} "${text}" is not a number`;
+    return `${what} ${JSON.stringify(text)} is not a number`;
   }
   const n = Number(text);
   if (n < 0) {
@@ -55,20 +55,20 @@ function parseValue(text: string, field: FieldBounds): number | string {
 function rangeProblem(part: string, field: FieldBounds): string | undefined {
   const rangeAndStep = part.split('/');
   if (rangeAndStep.length > 2) {
-    return `${field.name} "${part}" has more than one "/"`;
+    return `${field.name} ${JSON.stringify(part)} has more than one "/"`;
   }
   const lowAndHigh = rangeAndStep[0].split('-');
   let start: number;
   let end: number;
   if (lowAndHigh[0] === '*' || lowAndHigh[0] === '?') {
     if (lowAndHigh.length > 1) {
-      return `${field.name} "${part}" has a "-" after "${lowAndHigh[0]}"`;
+      return `${field.name} ${JSON.stringify(part)} has a "-" after ${JSON.stringify(lowAndHigh[0])}`;
     }
     start = field.min;
     end = field.max;
   } else {
     if (lowAndHigh.length > 2) {
-      return `${field.name} "${part}" has more than one "-"`;
+      return `${field.name} ${JSON.stringify(part)} has more than one "-"`;
     }
     const low = parseValue(lowAndHigh[0], field);
     if (typeof low === 'string') {
@@ -90,7 +90,7 @@ function rangeProblem(part: string, field: FieldBounds): string | undefined {
       return step;
     }
     if (step === 0) {
-      return `${field.name} step in "${part}" must be positive`;
+      return `${field.name} step in ${JSON.stringify(part)} must be positive`;
     }
     if (lowAndHigh.length === 1) {
       end = field.max; // "N/S" means N-max/S
@@ -103,7 +103,7 @@ function rangeProblem(part: string, field: FieldBounds): string | undefined {
     return `${field.name} ${end} is above ${field.max}`;
   }
   if (start > end) {
-    return `${field.name} range "${part}" starts after it ends`;
+    return `${field.name} range ${JSON.stringify(part)} starts after it ends`;
   }
   return undefined;
 }

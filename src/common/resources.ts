@@ -7,6 +7,13 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { PropErrors } from './errors';
 import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from './quantities';
+import { MAX_QUANTITY_KIB } from './size-checks';
+
+/**
+ * The most millicores this library writes: 2^53 - 1, exact in JavaScript and, as a quantity,
+ * far below the int64 the scheduler computes with.
+ */
+const MAX_CPU_MILLIS = Number.MAX_SAFE_INTEGER;
 
 /** The default requests and limits of one container. */
 export interface ResourceDefaults {
@@ -30,6 +37,18 @@ function isWhole(value: number | undefined, min: number): value is number {
   return value !== undefined && Number.isInteger(value) && value >= min;
 }
 
+/**
+ * Records a problem unless `value` is a whole amount from 1 to `max`: larger amounts would print in
+ * exponent form (`9.5367431640625e+23Pi`), which is not a quantity.
+ */
+function checkAmount(errors: PropErrors, prop: string, value: number | undefined, unit: string, max: number, shown: unknown): value is number {
+  if (!isWhole(value, 1)) {
+    errors.add(prop, `a whole number of ${unit} greater than 0`, shown);
+    return false;
+  }
+  return errors.check(value <= max, prop, `at most ${max} ${unit} (larger amounts are not Kubernetes quantities)`, shown);
+}
+
 function safe<T>(fn: () => T): T | undefined {
   try {
     return fn();
@@ -40,20 +59,12 @@ function safe<T>(fn: () => T): T | undefined {
 
 function cpu(errors: PropErrors, value: kplus.Cpu | undefined, fallback: kplus.Cpu, prop: string): number {
   const millis = value === undefined ? cpuInMillis(fallback) : safe(() => cpuInMillis(value));
-  if (!isWhole(millis, 1)) {
-    errors.add(prop, 'a whole number of millicores greater than 0', safe(() => value?.amount) ?? value);
-    return cpuInMillis(fallback)!;
-  }
-  return millis;
+  return checkAmount(errors, prop, millis, 'millicores', MAX_CPU_MILLIS, safe(() => value?.amount) ?? value) ? millis : cpuInMillis(fallback)!;
 }
 
 function size(errors: PropErrors, value: Size | undefined, fallback: Size, prop: string): number {
   const kib = sizeInKibibytes(value ?? fallback);
-  if (!isWhole(kib, 1)) {
-    errors.add(prop, 'a whole number of KiB greater than 0', safe(() => value?.asString()) ?? value);
-    return sizeInKibibytes(fallback)!;
-  }
-  return kib;
+  return checkAmount(errors, prop, kib, 'KiB', MAX_QUANTITY_KIB, safe(() => value?.asString()) ?? value) ? kib : sizeInKibibytes(fallback)!;
 }
 
 /** Checks `value` against the rules above and applies `defaults` to what it leaves out. */

@@ -1,6 +1,8 @@
 import { Size } from 'cdk8s';
 import { IConfigMap, ISecret, k8s } from 'cdk8s-plus-27';
 import { sizeInKibibytes, sizeToQuantity } from '../common/quantities';
+import { isDnsSubdomain, isPort } from '../common/names';
+import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { PGBACKREST_CA_DIR, PGBACKREST_REPO_MOUNT, env, secretEnv } from './pod-parts';
 
 /** How pgBackRest addresses the S3 bucket. */
@@ -115,7 +117,13 @@ export class BackupRepository {
       check(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket), 'bucket', 'an S3 bucket name', s3.bucket);
       check(/^[a-z0-9-]{2,32}$/.test(s3.region), 'region', 'a region such as eu-west-1', s3.region);
       if (s3.endpoint !== undefined) {
-        check(/^[A-Za-z0-9.-]+(:[0-9]+)?$/.test(s3.endpoint), 'endpoint', 'a host name (no scheme)', s3.endpoint);
+        const m = /^([A-Za-z0-9.-]+)(?::([0-9]+))?$/.exec(s3.endpoint);
+        check(
+          m !== null && isDnsSubdomain(m[1].toLowerCase()) && (m[2] === undefined || isPort(Number(m[2]))),
+          'endpoint',
+          'a host name with an optional port from 1 to 65535 (no scheme)',
+          s3.endpoint,
+        );
       }
       if (s3.path !== undefined) {
         check(/^\/[A-Za-z0-9._/-]*$/.test(s3.path) && !s3.path.includes('..'), 'path', 'an absolute path', s3.path);
@@ -127,10 +135,24 @@ export class BackupRepository {
         check(key === undefined || /^[-._a-zA-Z0-9]+$/.test(key), prop, 'a Secret key', key);
       }
       check(s3.caBundleKey === undefined || /^[-._a-zA-Z0-9]+$/.test(s3.caBundleKey), 'caBundleKey', 'a ConfigMap key', s3.caBundleKey);
+      check(
+        s3.credentials === undefined || isDnsSubdomain(s3.credentials.name),
+        'credentials',
+        'a Secret name (DNS-1123 subdomain)',
+        s3.credentials?.name,
+      );
+      check(s3.caBundle === undefined || isDnsSubdomain(s3.caBundle.name), 'caBundle', 'a ConfigMap name (DNS-1123 subdomain)', s3.caBundle?.name);
     } else {
       const size = this._volume?.size ?? Size.gibibytes(20);
       const kib = sizeInKibibytes(size);
-      check(kib !== undefined && kib >= 1024 * 1024 && kib % 1024 === 0, 'size', 'at least 1Gi and a whole number of MiB', size.asString());
+      check(
+        kib !== undefined && kib >= 1024 * 1024 && kib <= MAX_QUANTITY_KIB && kib % 1024 === 0,
+        'size',
+        `at least 1Gi, at most ${MAX_QUANTITY_KIB}Ki and a whole number of MiB`,
+        describeSize(size),
+      );
+      const storageClassName = this._volume?.storageClassName;
+      check(storageClassName === undefined || isDnsSubdomain(storageClassName), 'storageClassName', 'a DNS-1123 subdomain', storageClassName);
     }
     return out;
   }

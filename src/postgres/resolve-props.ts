@@ -3,14 +3,17 @@
  * problems at once, and returns a complete {@link ResolvedPostgres}: the construct, builders and
  * renderers never see a partial or invalid value and never write a default again.
  */
-import { Chart, Cron, Size } from 'cdk8s';
+import { Chart, Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { checkCronSchedule } from '../common/cron-schedule';
+import { checkWholeSeconds } from '../common/duration-checks';
 import { PropErrors } from '../common/errors';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_VERSION } from '../common/labels';
 import { ResolvedPodOptions, resolvePodOptions } from '../common/resolve-pod-options';
 import { imagePinProblem, isDnsLabel, isDnsSubdomain } from '../common/names';
 import { cpuInMillis, cpuToQuantity, sizeInKibibytes, sizeToQuantity } from '../common/quantities';
+import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { BackupRepository } from './backup-repository';
 import {
   EXPORTER_IMAGE,
@@ -27,6 +30,7 @@ import {
 import { CONFIG_DIR, DATA_MOUNT, SECRETS_DIR, SOCKET_DIR, SPOOL_DIR, STANZA } from './pod-parts';
 import { CONSTRUCT_OWNED_PARAMETERS, isKnownParameter, tunedParameters } from './postgresql-conf';
 import { DatabaseAccess, OnEmptyPrimary, PasswordSecret, PoolMode, StatefulPostgresProps } from './props';
+import { predefinedRoles } from './predefined-roles';
 import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import { isSqlName } from './sql';
 
@@ -47,6 +51,25 @@ export const clientCaDir = (name: string): string => `/etc/postgresql-ca/${name}
 const RESERVED_ROLES = [SUPERUSER, REPLICATION_USER, METRICS_USER, POOLER_USER, 'public', 'current_user', 'session_user', 'current_role', 'none'];
 const RESERVED_DATABASES = ['postgres', 'template0', 'template1'];
 const MAX_NAME_LENGTH = 30;
+/** PostgreSQL's largest integer setting (`INT_MAX`): pages, kB or MB depending on the setting. */
+const PG_INT_MAX = 2147483647;
+/**
+ * The largest storage: a fifth of it becomes `max_slot_wal_keep_size`, in MB, which PostgreSQL
+ * holds up to {@link PG_INT_MAX}.
+ */
+const MAX_STORAGE = {
+  maxKiB: (PG_INT_MAX * 5 + 4) * 1024,
+  why: `a fifth of it becomes max_slot_wal_keep_size, which PostgreSQL holds up to ${PG_INT_MAX}MB`,
+};
+/**
+ * The largest memory: three quarters of it become `effective_cache_size`, in 8kB pages, which
+ * PostgreSQL holds up to {@link PG_INT_MAX} (shared_buffers, a quarter, stays below its own limit).
+ */
+const MAX_MEMORY = {
+  // effective_cache_size = floor(memory MiB * 3 / 4) MB <= 2147483647 * 8kB, just under 16777216MB
+  maxKiB: 22369621 * 1024,
+  why: `three quarters of it become effective_cache_size, which PostgreSQL holds up to ${PG_INT_MAX} pages of 8kB`,
+};
 
 /** A key of a Secret. */
 export interface SecretKey {
@@ -297,11 +320,14 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
 
   const uid = ha ? (props.highAvailability?.runAsUser ?? SPILO_UID) : (props.runAsUser ?? OFFICIAL_IMAGE_UID);
   const gid = ha ? (props.highAvailability?.runAsGroup ?? SPILO_GID) : (props.runAsGroup ?? OFFICIAL_IMAGE_UID);
-  errors.check(isInt(uid, 1, 2147483647), 'runAsUser', 'a non-zero uid/gid', uid);
-  errors.check(isInt(gid, 1, 2147483647), 'runAsGroup', 'a non-zero uid/gid', gid);
+  errors.check(isInt(uid, 1, 2147483647), ha ? 'highAvailability.runAsUser' : 'runAsUser', 'a non-zero uid/gid', uid);
+  errors.check(isInt(gid, 1, 2147483647), ha ? 'highAvailability.runAsGroup' : 'runAsGroup', 'a non-zero uid/gid', gid);
+  if (props.storageClassName !== undefined) {
+    errors.check(isDnsSubdomain(props.storageClassName), 'storageClassName', 'a StorageClass name (DNS-1123 subdomain)', props.storageClassName);
+  }
 
   const storage = props.storage ?? Size.gibibytes(10);
-  const storageKiB = checkSize(errors, 'storage', storage, 1024 * 1024, 'at least 1Gi and a whole number of MiB');
+  const storageKiB = checkSize(errors, 'storage', storage, 1024 * 1024, 'at least 1Gi and a whole number of MiB', MAX_STORAGE);
   const memory = props.memory ?? Size.gibibytes(1);
   const memoryKiB = checkSize(
     errors,
@@ -309,6 +335,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     memory,
     256 * 1024,
     'a memory limit of at least 256Mi and a whole number of MiB (settings are derived from it)',
+    MAX_MEMORY,
   );
   const cpu = props.cpu ?? kplus.Cpu.millis(500);
   const cpuMillis = cpuInMillis(cpu);
@@ -328,7 +355,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
   );
   const maxConnections = props.maxConnections ?? 100;
   errors.check(isInt(maxConnections, 10, 10000), 'maxConnections', 'an integer from 10 to 10000', props.maxConnections);
-  const grace = props.terminationGracePeriod?.toSeconds() ?? 120;
+  const grace = checkWholeSeconds(errors, 'terminationGracePeriod', props.terminationGracePeriod ?? Duration.seconds(120)) ?? 120;
   errors.check(grace >= 30, 'terminationGracePeriod', 'at least 30 seconds (a fast shutdown ends with a checkpoint)', `${grace}s`);
 
   const parameters = resolveParameters(errors, props.parameters ?? {}, version);
@@ -374,9 +401,9 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     }
     userNames.add(u.name);
     errors.check(
-      Number.isInteger(u.connectionLimit ?? -1) && (u.connectionLimit ?? -1) >= -1,
+      isInt(u.connectionLimit ?? -1, -1, PG_INT_MAX),
       `${p}.connectionLimit`,
-      'an integer of at least -1',
+      `an integer from -1 to ${PG_INT_MAX} (PostgreSQL's CONNECTION LIMIT is an int4)`,
       u.connectionLimit,
     );
     if (isSqlName(u.name)) {
@@ -398,9 +425,9 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     (u.grants ?? []).forEach((g, j) => errors.check(dbNames.has(g.database), `users[${i}].grants[${j}].database`, 'a declared database', g.database));
     (u.memberOf ?? []).forEach((m, j) =>
       errors.check(
-        isSqlName(m) && m !== u.name && (userNames.has(m) || m.startsWith('pg_')),
+        isSqlName(m) && m !== u.name && (userNames.has(m) || predefinedRoles(version).includes(m)),
         `users[${i}].memberOf[${j}]`,
-        'another declared user or a predefined pg_* role',
+        `another declared user or a predefined role of PostgreSQL ${version} (${predefinedRoles(version).join(', ')})`,
         m,
       ),
     );
@@ -425,6 +452,14 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     }
     const fullRetention = b.fullRetention ?? 7;
     errors.check(isInt(fullRetention, 1, 9999999), 'backup.fullRetention', 'an integer of at least 1', b.fullRetention);
+    for (const [prop, cron] of [
+      ['backup.schedule', b.schedule],
+      ['backup.differentialSchedule', b.differentialSchedule],
+    ] as const) {
+      if (cron !== undefined) {
+        checkCronSchedule(errors, prop, cron.expressionString);
+      }
+    }
     for (const [prop, rule, value] of b.repository._problems()) {
       errors.add(`backup.repository.${prop}`, rule, value);
     }
@@ -450,13 +485,25 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     const l = props.logicalBackup;
     const retentionDays = l.retentionDays ?? 7;
     errors.check(isInt(retentionDays, 1, 3650), 'logicalBackup.retentionDays', 'an integer from 1 to 3650', l.retentionDays);
-    if (l.storage) {
-      checkSize(errors, 'logicalBackup.storage', l.storage, 1024 * 1024, 'at least 1Gi and a whole number of MiB');
+    // a placeholder where a problem was recorded: throwIfAny() throws before anything renders it
+    const logicalKiB =
+      (l.storage ? checkSize(errors, 'logicalBackup.storage', l.storage, 1024 * 1024, 'at least 1Gi and a whole number of MiB') : storageKiB) ??
+      1024 * 1024;
+    if (l.storageClassName !== undefined) {
+      errors.check(
+        isDnsSubdomain(l.storageClassName),
+        'logicalBackup.storageClassName',
+        'a StorageClass name (DNS-1123 subdomain)',
+        l.storageClassName,
+      );
+    }
+    if (l.schedule !== undefined) {
+      checkCronSchedule(errors, 'logicalBackup.schedule', l.schedule.expressionString);
     }
     (l.databases ?? []).forEach((d, i) => errors.check(isSqlName(d), `logicalBackup.databases[${i}]`, 'a database name', d));
     logicalBackup = {
       schedule: l.schedule ?? Cron.daily(),
-      storage: sizeToQuantity(l.storage ?? storage),
+      storage: sizeToQuantity(Size.kibibytes(logicalKiB)),
       storageClassName: l.storageClassName,
       retentionDays,
       databases: l.databases ?? [],
@@ -554,8 +601,7 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
       'INITIALIZE with highAvailability (Patroni bootstraps and re-clones members itself)',
       onEmptyPrimary,
     );
-    const ttl = props.highAvailability?.ttl?.toSeconds() ?? 30;
-    errors.check(isInt(ttl, 20, 600), 'highAvailability.ttl', 'from 20 to 600 whole seconds', `${ttl}s`);
+    const ttl = checkWholeSeconds(errors, 'highAvailability.ttl', props.highAvailability?.ttl ?? Duration.seconds(30), 20, 600) ?? 30;
     haResolved = { ttlSeconds: ttl };
   }
   const clientNamespaces = props.clientNamespaces ?? [];
@@ -573,6 +619,9 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
     mountPaths: MEMBER_MOUNT_PATHS,
   });
   const tls = props.tls;
+  if (tls) {
+    errors.check(isDnsSubdomain(tls.secret.name), 'tls.secret', 'a Secret name (DNS-1123 subdomain)', tls.secret.name);
+  }
   (tls?.serverNames ?? []).forEach((n, i) => errors.check(isDnsSubdomain(n), `tls.serverNames[${i}]`, 'a DNS name', n));
   errors.throwIfAny();
 
@@ -680,11 +729,26 @@ function checkImage(errors: PropErrors, prop: string, image: string): void {
   errors.check(problem === undefined, prop, problem ?? '', image);
 }
 
-/** Checks a size is at least `minKiB` and whole MiB; returns it in KiB. */
-function checkSize(errors: PropErrors, prop: string, size: Size, minKiB: number, rule: string): number | undefined {
+/**
+ * Checks a size is at least `minKiB`, whole MiB and at most `max` (`maxKiB` and why: the largest
+ * quantity, or what a setting derived from it holds in PostgreSQL); returns it in KiB.
+ */
+function checkSize(
+  errors: PropErrors,
+  prop: string,
+  size: Size,
+  minKiB: number,
+  rule: string,
+  max: { readonly maxKiB: number; readonly why: string } = {
+    maxKiB: Math.floor(MAX_QUANTITY_KIB / 1024) * 1024,
+    why: 'larger sizes are not Kubernetes quantities',
+  },
+): number | undefined {
   const kib = sizeInKibibytes(size);
-  errors.check(kib !== undefined && kib >= minKiB && kib % 1024 === 0, prop, rule, size.asString());
-  return kib;
+  if (!errors.check(kib !== undefined && kib >= minKiB && kib % 1024 === 0, prop, rule, describeSize(size))) {
+    return undefined;
+  }
+  return errors.check(kib! <= max.maxKiB, prop, `at most ${max.maxKiB / 1024}Mi (${max.why})`, describeSize(size)) ? kib : undefined;
 }
 
 /**
@@ -697,14 +761,16 @@ function resolveParameters(errors: PropErrors, given: { [name: string]: string }
   const spelledAs = new Map<string, string>();
   for (const [key, value] of Object.entries(given)) {
     const folded = key.toLowerCase();
+    // a key that is no name (a line break, a NUL) is quoted, so it cannot split the message
+    const at = /^[A-Za-z_][A-Za-z0-9_.]*$/.test(key) ? `parameters.${key}` : `parameters[${JSON.stringify(key)}]`;
     if (!isKnownParameter(key, version)) {
-      errors.add(`parameters.${key}`, `a PostgreSQL ${version} parameter name`, key);
+      errors.add(at, `a PostgreSQL ${version} parameter name`, key);
     } else if (CONSTRUCT_OWNED_PARAMETERS.includes(folded)) {
-      errors.add(`parameters.${key}`, `left to the construct (PostgreSQL reads it as ${folded}; set it through the props)`, key);
+      errors.add(at, `left to the construct (PostgreSQL reads it as ${folded}; set it through the props)`, key);
     } else if (spelledAs.has(folded)) {
-      errors.add(`parameters.${key}`, `given once (PostgreSQL names are case-insensitive: ${spelledAs.get(folded)} names it too)`, key);
+      errors.add(at, `given once (PostgreSQL names are case-insensitive: ${spelledAs.get(folded)} names it too)`, key);
     }
-    errors.check(typeof value === 'string' && !/[\n\r\0]/.test(value), `parameters.${key}`, 'a single-line string', value);
+    errors.check(typeof value === 'string' && !/[\n\r\0]/.test(value), at, 'a single-line string', value);
     spelledAs.set(folded, key);
     parameters[folded] = value;
   }
@@ -733,7 +799,8 @@ function resolvePooler(
   const image = pooler.image ?? PGBOUNCER_IMAGE;
   checkImage(errors, 'pooler.image', image);
   const memory = pooler.memory ?? Size.mebibytes(128);
-  checkSize(errors, 'pooler.memory', memory, 32 * 1024, 'at least 32Mi and a whole number of MiB');
+  // a placeholder where a problem was recorded: the caller throws before anything renders it
+  const memoryKiB = checkSize(errors, 'pooler.memory', memory, 32 * 1024, 'at least 32Mi and a whole number of MiB') ?? 128 * 1024;
   const cpuMillis = cpuInMillis(pooler.cpu ?? kplus.Cpu.millis(100));
   errors.check(
     cpuMillis !== undefined && Number.isInteger(cpuMillis) && cpuMillis >= 10,
@@ -741,7 +808,7 @@ function resolvePooler(
     'at least 10 millicores, whole millicores',
     pooler.cpu?.amount,
   );
-  const millis = cpuMillis ?? 100;
+  const millis = cpuMillis !== undefined && Number.isInteger(cpuMillis) && cpuMillis >= 10 ? cpuMillis : 100;
   return {
     replicas,
     poolMode: pooler.poolMode ?? PoolMode.TRANSACTION,
@@ -754,6 +821,6 @@ function resolvePooler(
     image,
     cpu: cpuToQuantity(kplus.Cpu.millis(millis)),
     cpuLimit: cpuToQuantity(kplus.Cpu.millis(millis * 4)),
-    memory: sizeToQuantity(memory),
+    memory: sizeToQuantity(Size.kibibytes(memoryKiB)),
   };
 }

@@ -5,9 +5,9 @@
  */
 import { App, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Obj } from './helpers';
+import { Obj, warehouse } from './helpers';
 import { connectionAllowed, PodEndpoint } from '../support/selectors';
-import { SerialBatchJob, SerialBatchJobProps, StatefulPostgres, StatefulPostgresProps } from '../../src';
+import { SerialBatchJob, SerialBatchJobProps } from '../../src';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
 
@@ -25,22 +25,6 @@ function podOf(objects: Obj[], kind: string, name: string, namespace: string): P
   const workload = objects.find((o) => o.kind === kind && o.metadata.name === name)!;
   const template = kind === 'CronJob' ? workload.spec.jobTemplate.spec.template : workload.spec.template;
   return { labels: template.metadata.labels, namespace };
-}
-
-function warehouse(chart: Chart, props: Partial<StatefulPostgresProps> = {}): StatefulPostgres {
-  const secret = (id: string, name: string) => kplus.Secret.fromSecretName(chart, id, name);
-  return new StatefulPostgres(chart, 'warehouse', {
-    superuserSecret: secret('Su', 'warehouse-superuser'),
-    users: [
-      { name: 'etl', password: { secret: secret('Etl', 'warehouse-etl') } },
-      { name: 'archiver', password: { secret: secret('Archiver', 'warehouse-archiver') } },
-    ],
-    databases: [
-      { name: 'sales', owner: 'etl' },
-      { name: 'archive', owner: 'archiver' },
-    ],
-    ...props,
-  });
 }
 
 function batch(chart: Chart, props: Partial<SerialBatchJobProps>): SerialBatchJob {

@@ -1,4 +1,7 @@
-/** Small readers over synthesized batch manifests. */
+/** Small readers over synthesized batch manifests, and the database the batch tests connect to. */
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { StatefulPostgres, StatefulPostgresProps } from '../../src';
 
 export type Obj = Record<string, any>;
 
@@ -48,4 +51,21 @@ export function effectiveRequest(pod: Obj, resource: string, parse: (q: string) 
   const init = Math.max(0, ...(pod.initContainers ?? []).map((c: Obj) => parse(c.resources.requests[resource])));
   const app = (pod.containers as Obj[]).reduce((sum, c) => sum + parse(c.resources.requests[resource]), 0);
   return Math.max(init, app);
+}
+
+/** The StatefulPostgres the batch tests connect to: users etl and archiver, databases sales and archive. */
+export function warehouse(chart: Chart, props: Partial<StatefulPostgresProps> = {}): StatefulPostgres {
+  const secret = (id: string, name: string) => kplus.Secret.fromSecretName(chart, id, name);
+  return new StatefulPostgres(chart, 'warehouse', {
+    superuserSecret: secret('Su', 'warehouse-superuser'),
+    users: [
+      { name: 'etl', password: { secret: secret('Etl', 'warehouse-etl') } },
+      { name: 'archiver', password: { secret: secret('Archiver', 'warehouse-archiver') } },
+    ],
+    databases: [
+      { name: 'sales', owner: 'etl' },
+      { name: 'archive', owner: 'archiver' },
+    ],
+    ...props,
+  });
 }

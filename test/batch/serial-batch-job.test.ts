@@ -566,7 +566,7 @@ describe('errors', () => {
     const chart = Testing.chart();
     const secret = kplus.Secret.fromSecretName(chart, 'S', 's');
     expect(() => new SerialBatchJob(chart, 'b', { image: IMAGE, steps: STEPS, secretEnv: { CFG_KEY_FILE: { secret, key: 'a b' } } })).toThrow(
-      /secretEnv\.CFG_KEY_FILE must be a Secret and one of its keys, got "a b"/,
+      /secretEnv\["CFG_KEY_FILE"\] must be a Secret and one of its keys, got "a b"/,
     );
   });
   test('no steps', () => {
@@ -734,7 +734,7 @@ describe('errors', () => {
     fails({ config }, /config must be at most 1048576 bytes in total \(ConfigMap size limit\)/);
   });
   test('one value longer than MAX_ARG_STRLEN', () => {
-    fails({ config: { CFG_BIG: 'x'.repeat(131072) } }, /config\.CFG_BIG must be shorter than 131072 bytes with its key/);
+    fails({ config: { CFG_BIG: 'x'.repeat(131072) } }, /config\["CFG_BIG"\] must be shorter than 131072 bytes with its key/);
     fails({ steps: [{ name: 'a', command: ['a', 'x'.repeat(131072)] }] }, /steps\["a"\]\.command must be arguments shorter than 131072 bytes/);
   });
   test('a step whose config, env and command exceed the environment budget', () => {

@@ -1,7 +1,9 @@
 /**
  * The property fuzzer every pattern shares. For random (often hostile) props it asserts the
- * library's promise: the constructor either throws our error (construct path, then
- * `<prop> must be <rule>, got <value>` for every problem) or the synthesized objects pass the
+ * library's promise: the constructor throws our error (construct path, then
+ * `<prop> must be <rule>, got <value>` for every problem), or synthesis fails the construct's
+ * validation (what needs every `addXxx()` call: cdk8s lists `[path] <prop> must be ...` lines),
+ * or the synthesized objects pass the
  * shared validator (strict schema walk, int32/int64 ranges, plain quantities, no NUL: the jest
  * setup runs it on every `Testing.synth()`); never a TypeError, a RangeError or an error from
  * below without our context.
@@ -50,6 +52,28 @@ export function isPropErrorsMessage(message: string, path: string): boolean {
   return lines.length === Number(many[1]) && lines.every((l) => l.startsWith('  - ') && PROBLEM.test(l.slice(4)));
 }
 
+const VALIDATION = 'Validation failed with the following errors:\n';
+
+/** Whether `message` is cdk8s's validation error listing only our problems for the construct at `path`. */
+export function isValidationMessage(message: string, path: string): boolean {
+  if (!message.startsWith(VALIDATION)) {
+    return false;
+  }
+  const lines = message.slice(VALIDATION.length).split('\n');
+  const prefix = `  [${path}] `;
+  return lines.every((l) => l.startsWith(prefix) && PROBLEM.test(l.slice(prefix.length)));
+}
+
+/** The failure of the property for an error that is not ours. */
+function notOurs(e: unknown): Error {
+  return new Error(`not our error: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`);
+}
+
+/** Whether `e` is one of our errors (never a TypeError or RangeError from below), as `check` reads its message. */
+function isOurError(e: unknown, path: string, check: (message: string, path: string) => boolean): boolean {
+  return e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError) && check(e.message, path);
+}
+
 export function fuzzRuns(): number {
   const runs = Number(process.env.FUZZ_RUNS ?? 300);
   return Number.isInteger(runs) && runs > 0 ? runs : 300;
@@ -66,18 +90,27 @@ export function fuzzPattern<P>(target: FuzzTarget<P>): FuzzOutcome {
   fc.assert(
     fc.property(target.props, (props) => {
       const chart = Testing.chart();
+      const reject = (e: unknown, check: (message: string, path: string) => boolean) => {
+        if (!isOurError(e, 'test/fuzzed', check)) {
+          throw notOurs(e);
+        }
+        rejected++;
+        if (process.env.FUZZ_DEBUG === '1') console.log((e as Error).message);
+      };
       try {
         target.build(chart, 'fuzzed', props);
       } catch (e) {
-        if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError || !isPropErrorsMessage(e.message, 'test/fuzzed')) {
-          throw new Error(`not our error: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`);
-        }
-        rejected++;
-        if (process.env.FUZZ_DEBUG === '1') console.log(e.message);
+        reject(e, isPropErrorsMessage);
         return;
       }
       // the jest setup validates every object (strict schema walk and value ranges) in synth
-      const out = Testing.synth(chart);
+      let out: unknown[];
+      try {
+        out = Testing.synth(chart);
+      } catch (e) {
+        reject(e, isValidationMessage);
+        return;
+      }
       if (out.length === 0) {
         throw new Error('accepted props synthesized no object');
       }

@@ -2,21 +2,12 @@
  * The WebAppWithIngress props arbitrary of the fuzzer (`web.fuzz.test.ts`), also used by the
  * web property test.
  */
-import { Chart, Size } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { ExtraVolumeSource, SecretKeyReference, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
-import { hostileString, int, mebibytes, mostly, seconds, text } from './hostile';
-
-/** An extra volume as the arbitrary describes it: the referenced object is made in the chart. */
-export interface FuzzedVolume {
-  readonly name: string;
-  readonly kind: 'secret' | 'configMap' | 'claim';
-  readonly objectName: string;
-  readonly mountPath: string;
-  readonly readOnly?: boolean;
-  readonly subPath?: string;
-}
+import { SecretKeyReference, WebAppNetworkPeer, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { containerResources, envValue, hostileString, int, mebibytes, mostly, ordered, seconds, text } from './hostile';
+import { extraVolumes, FuzzedVolume } from './extra-volumes';
 
 /** Secret references are made in the chart, so the arbitrary describes them by name. */
 export type FuzzedWebProps = Omit<WebAppWithIngressProps, 'secretEnv' | 'volumes'> & {
@@ -28,10 +19,8 @@ const name = text('shop', 'shop-eu', 'web');
 const path = text('/', '/api', '/static/', '/v1/items');
 const host = mostly(fc.oneof(fc.domain(), fc.constantFrom('*.example.com', 'shop.example.com')), hostileString);
 const image = text('ghcr.io/acme/shop:1.4.2', 'nginx:1.27', `ghcr.io/acme/shop@sha256:${'d'.repeat(64)}`);
-const envValue = mostly(fc.string({ maxLength: 20 }), hostileString);
 const envName = text('LOG_LEVEL', 'FEATURE_X', 'REGION');
 const port = int(1, 65535);
-const ordered = (min: number, max: number) => fc.integer({ min, max }).chain((lo) => fc.tuple(fc.constant(lo), fc.integer({ min: lo, max })));
 const peer = mostly(
   fc.oneof(
     fc.constantFrom('10.0.0.0/8', 'fd00::/8').map((c) => WebAppNetworkPeer.ipBlock(c)),
@@ -39,10 +28,6 @@ const peer = mostly(
     fc.constant(WebAppNetworkPeer.pods({ app: 'redis' })),
   ),
   hostileString.map((c) => WebAppNetworkPeer.ipBlock(c)),
-);
-const cpu = mostly(
-  fc.integer({ min: 1, max: 4000 }).map((m) => kplus.Cpu.millis(m)),
-  fc.constantFrom(kplus.Cpu.millis(NaN), kplus.Cpu.millis(0.5), kplus.Cpu.units(1e22), kplus.Cpu.millis(-1)),
 );
 
 /** Random WebAppWithIngress props, mostly valid, with every hostile class mixed in. */
@@ -83,24 +68,7 @@ export const webProps: fc.Arbitrary<FuzzedWebProps> = fc.record(
     secretEnv: fc.dictionary(text('DB_PASSWORD', 'API_TOKEN'), fc.record({ name, key: text('password', 'token') }), { maxKeys: 2 }),
     command: fc.array(envValue, { minLength: 1, maxLength: 3 }),
     args: fc.array(envValue, { maxLength: 3 }),
-    resources: mostly(
-      fc.record(
-        {
-          cpu: ordered(1, 4000).map(([r, l]) => ({ request: kplus.Cpu.millis(r), limit: kplus.Cpu.millis(l) })),
-          memory: ordered(1, 4096).map(([r, l]) => ({ request: Size.mebibytes(r), limit: Size.mebibytes(l) })),
-          ephemeralStorage: ordered(1, 512).map(([r]) => ({ request: Size.mebibytes(r), limit: Size.mebibytes(2048) })),
-        },
-        { requiredKeys: [] },
-      ),
-      fc.record(
-        {
-          cpu: fc.record({ request: cpu, limit: cpu }, { requiredKeys: [] }),
-          memory: fc.record({ request: mebibytes(1, 4096), limit: mebibytes(1, 4096) }, { requiredKeys: [] }),
-          ephemeralStorage: fc.record({ request: mebibytes(1, 512), limit: mebibytes(512, 4096) }, { requiredKeys: [] }),
-        },
-        { requiredKeys: [] },
-      ),
-    ),
+    resources: containerResources,
     runAsUser: int(1, 70000),
     runAsGroup: int(1, 70000),
     readOnlyRootFilesystem: fc.boolean(),
@@ -198,14 +166,6 @@ export function buildWebApp(chart: Chart, id: string, p: FuzzedWebProps): void {
       secretEnv[env] = { secret: kplus.Secret.fromSecretName(chart, `Secret${Object.keys(secretEnv).length}`, 'shop-secrets'), key: ref.key };
     }
   }
-  const volumes = p.volumes?.map((v, i) => {
-    const source =
-      v.kind === 'secret'
-        ? ExtraVolumeSource.fromSecret(kplus.Secret.fromSecretName(chart, `VolumeSecret${i}`, v.objectName))
-        : v.kind === 'configMap'
-          ? ExtraVolumeSource.fromConfigMap(kplus.ConfigMap.fromConfigMapName(chart, `VolumeConfigMap${i}`, v.objectName))
-          : ExtraVolumeSource.fromPersistentVolumeClaim(kplus.PersistentVolumeClaim.fromClaimName(chart, `VolumeClaim${i}`, v.objectName));
-    return { name: v.name, source, mountPath: v.mountPath, readOnly: v.readOnly, subPath: v.subPath };
-  });
+  const volumes = extraVolumes(chart, p.volumes);
   new WebAppWithIngress(chart, id, { ...p, secretEnv, volumes });
 }

@@ -117,7 +117,7 @@ describe('errors name the construct path, the prop, the rule and the value', () 
     [
       'connection limit',
       { users: [{ name: 'a', password: { secret: secret('s') }, connectionLimit: -2 }] },
-      /users\[0\].connectionLimit must be an integer of at least -1/,
+      /users\[0\].connectionLimit must be an integer from -1 to 2147483647/,
     ],
     [
       'grant on undeclared database',
@@ -247,7 +247,7 @@ describe('errors name the construct path, the prop, the rule and the value', () 
     [
       'ha ttl',
       { replicas: 2, highAvailability: { ttl: Duration.seconds(5) } },
-      /highAvailability.ttl must be from 20 to 600 whole seconds, got "5s"/,
+      /highAvailability.ttl must be a whole number of seconds from 20 to 600, got "5 seconds"/,
     ],
     ['client namespace', { clientNamespaces: ['Web'] }, /clientNamespaces\[0\] must be a namespace name, got "Web"/],
     ['logical retention', { logicalBackup: { retentionDays: 0 } }, /logicalBackup.retentionDays must be an integer from 1 to 3650, got 0/],
