@@ -40,7 +40,9 @@ suite(`the backup CronJob's RBAC on a real kube-apiserver ${VERSION}`, () => {
     backup: { repository: BackupRepository.volume() },
   });
   const objects = Testing.synth(chart);
-  const rbac = objects.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) || (o.kind === 'Service' && o.metadata.name === 'db-rw'));
+  const rbac = objects.filter(
+    (o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) || (o.kind === 'Service' && o.metadata.name === 'db-rw'),
+  );
   const cronJob = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'db-backup-full');
   const command: string[] = cronJob.spec.jobTemplate.spec.template.spec.containers[0].command;
 
@@ -50,7 +52,10 @@ suite(`the backup CronJob's RBAC on a real kube-apiserver ${VERSION}`, () => {
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-rbac-apiserver-'));
     fs.rmdirSync(dir);
-    const started = spawnSync('bash', [path.join(REPO, 'scripts/cluster/start-cluster.sh'), VERSION, dir], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    const started = spawnSync('bash', [path.join(REPO, 'scripts/cluster/start-cluster.sh'), VERSION, dir], {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+    });
     if (started.status !== 0) {
       throw new Error(`start-cluster.sh failed: ${started.stderr}`);
     }
