@@ -247,7 +247,7 @@ export class StatefulPostgres extends Construct {
     }
     const refId = `ConnectionSecret-${secret.name}`;
     const secretRef = (this.node.tryFindChild(refId) as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(this, refId, secret.name);
-    const tls = clientTls(r, service);
+    const tls = clientTls(r, service, r.namespace);
     const port = viaPooler ? POOLER_PORT : PG_PORT;
     return PostgresConnection._of({
       database,
@@ -255,6 +255,10 @@ export class StatefulPostgres extends Construct {
       host: tls.host,
       port: PG_PORT,
       sslMode: tls.sslMode,
+      endpointFrom: (clientNamespace) => {
+        const from = clientTls(r, service, clientNamespace);
+        return { host: from.host, sslMode: from.sslMode };
+      },
       readOnly,
       viaPooler,
       password: { secret: secretRef, key: secret.key },
