@@ -3,7 +3,8 @@
  * SerialBatchJob and a WebAppWithIngress in another, each wired with `database:` alone. The batch's
  * steps run SQL with psql through the connection's environment (the rows they write are counted),
  * and the web pod reaches PostgreSQL at its `PGHOST`/`PGPORT`: the namespaced Service name
- * resolves from the client's namespace and the NetworkPolicies of both sides let the traffic pass.
+ * resolves from the client's namespace. (The node's bridge network does not enforce
+ * NetworkPolicies; test/web/database.test.ts and test/batch/database.test.ts evaluate them.)
  */
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
