@@ -15,6 +15,35 @@ export function describeDuration(value: unknown): unknown {
 }
 
 /**
+ * A Duration in whole `unit`s from `min` to `max`, or undefined after recording a problem on
+ * `errors`. An error from cdk8s's conversion is named in the message, never thrown.
+ */
+function checkWholeUnits(
+  errors: PropErrors,
+  prop: string,
+  value: Duration | undefined,
+  unit: 'seconds' | 'milliseconds',
+  min: number,
+  max: number,
+): number | undefined {
+  let amount: number | undefined;
+  let below: string | undefined;
+  try {
+    amount = value instanceof Duration ? (unit === 'seconds' ? value.toSeconds() : value.toMilliseconds()) : undefined;
+  } catch (e) {
+    below = e instanceof Error ? e.message : String(e);
+  }
+  if (isIntegerInRange(amount, min, max)) {
+    return amount;
+  }
+  // for seconds, cdk8s's "cannot be converted into a whole number" says what the rule already says;
+  // for milliseconds it explains a fraction the rule does not show
+  const hint = below === undefined || (unit === 'seconds' && /whole number/.test(below)) ? '' : ` (${below})`;
+  errors.add(prop, `a whole number of ${unit} from ${min} to ${max}${hint}`, describeDuration(value));
+  return undefined;
+}
+
+/**
  * A Duration in whole seconds from `min` to `max` (clamped to int32, the type of every seconds
  * field of the Kubernetes API), or undefined after recording a problem on `errors`. Never lets an
  * error from cdk8s (`'30500 millis' cannot be converted into a whole number of seconds`) escape
@@ -27,20 +56,7 @@ export function checkWholeSeconds(
   min: number = 0,
   max: number = INT32_MAX,
 ): number | undefined {
-  const hi = Math.min(max, INT32_MAX);
-  let seconds: number | undefined;
-  let below: string | undefined;
-  try {
-    seconds = value instanceof Duration ? value.toSeconds() : undefined;
-  } catch (e) {
-    below = e instanceof Error ? e.message : String(e);
-  }
-  if (isIntegerInRange(seconds, min, hi)) {
-    return seconds;
-  }
-  const wholeHint = below !== undefined && /whole number/.test(below) ? '' : below !== undefined ? ` (${below})` : '';
-  errors.add(prop, `a whole number of seconds from ${min} to ${hi}${wholeHint}`, describeDuration(value));
-  return undefined;
+  return checkWholeUnits(errors, prop, value, 'seconds', min, Math.min(max, INT32_MAX));
 }
 
 /**
@@ -54,16 +70,5 @@ export function checkWholeMillis(
   min: number = 0,
   max: number = INT32_MAX,
 ): number | undefined {
-  let millis: number | undefined;
-  let below: string | undefined;
-  try {
-    millis = value instanceof Duration ? value.toMilliseconds() : undefined;
-  } catch (e) {
-    below = e instanceof Error ? e.message : String(e);
-  }
-  if (isIntegerInRange(millis, min, max)) {
-    return millis;
-  }
-  errors.add(prop, `a whole number of milliseconds from ${min} to ${max}${below !== undefined ? ` (${below})` : ''}`, describeDuration(value));
-  return undefined;
+  return checkWholeUnits(errors, prop, value, 'milliseconds', min, max);
 }

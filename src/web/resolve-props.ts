@@ -23,6 +23,7 @@ import {
   isPort,
   MAX_LABEL_LENGTH,
 } from '../common/names';
+import { ResolvedDatabaseConnection, resolveDatabaseConnections } from '../common/database-connections';
 import { describeDuration } from '../common/duration-checks';
 import { checkInt32, INT32_MAX } from '../common/number-ranges';
 import { objectName } from '../common/object-names';
@@ -33,7 +34,6 @@ import { resolveRunAs } from '../common/resolve-security';
 import { ResolvedResources, resolveResources } from '../common/resources';
 import { SecretKeyReference } from '../common/secret-key-reference';
 import { uniqueByName } from '../common/unique-by-name';
-import { PostgresConnection } from '../postgres/connection';
 import { describeSize, MAX_QUANTITY_KIB } from '../common/size-checks';
 import { WebAppNetworkPeer } from './network-peer';
 import { volumeNameFor } from './pod-template';
@@ -44,9 +44,6 @@ const POD_LABEL_KEYS = [LABEL_NAME, LABEL_INSTANCE, LABEL_COMPONENT, LABEL_PART_
 
 /** The pod-template annotation holding the checksum of `config`: a change rolls the pods. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
-
-/** The prefix of a database's variables in `databases`: `ORDERS_` gives `ORDERS_PGHOST`. */
-const DATABASE_ENV_PREFIX = /^[A-Z][A-Z0-9_]*_$/;
 
 /** Suffix of the canary track's instance and object names. */
 export const CANARY_SUFFIX = '-canary';
@@ -148,11 +145,7 @@ export interface ResolvedMetrics {
 }
 
 /** A database the app connects to, and the prefix of its variables. */
-export interface ResolvedDatabase {
-  readonly connection: PostgresConnection;
-  /** '' for `database`, e.g. `ORDERS_` for `databases`. */
-  readonly envPrefix: string;
-}
+export type ResolvedDatabase = ResolvedDatabaseConnection;
 
 export interface ResolvedEgressRule {
   readonly peer: WebAppNetworkPeer;
@@ -412,44 +405,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
   const drainSeconds = c.seconds(props.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', 0, 3600);
 
   // databases
-  const databases: ResolvedDatabase[] = [];
-  if (props.database !== undefined) {
-    if (
-      errors.check(
-        props.database instanceof PostgresConnection,
-        'database',
-        'a PostgresConnection from StatefulPostgres.connection()',
-        props.database,
-      )
-    ) {
-      databases.push({ connection: props.database, envPrefix: '' });
-    }
-  }
-  if (props.databases !== undefined) {
-    const dbs = props.databases;
-    if (
-      errors.check(dbs !== null && typeof dbs === 'object' && !Array.isArray(dbs), 'databases', 'a map of env prefixes to PostgresConnections', dbs)
-    ) {
-      for (const [envPrefix, connection] of Object.entries(dbs)) {
-        const prop = `databases[${JSON.stringify(envPrefix)}]`;
-        const prefixOk = errors.check(
-          DATABASE_ENV_PREFIX.test(envPrefix),
-          prop,
-          'keyed by an env prefix of capitals, digits and "_" ending in "_" (such as ORDERS_)',
-          envPrefix,
-        );
-        const connectionOk = errors.check(
-          connection instanceof PostgresConnection,
-          prop,
-          'a PostgresConnection from StatefulPostgres.connection()',
-          connection,
-        );
-        if (prefixOk && connectionOk) {
-          databases.push({ connection, envPrefix });
-        }
-      }
-    }
-  }
+  const databases = resolveDatabaseConnections(errors, props.database, props.databases);
   const databaseEnvNames = new Set(databases.flatMap((d) => d.connection._env(d.envPrefix, Chart.of(scope).namespace).map((e) => e.name)));
   const databaseVolumes = uniqueByName(databases.flatMap((d) => d.connection._volumes()));
   const databaseMounts = uniqueByName(databases.flatMap((d) => d.connection._mounts()));
