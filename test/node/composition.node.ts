@@ -22,10 +22,8 @@ import {
   waitForRollout,
   waitForStatefulSet,
 } from './support/node-cluster';
+import { createAppSecret, createSuperuserSecret, SUPERUSER_PASSWORD } from './support/database-secrets';
 
-// Test-only passwords, created as Secrets by the test (never part of the synthesized objects).
-const SUPERUSER_PASSWORD = 'node-test-superuser';
-const APP_PASSWORD = 'node-test-app';
 const ROWS = 42;
 
 /** libpq's SSLRequest: PostgreSQL (or pgBouncer) answers one byte, `S` or `N`, before any auth. */
@@ -37,21 +35,11 @@ describe('a batch job and a web app connected to a StatefulPostgres in another n
   beforeAll(() => {
     dataNs = Namespace.create('data');
     appsNs = Namespace.create('apps');
-    kubectl([
-      'create',
-      'secret',
-      'generic',
-      '-n',
-      dataNs.name,
-      'db-superuser',
-      `--from-literal=password=${SUPERUSER_PASSWORD}`,
-      '--from-literal=metrics-password=node-test-metrics',
-    ]);
+    createSuperuserSecret(dataNs.name);
     // the user's password Secret: read by the users Job beside the database, and by the clients'
     // `secretKeyRef` in their own namespace (a Secret is only visible in its namespace)
-    for (const ns of [dataNs.name, appsNs.name]) {
-      kubectl(['create', 'secret', 'generic', '-n', ns, 'db-app', `--from-literal=password=${APP_PASSWORD}`]);
-    }
+    createAppSecret(dataNs.name);
+    createAppSecret(appsNs.name);
   });
   afterAll(async () => {
     await appsNs?.delete();
@@ -109,11 +97,16 @@ describe('a batch job and a web app connected to a StatefulPostgres in another n
     expect(countLog).toContain(`rows=${ROWS}`);
     // the rows are in the database, owned by the connection's user
     const primary = `${db.primaryStatefulSet.name}-0`;
-    const onPrimary = exec(dataNs.name, primary, [
-      'sh',
-      '-c',
-      `PGPASSWORD='${SUPERUSER_PASSWORD}' psql -X -At "host=127.0.0.1 user=postgres dbname=sales" -c "select count(*) || ' ' || tableowner from facts, pg_tables where tablename = 'facts' group by tableowner"`,
-    ], 'postgres').trim();
+    const onPrimary = exec(
+      dataNs.name,
+      primary,
+      [
+        'sh',
+        '-c',
+        `PGPASSWORD='${SUPERUSER_PASSWORD}' psql -X -At "host=127.0.0.1 user=postgres dbname=sales" -c "select count(*) || ' ' || tableowner from facts, pg_tables where tablename = 'facts' group by tableowner"`,
+      ],
+      'postgres',
+    ).trim();
     expect(onPrimary).toBe(`${ROWS} sales_app`);
 
     await waitForRollout(appsNs.name, web.deployment.name);

@@ -142,7 +142,11 @@ describe('db.connection()', () => {
     const tls = { secret: kplus.Secret.fromSecretName(chart, 'Tls', 'db-tls') };
     const plain = withDb({ tls }).db.connection('shop');
     expect(plain.sslMode).toBe('verify-ca');
-    expect(envMap(plain._env('', undefined))).toMatchObject({ PGHOST: 'db-rw', PGSSLMODE: 'verify-ca', PGSSLROOTCERT: '/etc/postgresql-ca/db/ca.crt' });
+    expect(envMap(plain._env('', undefined))).toMatchObject({
+      PGHOST: 'db-rw',
+      PGSSLMODE: 'verify-ca',
+      PGSSLROOTCERT: '/etc/postgresql-ca/db/ca.crt',
+    });
     expect(plain._volumes()).toEqual([
       { name: 'db-ca', secret: { secretName: 'db-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } },
     ]);

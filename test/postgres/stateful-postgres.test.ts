@@ -927,7 +927,8 @@ describe('Patroni version', () => {
 describe('a second kubectl apply changes nothing', () => {
   const everyTopology = () => [
     ...synthDb({ replicas: 2, pooler: {} }).objects,
-    ...synthDb({ highAvailability: {}, replicas: 3, pooler: {}, backup: { repository: BackupRepository.volume({ size: Size.gibibytes(5) }) } }, 'ha').objects,
+    ...synthDb({ highAvailability: {}, replicas: 3, pooler: {}, backup: { repository: BackupRepository.volume({ size: Size.gibibytes(5) }) } }, 'ha')
+      .objects,
   ];
 
   test('no empty list anywhere (externalIPs on the Services, ingress on the Jobs policy)', () => {

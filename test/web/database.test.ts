@@ -158,7 +158,11 @@ test('across namespaces with TLS: verify-full only when the certificate names th
   const shortOnly = dbWithNames('short-db', ['short-db-pooler']);
   const namespaced = dbWithNames('named-db', ['named-db-pooler', 'named-db-pooler.data.svc']);
   const webChart = new Chart(app, 'web', { namespace: 'shop' });
-  new WebAppWithIngress(webChart, 'web', { ...MINIMAL, database: shortOnly.connection('orders'), databases: { NAMED_: namespaced.connection('orders') } });
+  new WebAppWithIngress(webChart, 'web', {
+    ...MINIMAL,
+    database: shortOnly.connection('orders'),
+    databases: { NAMED_: namespaced.connection('orders') },
+  });
   expect(envOf(Testing.synth(webChart))).toMatchObject({
     PGHOST: 'short-db-pooler.data.svc',
     PGSSLMODE: 'verify-ca',
