@@ -65,17 +65,11 @@ function buildPodSpec(batch: ResolvedBatch, steps: readonly PlannedStep[], names
 }
 
 /**
- * The connections' variables. A database in another namespace is reached by the Service's
- * namespaced name: a short name resolves only in the pod's own namespace.
+ * The connections' variables as seen from the job's namespace: a database in another namespace is
+ * reached by the Service's namespaced name (a short name resolves only in the pod's own namespace).
  */
 function databaseEnv(batch: ResolvedBatch): kplus.k8s.EnvVar[] {
-  return batch.databases.flatMap((d) => {
-    const peerNamespace = d.connection._egressPeer().namespace;
-    const qualify = peerNamespace !== undefined && peerNamespace !== batch.namespace;
-    return d.connection
-      ._env(d.envPrefix)
-      .map((e) => (qualify && e.name === `${d.envPrefix}PGHOST` && !e.value!.includes('.') ? { ...e, value: `${e.value}.${peerNamespace}.svc` } : e));
-  });
+  return batch.databases.flatMap((d) => d.connection._env(d.envPrefix, batch.namespace));
 }
 
 /** The volumes the database connections need (CA files), each once: two connections to one instance share them. */

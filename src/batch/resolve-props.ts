@@ -467,7 +467,7 @@ export function resolveStep(
     );
   }
   const dups = findDuplicateEnv([
-    { source: 'database', names: batch.databases.flatMap((d) => d.connection._env(d.envPrefix).map((e) => e.name)) },
+    { source: 'database', names: batch.databases.flatMap((d) => d.connection._env(d.envPrefix, batch.namespace).map((e) => e.name)) },
     { source: 'config', names: [...batch.configKeys] },
     { source: 'secretEnv', names: Object.keys(batch.secretEnv) },
     { source: `${at}.env`, names: envNames },

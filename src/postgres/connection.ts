@@ -3,11 +3,14 @@
  *
  * Contract for the patterns that consume it (`WebAppWithIngress` and `SerialBatchJob`, through a
  * `database` prop), so they never need to know how the database is built:
- * - `_env(prefix?)`: the container env as typed k8s `EnvVar`s: `PGHOST`, `PGPORT`, `PGDATABASE`,
- *   `PGUSER`, `PGPASSWORD` (a `secretKeyRef` to the user's Secret, never a value), `PGSSLMODE`, and,
- *   when the server certificate is verified, `PGSSLROOTCERT` naming the mounted CA file. libpq and
- *   most drivers read these directly. With a prefix (`ORDERS_`) every name is prefixed, for a
- *   second database in the same container.
+ * - `_env(prefix, clientNamespace)`: the container env as typed k8s `EnvVar`s: `PGHOST`, `PGPORT`,
+ *   `PGDATABASE`, `PGUSER`, `PGPASSWORD` (a `secretKeyRef` to the user's Secret, never a value),
+ *   `PGSSLMODE`, and, when the server certificate is verified, `PGSSLROOTCERT` naming the mounted
+ *   CA file. libpq and most drivers read these directly. With a prefix (`ORDERS_`) every name is
+ *   prefixed, for a second database in the same container. `clientNamespace` is the namespace of
+ *   the client's chart (undefined: none): from another namespace than the database's, `PGHOST` is
+ *   `<service>.<namespace>.svc`, and `verify-full` only when the certificate has a name that
+ *   resolves from there (`tls.serverNames`).
  * - `_volumes()` and `_mounts()`: what the container needs for that env (the CA file, only the
  *   `ca.crt` key of the TLS Secret, never its key). A volume has the same name and content for
  *   every connection to one instance: add a volume once when two connections name it.
@@ -60,6 +63,8 @@ export interface ResolvedConnection {
   readonly host: string;
   readonly port: number;
   readonly sslMode: string;
+  /** The host and sslMode seen from a client in `clientNamespace` (undefined: a chart without one). */
+  readonly endpointFrom: (clientNamespace: string | undefined) => { readonly host: string; readonly sslMode: string };
   readonly readOnly: boolean;
   readonly viaPooler: boolean;
   readonly password: { readonly secret: kplus.ISecret; readonly key: string };
@@ -85,11 +90,15 @@ export class PostgresConnection {
   public readonly database: string;
   /** The role. */
   public readonly user: string;
-  /** The host clients connect to: a Service name. */
+  /**
+   * The host clients in the database's namespace connect to: a Service name (a name of the
+   * server certificate when `tls.serverNames` has one). Clients in other namespaces given the
+   * connection through a `database` prop get `<service>.<namespace>.svc`.
+   */
   public readonly host: string;
   /** The port clients connect to. */
   public readonly port: number;
-  /** libpq's `sslmode`: `prefer` without TLS, `require`, `verify-ca` or `verify-full`. */
+  /** libpq's `sslmode` in the database's namespace: `prefer` without TLS, `require`, `verify-ca` or `verify-full`. */
   public readonly sslMode: string;
   /** Whether the connection goes to the read-only Service. */
   public readonly readOnly: boolean;
@@ -111,16 +120,20 @@ export class PostgresConnection {
     return this.sslMode !== 'prefer';
   }
 
-  /** @internal The env of a container using the connection, names prefixed with `prefix`. */
-  public _env(prefix: string = ''): kplus.k8s.EnvVar[] {
+  /**
+   * @internal The env of a container in `clientNamespace` (its chart's; undefined: none) using the
+   * connection, names prefixed with `prefix`.
+   */
+  public _env(prefix: string, clientNamespace: string | undefined): kplus.k8s.EnvVar[] {
     const r = this.resolved;
+    const endpoint = r.endpointFrom(clientNamespace);
     const out: kplus.k8s.EnvVar[] = [
-      { name: `${prefix}PGHOST`, value: r.host },
+      { name: `${prefix}PGHOST`, value: endpoint.host },
       { name: `${prefix}PGPORT`, value: String(r.port) },
       { name: `${prefix}PGDATABASE`, value: r.database },
       { name: `${prefix}PGUSER`, value: r.user },
       { name: `${prefix}PGPASSWORD`, valueFrom: { secretKeyRef: { name: r.password.secret.name, key: r.password.key } } },
-      { name: `${prefix}PGSSLMODE`, value: r.sslMode },
+      { name: `${prefix}PGSSLMODE`, value: endpoint.sslMode },
     ];
     if (r.ca) {
       out.push({ name: `${prefix}PGSSLROOTCERT`, value: r.ca.file });

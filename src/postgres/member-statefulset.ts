@@ -3,6 +3,7 @@
  * containers bootstrap, restore or clone it), the fixed replicas (cloned from the primary), and the
  * Patroni members (Patroni bootstraps, promotes and re-clones them).
  */
+import { JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { applyPodOptions } from '../common/resolve-pod-options';
 import {
@@ -152,9 +153,26 @@ export function memberStatefulSet(r: ResolvedPostgres, role: MemberRole, ctx: Me
             accessModes: ['ReadWriteOnce'],
             resources: { requests: { storage: k8s.Quantity.fromString(r.storage) } },
             ...(r.storageClassName ? { storageClassName: r.storageClassName } : {}),
+            volumeMode: 'Filesystem',
           },
         },
       ],
     },
   };
+}
+
+/**
+ * The fields the API server stores in every `volumeClaimTemplates` entry beyond what the typed
+ * template can say: `apiVersion`, `kind`, `metadata.creationTimestamp: null` and
+ * `status.phase: Pending` (with `spec.volumeMode: Filesystem`, set in the template). kubectl sends
+ * the whole list again whenever it differs from the stored one (the list has no merge key), so
+ * without them every `kubectl apply` reports the StatefulSet `configured`.
+ */
+export function storedClaimTemplateFields(templates: number): JsonPatch[] {
+  return Array.from({ length: templates }, (_, i) => [
+    JsonPatch.add(`/spec/volumeClaimTemplates/${i}/apiVersion`, 'v1'),
+    JsonPatch.add(`/spec/volumeClaimTemplates/${i}/kind`, 'PersistentVolumeClaim'),
+    JsonPatch.add(`/spec/volumeClaimTemplates/${i}/metadata/creationTimestamp`, null),
+    JsonPatch.add(`/spec/volumeClaimTemplates/${i}/status`, { phase: 'Pending' }),
+  ]).flat();
 }

@@ -31,12 +31,17 @@ const DNS: k8s.NetworkPolicyEgressRule = { ports: [{ protocol: 'UDP', port: k8s.
 /** The Kubernetes API (Patroni's store, `kubectl exec` of the backup Job) and HTTPS. */
 const KUBERNETES_API: k8s.NetworkPolicyEgressRule = { ports: [tcp(443), tcp(6443)] };
 
+/**
+ * A policy isolating both directions. An empty `ingress` (no ingress at all) is left out: the API
+ * server drops the empty list, so every `kubectl apply` would report the policy `configured`.
+ * Rules added later by `connection()._allowFrom()` go to the member and pooler lists, never empty.
+ */
 function isolating(
   podSelector: k8s.LabelSelector,
   ingress: k8s.NetworkPolicyIngressRule[],
   egress: k8s.NetworkPolicyEgressRule[],
 ): k8s.NetworkPolicySpec {
-  return { podSelector, policyTypes: ['Ingress', 'Egress'], ingress, egress };
+  return { podSelector, policyTypes: ['Ingress', 'Egress'], ...(ingress.length > 0 ? { ingress } : {}), egress };
 }
 
 /** Every NetworkPolicy of the instance. */

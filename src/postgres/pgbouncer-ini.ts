@@ -14,7 +14,7 @@ function tlsSettings(r: ResolvedPostgres, primaryService: string): string {
   if (!r.tls) {
     return 'server_tls_sslmode = prefer';
   }
-  const server = clientTls(r, primaryService);
+  const server = clientTls(r, primaryService, r.namespace);
   const lines = [
     `client_tls_sslmode = ${r.tls.require ? 'require' : 'allow'}`,
     `client_tls_cert_file = ${POOLER_TLS_DIR}/tls.crt`,
@@ -30,7 +30,7 @@ function tlsSettings(r: ResolvedPostgres, primaryService: string): string {
 /** Renders pgbouncer.ini for a pooler in front of the Service `primaryService`. */
 export function renderPgBouncerIni(r: ResolvedPostgres, pooler: ResolvedPooler, primaryService: string): string {
   const values: Record<string, string> = {
-    primaryHost: clientTls(r, primaryService).host,
+    primaryHost: clientTls(r, primaryService, r.namespace).host,
     primaryPort: String(PG_PORT),
     listenPort: String(POOLER_PORT),
     authUser: POOLER_USER,

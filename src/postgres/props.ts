@@ -364,7 +364,10 @@ export interface PostgresTlsOptions {
    * DNS names the certificate holds, such as `orders-db-rw` or
    * `orders-db-pooler.orders.svc`. A connection (`db.connection()`, the pooler's to PostgreSQL)
    * whose Service has one of them connects to that name and checks it (`verify-full`); otherwise
-   * it checks only that the CA signed the certificate (`verify-ca`).
+   * it checks only that the CA signed the certificate (`verify-ca`). A client in another
+   * namespace than the database's connects to `<service>.<namespace>.svc`: only the namespaced
+   * names (`<service>.<namespace>`, `.svc`, `.svc.<cluster domain>`) count for it, the short name
+   * does not resolve there.
    * @default - none: the server is verified against the CA without its name
    */
   readonly serverNames?: string[];

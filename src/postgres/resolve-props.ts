@@ -730,19 +730,40 @@ export function resolveProps(scope: IConstruct, id: string, props: StatefulPostg
 }
 
 /**
- * How a client reaches `service` with the instance's TLS: the host to name (a name of the
- * certificate when `tls.serverNames` has one for the Service), libpq's sslmode and, when the
- * server is verified, that the CA is needed.
+ * How a client in `clientNamespace` reaches `service` with the instance's TLS: the host to name,
+ * libpq's sslmode and, when the server is verified, that the CA is needed. A client in another
+ * namespace (or any client, when the instance's chart has a namespace and the client's does not)
+ * gets `<service>.<namespace>.svc`: a short name resolves in the client's own namespace. The host
+ * is a name of the certificate (and the server is checked against it, `verify-full`) when
+ * `tls.serverNames` has one that resolves from the client's namespace: the short name only from
+ * the instance's own namespace, `<service>.<namespace>`, `<service>.<namespace>.svc` and
+ * `<service>.<namespace>.svc.<cluster domain>` from anywhere.
  */
-export function clientTls(r: ResolvedPostgres, service: string): { host: string; sslMode: string; verifies: boolean } {
+export function clientTls(
+  r: ResolvedPostgres,
+  service: string,
+  clientNamespace: string | undefined,
+): { host: string; sslMode: string; verifies: boolean } {
+  const qualify = r.namespace !== undefined && clientNamespace !== r.namespace;
+  const host = qualify ? `${service}.${r.namespace}.svc` : service;
   if (!r.tls) {
-    return { host: service, sslMode: 'prefer', verifies: false };
+    return { host, sslMode: 'prefer', verifies: false };
   }
   if (!r.tls.verifyServer) {
-    return { host: service, sslMode: 'require', verifies: false };
+    return { host, sslMode: 'require', verifies: false };
   }
-  const named = r.tls.serverNames.find((n) => n === service || n.startsWith(`${service}.`));
-  return { host: named ?? service, sslMode: named ? 'verify-full' : 'verify-ca', verifies: true };
+  const named = r.tls.serverNames.find((n) => certificateNameReaches(n, service, r.namespace, qualify));
+  return { host: named ?? host, sslMode: named ? 'verify-full' : 'verify-ca', verifies: true };
+}
+
+/** Whether the certificate name `name` resolves to `service` from the client's namespace. */
+function certificateNameReaches(name: string, service: string, namespace: string | undefined, qualify: boolean): boolean {
+  if (namespace === undefined) {
+    // the instance's namespace is whatever the manifests are applied to: any name of the Service
+    return name === service || name.startsWith(`${service}.`);
+  }
+  const namespaced = `${service}.${namespace}`;
+  return (!qualify && name === service) || name === namespaced || name === `${namespaced}.svc` || name.startsWith(`${namespaced}.svc.`);
 }
 
 /** `PGSSLMODE` of the construct's own Jobs: TLS when the server has it, without a CA file. */

@@ -21,7 +21,8 @@ import {
   usersJob,
   usersJobData,
 } from './jobs';
-import { memberStatefulSet } from './member-statefulset';
+import { MemberRole } from './member-containers';
+import { memberStatefulSet, storedClaimTemplateFields } from './member-statefulset';
 import { MonitoredInstance, podMonitorSpec, prometheusRuleSpec } from './monitoring';
 import { networkPolicies, tcp } from './network-policies';
 import { renderPatroniConfig } from './patroni-config';
@@ -149,13 +150,17 @@ export class StatefulPostgres extends Construct {
       checksum: sha256Of({ config: configData, pgbackrest: Object.values(pgbackrestData ?? {}).join('') }),
       serviceAccountName: r.ha ? this.patroniRbac() : undefined,
     };
-    if (r.ha) {
-      this.primaryStatefulSet = new kplus.k8s.KubeStatefulSet(this, 'PrimaryStatefulSet', memberStatefulSet(r, 'member', memberContext));
-    } else {
-      this.primaryStatefulSet = new kplus.k8s.KubeStatefulSet(this, 'PrimaryStatefulSet', memberStatefulSet(r, 'primary', memberContext));
-      if (r.replicas > 1) {
-        this.replicaStatefulSet = new kplus.k8s.KubeStatefulSet(this, 'ReplicaStatefulSet', memberStatefulSet(r, 'read', memberContext));
-      }
+    // The typed props go through the generated converter into a plain ApiObject: KubeStatefulSet's
+    // own toJson() runs the converter after the patches and drops the claim templates' stored fields.
+    const statefulSet = (id: string, role: MemberRole) => {
+      const props = memberStatefulSet(r, role, memberContext);
+      const sts = new ApiObject(this, id, { ...kplus.k8s.KubeStatefulSet.GVK, ...kplus.k8s.toJson_KubeStatefulSetProps(props) });
+      sts.addJsonPatch(...storedClaimTemplateFields(props.spec?.volumeClaimTemplates?.length ?? 0));
+      return sts;
+    };
+    this.primaryStatefulSet = statefulSet('PrimaryStatefulSet', r.ha ? 'member' : 'primary');
+    if (!r.ha && r.replicas > 1) {
+      this.replicaStatefulSet = statefulSet('ReplicaStatefulSet', 'read');
     }
     new kplus.k8s.KubePodDisruptionBudget(this, 'Pdb', {
       metadata: { name: r.name, labels: labelsFor(r, 'member') },
@@ -269,7 +274,7 @@ export class StatefulPostgres extends Construct {
     }
     const refId = `ConnectionSecret-${secret.name}`;
     const secretRef = (this.node.tryFindChild(refId) as kplus.ISecret | undefined) ?? kplus.Secret.fromSecretName(this, refId, secret.name);
-    const tls = clientTls(r, service);
+    const tls = clientTls(r, service, r.namespace);
     const port = viaPooler ? POOLER_PORT : PG_PORT;
     return PostgresConnection._of({
       database,
@@ -277,6 +282,10 @@ export class StatefulPostgres extends Construct {
       host: tls.host,
       port: PG_PORT,
       sslMode: tls.sslMode,
+      endpointFrom: (clientNamespace) => {
+        const from = clientTls(r, service, clientNamespace);
+        return { host: from.host, sslMode: from.sslMode };
+      },
       readOnly,
       viaPooler,
       password: { secret: secretRef, key: secret.key },
@@ -304,6 +313,7 @@ export class StatefulPostgres extends Construct {
       ports: [{ name: 'postgresql', port: PG_PORT, targetPort: PG_PORT }],
       clusterIP: headless ? 'None' : undefined,
     });
+    withoutExternalIps(svc);
     svc.selectLabel(LABEL_NAME, APP_NAME);
     svc.selectLabel(LABEL_INSTANCE, this.name);
     if (headless) {
@@ -372,6 +382,7 @@ export class StatefulPostgres extends Construct {
       metadata: { name: `${r.name}-pooler`, labels: labelsFor(r, 'pooler') },
       ports: [{ name: 'postgresql', port: PG_PORT, targetPort: POOLER_PORT }],
     });
+    withoutExternalIps(svc);
     for (const [k, v] of Object.entries(deployment.spec!.selector.matchLabels ?? {})) {
       svc.selectLabel(k, v);
     }
@@ -438,4 +449,12 @@ export class StatefulPostgres extends Construct {
     const pod = dumpPodTemplate(r, opts, this.configMap.name, claimName, this.primaryService.name);
     this.cronJob('LogicalBackup', backupCronJobNames(r).dump, cronJobSpec(r, opts.schedule, 'backup', pod), 'backup');
   }
+}
+
+/**
+ * cdk8s-plus writes `externalIPs: []` on every Service; the API server drops the empty list, so
+ * every `kubectl apply` would report the Service `configured`.
+ */
+function withoutExternalIps(svc: kplus.Service): void {
+  ApiObject.of(svc).addJsonPatch(JsonPatch.remove('/spec/externalIPs'));
 }

@@ -55,15 +55,16 @@ export function startupProbe(app: ResolvedWebApp): Record<string, unknown> {
 
 /**
  * The app container's env: `secretEnv` as `secretKeyRef`s, then each database's libpq variables
- * (`PGHOST`, ..., `PGPASSWORD` from the user's Secret), prefixed for `databases`.
+ * (`PGHOST`, ..., `PGPASSWORD` from the user's Secret), prefixed for `databases`, as seen from the
+ * app's `namespace` (a database in another namespace is named with its namespace).
  */
-export function containerEnv(app: ResolvedWebApp): kplus.k8s.EnvVar[] {
+export function containerEnv(app: ResolvedWebApp, namespace: string | undefined): kplus.k8s.EnvVar[] {
   const env: kplus.k8s.EnvVar[] = app.secretEnv.map(([name, ref]) => ({
     name,
     valueFrom: { secretKeyRef: { key: ref.key, name: ref.secret.name, optional: ref.optional ?? false } },
   }));
   for (const { connection, envPrefix } of app.databases) {
-    env.push(...connection._env(envPrefix));
+    env.push(...connection._env(envPrefix, namespace));
   }
   return env;
 }

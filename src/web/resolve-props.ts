@@ -406,7 +406,7 @@ export function resolveWebAppProps(scope: IConstruct, id: string, propsIn: WebAp
 
   // databases
   const databases = resolveDatabaseConnections(errors, props.database, props.databases);
-  const databaseEnvNames = new Set(databases.flatMap((d) => d.connection._env(d.envPrefix).map((e) => e.name)));
+  const databaseEnvNames = new Set(databases.flatMap((d) => d.connection._env(d.envPrefix, Chart.of(scope).namespace).map((e) => e.name)));
   const databaseVolumes = uniqueByName(databases.flatMap((d) => d.connection._volumes()));
   const databaseMounts = uniqueByName(databases.flatMap((d) => d.connection._mounts()));
 

@@ -414,7 +414,7 @@ export class WebAppWithIngress extends Construct {
     const { affinity, topologySpreadConstraints } = spreadScheduling(selector);
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/affinity`, affinity));
     obj.addJsonPatch(JsonPatch.add(`${POD_SPEC}/topologySpreadConstraints`, topologySpreadConstraints));
-    const env = containerEnv(app);
+    const env = containerEnv(app, this._namespace);
     if (env.length > 0) {
       obj.addJsonPatch(JsonPatch.add(`${CONTAINER}/env`, env));
     }

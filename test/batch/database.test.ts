@@ -134,6 +134,22 @@ describe('database', () => {
     expect(podSpecOf(Testing.synth(batchChart)).initContainers[0].env.find((e: Obj) => e.name === 'PGHOST').value).toBe('warehouse-rw.data.svc');
   });
 
+  test('across namespaces with TLS: the namespaced name, verify-full only when the certificate holds it', () => {
+    const envOfStep = (serverNames: string[]) => {
+      const app = new App();
+      const dbChart = new Chart(app, `db-${serverNames.length}`, { namespace: `data${serverNames.length}` });
+      const tls = { secret: kplus.Secret.fromSecretName(dbChart, 'Tls', 'warehouse-tls'), serverNames };
+      const db = warehouse(dbChart, { tls });
+      const batchChart = new Chart(app, `batch-${serverNames.length}`, { namespace: 'batch' });
+      batch(batchChart, { database: db.connection('sales', { viaPooler: false }) });
+      const env: Obj[] = podSpecOf(Testing.synth(batchChart)).initContainers[0].env;
+      return Object.fromEntries(env.filter((e) => /^PG(HOST|SSLMODE)$/.test(e.name)).map((e) => [e.name, e.value]));
+    };
+    // the short name in the certificate does not resolve from the job's namespace
+    expect(envOfStep(['warehouse-rw'])).toEqual({ PGHOST: 'warehouse-rw.data1.svc', PGSSLMODE: 'verify-ca' });
+    expect(envOfStep(['warehouse-rw', 'warehouse-rw.data2.svc'])).toEqual({ PGHOST: 'warehouse-rw.data2.svc', PGSSLMODE: 'verify-full' });
+  });
+
   test("the user's egress rules come on top of DNS and the database", () => {
     const chart = Testing.chart();
     const db = warehouse(chart);

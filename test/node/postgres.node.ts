@@ -20,25 +20,11 @@ import {
   waitForRollout,
   waitForStatefulSet,
 } from './support/node-cluster';
-
-// Test-only passwords, created as Secrets by the test (never part of the synthesized objects).
-const SUPERUSER_PASSWORD = 'node-test-superuser';
-const APP_PASSWORD = 'node-test-app';
+import { APP_PASSWORD, createAppSecret, createSuperuserSecret, SUPERUSER_PASSWORD } from './support/database-secrets';
 
 function createSecrets(ns: string): void {
-  kubectl([
-    'create',
-    'secret',
-    'generic',
-    '-n',
-    ns,
-    'db-superuser',
-    `--from-literal=password=${SUPERUSER_PASSWORD}`,
-    '--from-literal=replication-password=node-test-replication',
-    '--from-literal=metrics-password=node-test-metrics',
-    '--from-literal=pooler-password=node-test-pooler',
-  ]);
-  kubectl(['create', 'secret', 'generic', '-n', ns, 'db-app', `--from-literal=password=${APP_PASSWORD}`]);
+  createSuperuserSecret(ns);
+  createAppSecret(ns);
 }
 
 function database(ns: string, id: string, props: (chart: Chart) => Partial<StatefulPostgresProps>): StatefulPostgres {

@@ -1,6 +1,6 @@
 import { App, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { StatefulPostgres, StatefulPostgresProps } from '../../src';
+import { PostgresConnection, StatefulPostgres, StatefulPostgresProps } from '../../src';
 import { assertValidManifests } from '../support/k8s-schema';
 import { K8sObject, ofKind } from './fixtures';
 
@@ -86,7 +86,7 @@ describe('db.connection()', () => {
   test('hands a workload the libpq env, with the password as a secretKeyRef to the user Secret', () => {
     const { db } = withDb();
     const c = db.connection('shop');
-    expect(envMap(c._env())).toEqual({
+    expect(envMap(c._env('', undefined))).toEqual({
       PGHOST: 'db-rw',
       PGPORT: '5432',
       PGDATABASE: 'shop',
@@ -107,7 +107,7 @@ describe('db.connection()', () => {
 
   test('a prefix names a second database', () => {
     const { db } = withDb();
-    expect(Object.keys(envMap(db.connection('shop', { user: 'reader' })._env('REPORTS_')))).toEqual([
+    expect(Object.keys(envMap(db.connection('shop', { user: 'reader' })._env('REPORTS_', undefined)))).toEqual([
       'REPORTS_PGHOST',
       'REPORTS_PGPORT',
       'REPORTS_PGDATABASE',
@@ -130,7 +130,7 @@ describe('db.connection()', () => {
     const { db } = withDb({ replicas: 3, pooler: {} });
     const ro = db.connection('shop', { readOnly: true, user: 'reader' });
     expect([ro.host, ro.viaPooler]).toEqual(['db-ro', false]);
-    expect(envMap(ro._env()).PGPASSWORD).toEqual({ secretKeyRef: { name: 'reader-password', key: 'pw' } });
+    expect(envMap(ro._env('', undefined)).PGPASSWORD).toEqual({ secretKeyRef: { name: 'reader-password', key: 'pw' } });
     expect(ro._egressPeer().podLabels['app.kubernetes.io/component']).toBe('read');
     const ha = withDb({ replicas: 3, highAvailability: {} }).db;
     expect(ha.connection('shop', { readOnly: true })._egressPeer().podLabels['app.kubernetes.io/component']).toBe('member');
@@ -142,7 +142,11 @@ describe('db.connection()', () => {
     const tls = { secret: kplus.Secret.fromSecretName(chart, 'Tls', 'db-tls') };
     const plain = withDb({ tls }).db.connection('shop');
     expect(plain.sslMode).toBe('verify-ca');
-    expect(envMap(plain._env())).toMatchObject({ PGHOST: 'db-rw', PGSSLMODE: 'verify-ca', PGSSLROOTCERT: '/etc/postgresql-ca/db/ca.crt' });
+    expect(envMap(plain._env('', undefined))).toMatchObject({
+      PGHOST: 'db-rw',
+      PGSSLMODE: 'verify-ca',
+      PGSSLROOTCERT: '/etc/postgresql-ca/db/ca.crt',
+    });
     expect(plain._volumes()).toEqual([
       { name: 'db-ca', secret: { secretName: 'db-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } },
     ]);
@@ -156,6 +160,30 @@ describe('db.connection()', () => {
 
     const unverified = withDb({ tls: { ...tls, verifyServer: false } }).db.connection('shop');
     expect([unverified.sslMode, unverified._volumes(), unverified._usesTls]).toEqual(['require', [], true]);
+  });
+
+  test('from another namespace: the Service named with its namespace, verify-full only on a certificate name for it', () => {
+    const host = (c: PostgresConnection, ns: string | undefined) => [envMap(c._env('', ns)).PGHOST, envMap(c._env('', ns)).PGSSLMODE];
+    const plain = withDb({ pooler: {} }, 'data').db.connection('shop');
+    expect(host(plain, 'data')).toEqual(['db-pooler', 'prefer']);
+    expect(host(plain, 'shop')).toEqual(['db-pooler.data.svc', 'prefer']);
+    // a client chart without a namespace may be applied anywhere: the namespaced name works everywhere
+    expect(host(plain, undefined)).toEqual(['db-pooler.data.svc', 'prefer']);
+    // a database chart without a namespace: where it lands is unknown, the short name is all there is
+    expect(host(withDb({ pooler: {} }).db.connection('shop'), 'shop')).toEqual(['db-pooler', 'prefer']);
+
+    const tls = { secret: kplus.Secret.fromSecretName(Testing.chart(), 'Tls', 'db-tls') };
+    // the short name in the certificate does not resolve from another namespace
+    const short = withDb({ tls: { ...tls, serverNames: ['db-pooler', 'db-pooler.other.svc'] }, pooler: {} }, 'data').db.connection('shop');
+    expect(host(short, 'data')).toEqual(['db-pooler', 'verify-full']);
+    expect(host(short, 'shop')).toEqual(['db-pooler.data.svc', 'verify-ca']);
+    for (const name of ['db-pooler.data', 'db-pooler.data.svc', 'db-pooler.data.svc.cluster.local']) {
+      const named = withDb({ tls: { ...tls, serverNames: [name] }, pooler: {} }, 'data').db.connection('shop');
+      expect(host(named, 'shop')).toEqual([name, 'verify-full']);
+      expect(host(named, 'data')).toEqual([name, 'verify-full']);
+    }
+    // the public fields describe the connection from the database's own namespace
+    expect([short.host, short.sslMode]).toEqual(['db-pooler', 'verify-full']);
   });
 
   test('connectionEnv is the same env without files: TLS required, not verified', () => {

@@ -142,6 +142,7 @@ describe('StatefulPostgres', () => {
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: '20Gi' } },
       storageClassName: 'fast-ssd',
+      volumeMode: 'Filesystem',
     });
     const conf = confSettings(db.postgresqlConf);
     expect(conf.shared_buffers).toBe('1GB');
@@ -596,6 +597,12 @@ describe('placement and policy', () => {
     expect(find(objects, 'NetworkPolicy', 'db-pooler').spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 6432 }]);
   });
 
+  test('the Jobs NetworkPolicy admits nothing in without an empty ingress list', () => {
+    const np = find(synthDb().objects, 'NetworkPolicy', 'db-jobs');
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec).not.toHaveProperty('ingress');
+  });
+
   test('networkPolicy false emits none', () => {
     expect(ofKind(synthDb({ networkPolicy: false }).objects, 'NetworkPolicy')).toEqual([]);
   });
@@ -929,5 +936,45 @@ describe('Patroni version', () => {
   test('images whose Patroni cannot be told from the reference are taken as they are', () => {
     expect(patroniTooOld('registry.example.com/acme/patroni:2024.1')).toBeUndefined();
     expect(patroniTooOld('ghcr.io/zalando/spilo-15:3.0-p1')).toMatch(/Patroni 4 or newer/);
+  });
+});
+
+/**
+ * The API server drops empty lists and defaults fields of the claim templates: an object that
+ * differs from what the server stores is reported `configured` on every `kubectl apply`
+ * (test/node/idempotency.node.ts proves it on a real API server).
+ */
+describe('a second kubectl apply changes nothing', () => {
+  const everyTopology = () => [
+    ...synthDb({ replicas: 2, pooler: {} }).objects,
+    ...synthDb({ highAvailability: {}, replicas: 3, pooler: {}, backup: { repository: BackupRepository.volume({ size: Size.gibibytes(5) }) } }, 'ha')
+      .objects,
+  ];
+
+  test('no empty list anywhere (externalIPs on the Services, ingress on the Jobs policy)', () => {
+    const emptyLists = (value: unknown, path: string): string[] => {
+      if (Array.isArray(value)) {
+        return value.length === 0 ? [path] : value.flatMap((v, i) => emptyLists(v, `${path}/${i}`));
+      }
+      return value !== null && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => emptyLists(v, `${path}/${k}`)) : [];
+    };
+    const objects = everyTopology();
+    expect(ofKind(objects, 'Service').length).toBeGreaterThanOrEqual(6);
+    expect(objects.flatMap((o) => emptyLists(o, `${o.kind}/${o.metadata.name}`))).toEqual([]);
+  });
+
+  test('every claim template carries what the API server stores', () => {
+    const statefulSets = ofKind(everyTopology(), 'StatefulSet');
+    expect(statefulSets.map((s) => s.metadata.name).sort()).toEqual(['db-primary', 'db-read', 'ha']);
+    for (const sts of statefulSets) {
+      expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
+      expect(sts.spec.volumeClaimTemplates[0]).toEqual({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'data', labels: expect.any(Object), creationTimestamp: null },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: expect.any(String) } }, volumeMode: 'Filesystem' },
+        status: { phase: 'Pending' },
+      });
+    }
   });
 });

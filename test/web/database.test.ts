@@ -138,15 +138,37 @@ test('across charts and namespaces: namespaceSelectors on both sides, exactly fo
   });
 });
 
-// PostgresConnection gives the Service's short name whatever the client's namespace: from
-// another namespace it resolves there, not to the database. Kept as a failing test until the
-// connection qualifies the host for clients in other namespaces.
-test.failing('across namespaces, PGHOST names the Service with its namespace', () => {
+test('across namespaces, PGHOST names the Service with its namespace; in the same namespace its short name', () => {
   const app = new App();
   const db = newDb(new Chart(app, 'db', { namespace: 'data' }), { pooler: {} });
   const webChart = new Chart(app, 'web', { namespace: 'shop' });
   new WebAppWithIngress(webChart, 'web', { ...MINIMAL, database: db.connection('orders') });
-  expect(envOf(Testing.synth(webChart)).PGHOST).toMatch(/^orders-db-pooler\.data(\.svc)?/);
+  expect(envOf(Testing.synth(webChart)).PGHOST).toBe('orders-db-pooler.data.svc');
+  const sameChart = new Chart(app, 'same', { namespace: 'data' });
+  new WebAppWithIngress(sameChart, 'web', { ...MINIMAL, database: db.connection('orders') });
+  expect(envOf(Testing.synth(sameChart)).PGHOST).toBe('orders-db-pooler');
+});
+
+test('across namespaces with TLS: verify-full only when the certificate names the Service with its namespace', () => {
+  const app = new App();
+  const dbWithNames = (name: string, serverNames: string[]) => {
+    const chart = new Chart(app, name, { namespace: 'data' });
+    return newDb(chart, { name, pooler: {}, tls: { secret: kplus.Secret.fromSecretName(chart, 'Tls', `${name}-tls`), serverNames } });
+  };
+  const shortOnly = dbWithNames('short-db', ['short-db-pooler']);
+  const namespaced = dbWithNames('named-db', ['named-db-pooler', 'named-db-pooler.data.svc']);
+  const webChart = new Chart(app, 'web', { namespace: 'shop' });
+  new WebAppWithIngress(webChart, 'web', {
+    ...MINIMAL,
+    database: shortOnly.connection('orders'),
+    databases: { NAMED_: namespaced.connection('orders') },
+  });
+  expect(envOf(Testing.synth(webChart))).toMatchObject({
+    PGHOST: 'short-db-pooler.data.svc',
+    PGSSLMODE: 'verify-ca',
+    NAMED_PGHOST: 'named-db-pooler.data.svc',
+    NAMED_PGSSLMODE: 'verify-full',
+  });
 });
 
 test('databases: prefixed variables per database, one CA volume per instance', () => {

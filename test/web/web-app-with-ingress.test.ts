@@ -325,6 +325,8 @@ test('every prop', () => {
   expect(c.env.map((e: any) => e.name)).toEqual(['DATABASE_URL', ...LIBPQ_ENV, ...LIBPQ_ENV.map((n) => `AUDIT_${n}`)]);
   expect(c.env[0]).toEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'shop-db', key: 'url', optional: true } } });
   expect(c.env.find((e: any) => e.name === 'PGPASSWORD').valueFrom).toEqual({ secretKeyRef: { name: 'shop-db-shop', key: 'password' } });
+  // the database is in another namespace: its Service is named with that namespace
+  expect(c.env.find((e: any) => e.name === 'PGHOST').value).toBe('shop-db-rw.data.svc');
   expect(c.envFrom).toEqual([{ configMapRef: { name: 'shop-eu-config' } }]);
   expect(pod.imagePullSecrets).toEqual([{ name: 'ghcr-pull' }]);
   expect(pod.serviceAccountName).toBe('shop-runner');

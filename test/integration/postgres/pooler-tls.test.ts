@@ -37,7 +37,7 @@ describeWithTools(
     /** The connection's env as the app container gets it; only the Secret value and the CA path are the test's. */
     const clientEnv = (overrides: Record<string, string> = {}): Record<string, string> => {
       const env: Record<string, string> = {};
-      for (const e of connection._env()) {
+      for (const e of connection._env('', undefined)) {
         env[e.name] = e.value ?? PASSWORDS.app;
       }
       return { ...env, PGSSLROOTCERT: cert.certFile, PGHOSTADDR: '127.0.0.1', PGPORT: String(bouncer.port), PGCONNECT_TIMEOUT: '10', ...overrides };
@@ -93,8 +93,8 @@ describeWithTools(
       expect(runtimeIni).toMatch(/^client_tls_sslmode = require$/m);
       expect(runtimeIni).toMatch(/^server_tls_sslmode = verify-full$/m);
       expect(removedSettings.every((l) => /^(auth_dbname|max_prepared_statements) =/.test(l))).toBe(true);
-      expect(connection._env().find((e) => e.name === 'PGSSLMODE')?.value).toBe('verify-full');
-      expect(connection._env().find((e) => e.name === 'PGHOST')?.value).toBe('db-pooler');
+      expect(connection._env('', undefined).find((e) => e.name === 'PGSSLMODE')?.value).toBe('verify-full');
+      expect(connection._env('', undefined).find((e) => e.name === 'PGHOST')?.value).toBe('db-pooler');
     });
 
     test('a client with the connection env gets in over verified TLS (verify-full) and runs transactions', async () => {
