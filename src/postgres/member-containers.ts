@@ -76,12 +76,12 @@ function scriptEnv(r: ResolvedPostgres): k8s.EnvVar[] {
     env('PG_SCRIPTS_DIR', CONFIG_DIR),
     env('PG_SOCKET_DIR', SOCKET_DIR),
     env('PG_RUNTIME_DIR', '/tmp/postgres'),
-    env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
+    env('SUPERUSER_CREDENTIALS_FILE', `${SECRETS_DIR}/superuser/password`),
     env('REPLICATION_USER', REPLICATION_USER),
     fieldEnv('POD_NAME', 'metadata.name'),
   ];
   if (r.replicationPassword) {
-    out.push(env('REPLICATION_PASSWORD_FILE', `${SECRETS_DIR}/replication/password`));
+    out.push(env('REPLICATION_CREDENTIALS_FILE', `${SECRETS_DIR}/replication/password`));
   }
   return out;
 }
@@ -188,7 +188,7 @@ export function bootstrapContainer(r: ResolvedPostgres, role: 'primary' | 'read'
         env('CLONE_HOST', r.cloneFrom.host),
         env('CLONE_PORT', String(r.cloneFrom.port)),
         env('CLONE_USER', r.cloneFrom.user),
-        env('CLONE_PASSWORD_FILE', `${SECRETS_DIR}/clone/password`),
+        env('CLONE_CREDENTIALS_FILE', `${SECRETS_DIR}/clone/password`),
       );
       mounts.push(passwordMount('clone'));
     }
@@ -266,7 +266,7 @@ export function agentContainer(r: ResolvedPostgres, backup: ResolvedBackup): k8s
       env('ARCHIVE_SPOOL_DIR', SPOOL_DIR),
       env('PG_RUNTIME_DIR', '/tmp/pgbackrest-agent'),
       env('PGPASSFILE', '/tmp/pgbackrest-agent/pgpass'),
-      env('SUPERUSER_PASSWORD_FILE', `${SECRETS_DIR}/superuser/password`),
+      env('SUPERUSER_CREDENTIALS_FILE', `${SECRETS_DIR}/superuser/password`),
       ...repositoryEnv(backup.own),
       // restore_command reads the restore source, read only (see pgbackrest-agent.sh)
       ...(source

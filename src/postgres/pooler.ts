@@ -47,7 +47,7 @@ export function poolerDeployment(
       env('POOLER_CONFIG_DIR', '/etc/pgbouncer/config'),
       env('POOLER_RUNTIME_DIR', RUNTIME_DIR),
       env('POOLER_AUTH_USER', POOLER_USER),
-      env('POOLER_PASSWORD_FILE', `${SECRETS_DIR}/pooler/password`),
+      env('POOLER_CREDENTIALS_FILE', `${SECRETS_DIR}/pooler/password`),
     ],
     resources: resources('50m', '200m', '32Mi', '16Mi', '32Mi'),
     securityContext: containerSecurity(TOOL_UID, TOOL_UID),

@@ -11,7 +11,16 @@ import { PrometheusRule } from '../imports/monitoring-prometheusrules-monitoring
 import * as assets from './scripts/assets.generated';
 import { podPeer, PostgresConnection, PostgresConnectionOptions } from './connection';
 import { componentSelector, labelsFor, MEMBER_COMPONENTS, MEMBER_LABEL, memberSelector, workloadAnnotations } from './instance-labels';
-import { backupCronJobNames, backupPodTemplate, backupRoleRules, cronJobSpec, dumpPodTemplate, usersJob, usersJobData } from './jobs';
+import {
+  backupCronJobNames,
+  backupPodTemplate,
+  backupRbacAnnotations,
+  backupRoleRules,
+  cronJobSpec,
+  dumpPodTemplate,
+  usersJob,
+  usersJobData,
+} from './jobs';
 import { memberStatefulSet } from './member-statefulset';
 import { MonitoredInstance, podMonitorSpec, prometheusRuleSpec } from './monitoring';
 import { networkPolicies, tcp } from './network-policies';
@@ -315,20 +324,24 @@ export class StatefulPostgres extends Construct {
     return svc;
   }
 
-  /** A ServiceAccount, Role and RoleBinding named `<name>-<suffix>`; returns the ServiceAccount's name. */
+  /**
+   * A ServiceAccount, Role and RoleBinding named `<name>-<suffix>` (the Role and RoleBinding with
+   * `annotations`, if given); returns the ServiceAccount's name.
+   */
   private serviceAccountWithRole(
     idPrefix: string,
     suffix: string,
     component: string,
     automountToken: boolean,
     rules: kplus.k8s.PolicyRule[],
+    annotations?: { role: Record<string, string>; binding: Record<string, string> },
   ): string {
     const r = this.resolved;
     const metadata = { name: `${r.name}-${suffix}`, labels: labelsFor(r, component) };
     const sa = new kplus.ServiceAccount(this, `${idPrefix}ServiceAccount`, { metadata, automountToken });
-    const role = new kplus.k8s.KubeRole(this, `${idPrefix}Role`, { metadata, rules });
+    const role = new kplus.k8s.KubeRole(this, `${idPrefix}Role`, { metadata: { ...metadata, annotations: annotations?.role }, rules });
     new kplus.k8s.KubeRoleBinding(this, `${idPrefix}RoleBinding`, {
-      metadata,
+      metadata: { ...metadata, annotations: annotations?.binding },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
       subjects: [{ kind: 'ServiceAccount', name: sa.name }],
     });
@@ -402,7 +415,7 @@ export class StatefulPostgres extends Construct {
         spec: claim.spec,
       });
     }
-    const sa = this.serviceAccountWithRole('Backup', 'backup', 'backup', false, backupRoleRules(this.primaryService.name));
+    const sa = this.serviceAccountWithRole('Backup', 'backup', 'backup', false, backupRoleRules(this.primaryService.name), backupRbacAnnotations());
     const template = (type: 'full' | 'diff') => backupPodTemplate(r, backup.kubectlImage, type, this.primaryService.name, sa);
     this.cronJob('FullBackup', backupCronJobNames(r).full, cronJobSpec(r, backup.schedule, 'backup', template('full')), 'backup');
     if (backup.differentialSchedule) {

@@ -11,7 +11,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { stringify } from 'yaml';
-import { WebAppWithIngress, WebAppWithIngressProps } from '../../src';
+import { BackupRepository, StatefulPostgres, WebAppWithIngress, WebAppWithIngressProps } from '../../src';
 import { isCi } from '../integration/support/binaries';
 
 const SCRIPTS = path.join(__dirname, '..', '..', 'scripts', 'cluster');
@@ -51,14 +51,46 @@ function polaris(file: string, gate: string = 'danger') {
   return run('node', [path.join(SCRIPTS, 'polaris-findings.mjs'), json, gate]);
 }
 
+/**
+ * Writes copies of `objects`, each changed by `edit`, as one multi-document YAML file named
+ * NAME.yaml; returns its path. The synthesized objects themselves stay as they are (the shared
+ * setup records them for `npm run lint:manifests`).
+ */
+function yamlFile(name: string, objects: any[], edit: (o: any) => void = () => undefined): string {
+  const copies = objects.map((o) => JSON.parse(JSON.stringify(o)));
+  copies.forEach(edit);
+  const file = path.join(tmp, `${name}.yaml`);
+  fs.writeFileSync(file, copies.map((o) => stringify(o, { version: '1.1' })).join('---\n'));
+  return file;
+}
+
+const stripPolarisExemptions = (o: any) => {
+  for (const key of Object.keys(o.metadata.annotations ?? {})) {
+    if (key.startsWith('polaris.fairwinds.com/')) {
+      delete o.metadata.annotations[key];
+    }
+  }
+};
+
+/** A StatefulPostgres with every part that makes a workload or RBAC: replicas, pooler, both backups, users. */
+function postgresYaml(name: string, edit?: (o: any) => void): string {
+  const chart = Testing.chart();
+  const secret = (id: string, n: string) => kplus.Secret.fromSecretName(chart, id, n);
+  new StatefulPostgres(chart, 'db', {
+    superuserSecret: secret('Su', 'db-superuser'),
+    replicas: 2,
+    users: [{ name: 'app', password: { secret: secret('App', 'app') } }],
+    pooler: {},
+    backup: { repository: BackupRepository.volume() },
+    logicalBackup: {},
+  });
+  return yamlFile(name, Testing.synth(chart), edit);
+}
+
 function webYaml(name: string, props: Partial<WebAppWithIngressProps> = {}, edit: (o: any) => void = () => undefined): string {
   const chart = Testing.chart();
   new WebAppWithIngress(chart, 'shop', { image: 'ghcr.io/acme/shop:1.4.2', host: 'shop.example.com', ...props });
-  const objects = Testing.synth(chart);
-  objects.forEach(edit);
-  const file = path.join(tmp, `${name}.yaml`);
-  fs.writeFileSync(file, objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'));
-  return file;
+  return yamlFile(name, Testing.synth(chart), edit);
 }
 
 describe('polaris-findings.mjs, the Polaris gate', () => {
@@ -133,20 +165,25 @@ describeLinters('the real linters', () => {
     const checks = ['pullPolicyNotAlways', 'notReadOnlyRootFilesystem', 'missingNetworkPolicy'];
     const exempted = polaris(webYaml('exempted', deviation)).out;
     // the same objects with the exemption annotations removed: Polaris reports every deviation
-    const stripped = polaris(
-      webYaml('stripped', deviation, (o) => {
-        for (const key of Object.keys(o.metadata.annotations ?? {})) {
-          if (key.startsWith('polaris.fairwinds.com/')) {
-            delete o.metadata.annotations[key];
-          }
-        }
-      }),
-    ).out;
+    const stripped = polaris(webYaml('stripped', deviation, stripPolarisExemptions)).out;
     for (const check of checks) {
       expect(stripped).toContain(`warning ${check}`);
       expect(exempted).not.toContain(check);
     }
     // what the exemptions do not cover is still reported
     expect(exempted).toContain('warning priorityClassNotSet');
+  });
+
+  test('StatefulPostgres has no Polaris danger finding; without its exemptions only the backup pods/exec RBAC is one', () => {
+    const exempted = polaris(postgresYaml('postgres'));
+    expect(exempted.status).toBe(0);
+    expect(exempted.out).not.toContain('sensitiveContainerEnvVar');
+    const stripped = polaris(postgresYaml('postgres-stripped', stripPolarisExemptions));
+    expect(stripped.status).toBe(1);
+    const dangers = stripped.out.split('\n').filter((l) => l.includes(' danger '));
+    expect(dangers.map((l) => l.replace(/:.*? danger /, ' ').replace(/:.*$/, '')).sort()).toEqual([
+      'Role -/db-backup rolePodExecAttach',
+      'RoleBinding -/db-backup rolebindingRolePodExecAttach',
+    ]);
   });
 });

@@ -75,7 +75,7 @@ describe.each(available)('under %s', (_name, shell) => {
     const replica = run(shell, 'bootstrap-replica.sh', [], {
       PGDATA: pgdata,
       PRIMARY_HOST: '127.0.0.1',
-      REPLICATION_PASSWORD_FILE: path.join(dir, 'repl'),
+      REPLICATION_CREDENTIALS_FILE: path.join(dir, 'repl'),
       PG_RUNTIME_DIR: path.join(dir, 'rt'),
     });
     expect(replica.status).toBe(1);

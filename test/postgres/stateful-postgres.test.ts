@@ -637,7 +637,7 @@ describe('users and databases', () => {
       name: expect.stringMatching(/^password-/),
       secret: { secretName: 'app-secret', items: [{ key: 'pw', path: 'password' }], defaultMode: 0o440 },
     });
-    expect(db.usersSql).toContain('\\set password `cat "$USER_PASSWORDS_DIR/app/password"`');
+    expect(db.usersSql).toContain('\\set password `cat "$USER_CREDENTIALS_DIR/app/password"`');
     expect(db.usersSql).toContain(
       `ALTER ROLE "app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 10 PASSWORD :'password';`,
     );
@@ -707,6 +707,24 @@ describe('backups', () => {
     ]);
     const role = find(objects, 'Role', 'db-backup');
     expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] });
+    // kubectl exec svc/... watches for a running pod while the primary is away
+    expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] });
+  });
+
+  test('the backup Role and RoleBinding carry their Polaris pods/exec exemption with the reason', () => {
+    const { objects } = synthDb({ replicas: 2, highAvailability: {}, backup: { repository: BackupRepository.volume() } });
+    const reason = expect.stringMatching(/kubectl exec/);
+    expect(find(objects, 'Role', 'db-backup').metadata.annotations).toEqual({
+      'polaris.fairwinds.com/rolePodExecAttach-exempt': 'true',
+      'postgresql.cdk8s-patterns.io/pods-exec-reason': reason,
+    });
+    expect(find(objects, 'RoleBinding', 'db-backup').metadata.annotations).toEqual({
+      'polaris.fairwinds.com/rolebindingRolePodExecAttach-exempt': 'true',
+      'postgresql.cdk8s-patterns.io/pods-exec-reason': reason,
+    });
+    // Patroni's Role has no exec, so no exemption
+    expect(find(objects, 'Role', 'db-patroni').metadata.annotations).toBeUndefined();
+    expect(find(objects, 'RoleBinding', 'db-patroni').metadata.annotations).toBeUndefined();
   });
 
   test('S3 credentials reach pgBackRest only as secretKeyRefs', () => {
@@ -869,7 +887,7 @@ describe('backups', () => {
       replicationPassword: { secret: kplus.Secret.fromSecretName(chart, 'R', 'db-replication') },
     });
     const pod = find(Testing.synth(chart) as K8sObject[], 'StatefulSet', 'db-primary').spec.template.spec;
-    expect(envOf(container(pod, 'bootstrap')).REPLICATION_PASSWORD_FILE).toBe('/etc/postgresql-secrets/replication/password');
+    expect(envOf(container(pod, 'bootstrap')).REPLICATION_CREDENTIALS_FILE).toBe('/etc/postgresql-secrets/replication/password');
     expect(db.usersSql).toMatch(/"replicator"/);
   });
 });

@@ -5,9 +5,9 @@
 #
 # Environment:
 #   PGHOST, PGPORT             the primary                                   required, 5432
-#   SUPERUSER_PASSWORD_FILE    password of the postgres superuser            required
+#   SUPERUSER_CREDENTIALS_FILE    password of the postgres superuser            required
 #   USERS_SQL                  the script to run                             /etc/postgres-users/users.sql
-#   USER_PASSWORDS_DIR           directory with one <role>/password per role   /etc/postgres-users/passwords
+#   USER_CREDENTIALS_DIR           directory with one <role>/password per role   /etc/postgres-users/passwords
 #   PRIMARY_WAIT_SECONDS       how long to wait for the primary              300
 #   PG_RUNTIME_DIR             private writable directory                    /tmp/apply-users
 set -eu
@@ -16,16 +16,16 @@ set -eu
 . "$(dirname "$0")/pg-common.sh"
 
 : "${PGHOST:?PGHOST must be set}"
-: "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set}"
+: "${SUPERUSER_CREDENTIALS_FILE:?SUPERUSER_CREDENTIALS_FILE must be set}"
 PGPORT=${PGPORT:-5432}
 USERS_SQL=${USERS_SQL:-/etc/postgres-users/users.sql}
-USER_PASSWORDS_DIR=${USER_PASSWORDS_DIR:-/etc/postgres-users/passwords}
+USER_CREDENTIALS_DIR=${USER_CREDENTIALS_DIR:-/etc/postgres-users/passwords}
 PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/apply-users}
-export PGPORT USER_PASSWORDS_DIR
+export PGPORT USER_CREDENTIALS_DIR
 
 # An empty password would make ALTER ROLE ... PASSWORD '' clear the role's password (PostgreSQL
 # only logs a notice) and lock the role out: refuse before touching anything.
-for file in "$SUPERUSER_PASSWORD_FILE" "$USER_PASSWORDS_DIR"/*/password; do
+for file in "$SUPERUSER_CREDENTIALS_FILE" "$USER_CREDENTIALS_DIR"/*/password; do
   if [ -e "$file" ] && [ ! -s "$file" ]; then
     echo "apply-users: $file is empty; set the password in its Secret" >&2
     exit 1
@@ -34,7 +34,7 @@ done
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"
-use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_PASSWORD_FILE"
+use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_CREDENTIALS_FILE"
 
 if ! wait_for_postgres "$PGHOST" "$PGPORT" "${PRIMARY_WAIT_SECONDS:-300}"; then
   echo "apply-users: $PGHOST:$PGPORT not ready in time" >&2

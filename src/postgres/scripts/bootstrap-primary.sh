@@ -10,13 +10,13 @@
 # Environment:
 #   PGDATA                     data directory (a subdirectory of the volume mount)       required
 #   ON_EMPTY_PRIMARY           initialize | fail | restore | clone                        initialize
-#   SUPERUSER_PASSWORD_FILE    password of the postgres superuser (initialize)            required for initialize
+#   SUPERUSER_CREDENTIALS_FILE    password of the postgres superuser (initialize)            required for initialize
 #   REPLICATION_USER           role created for replicas                                  replicator
-#   REPLICATION_PASSWORD_FILE  its password; no replication role without it              optional
+#   REPLICATION_CREDENTIALS_FILE  its password; no replication role without it              optional
 #   PG_SCRIPTS_DIR             directory holding bootstrap.sql                            /etc/postgresql
 #   PG_RUNTIME_DIR             private writable directory                                 /tmp/postgres
 #   INITDB_ARGS                extra initdb arguments                                     --encoding=UTF8 --locale=C.UTF-8
-#   CLONE_HOST, CLONE_PORT, CLONE_USER, CLONE_PASSWORD_FILE   source of a clone          -, 5432, replicator, -
+#   CLONE_HOST, CLONE_PORT, CLONE_USER, CLONE_CREDENTIALS_FILE   source of a clone          -, 5432, replicator, -
 #   CLONE_WAIT_SECONDS         how long to wait for the clone source                      300
 set -eu
 
@@ -63,10 +63,10 @@ rm -rf "$partial"
 
 case "$ON_EMPTY_PRIMARY" in
   initialize)
-    : "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set to initialize a database}"
+    : "${SUPERUSER_CREDENTIALS_FILE:?SUPERUSER_CREDENTIALS_FILE must be set to initialize a database}"
     log "$PGDATA is empty: creating a new database cluster"
     # shellcheck disable=SC2086 # INITDB_ARGS is a list of arguments
-    initdb -D "$partial" -U postgres --pwfile="$SUPERUSER_PASSWORD_FILE" \
+    initdb -D "$partial" -U postgres --pwfile="$SUPERUSER_CREDENTIALS_FILE" \
       --auth-local=scram-sha-256 --auth-host=scram-sha-256 --data-checksums $INITDB_ARGS
     sock="$PG_RUNTIME_DIR/bootstrap"
     rm -rf "$sock"
@@ -75,8 +75,8 @@ case "$ON_EMPTY_PRIMARY" in
     printf 'local all postgres trust\n' >"$sock/pg_hba.conf"
     pg_ctl -D "$partial" -w -t 120 -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c hba_file='$sock/pg_hba.conf' -c archive_mode=off" start
     set -- -v "replication_user=$REPLICATION_USER"
-    if [ -n "${REPLICATION_PASSWORD_FILE:-}" ]; then
-      set -- "$@" -v "replication_password_file=$REPLICATION_PASSWORD_FILE"
+    if [ -n "${REPLICATION_CREDENTIALS_FILE:-}" ]; then
+      set -- "$@" -v "replication_password_file=$REPLICATION_CREDENTIALS_FILE"
     fi
     if ! psql -X -q -h "$sock" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@" -f "$PG_SCRIPTS_DIR/bootstrap.sql"; then
       pg_ctl -D "$partial" -m fast -w stop || true
@@ -87,10 +87,10 @@ case "$ON_EMPTY_PRIMARY" in
     ;;
   clone)
     : "${CLONE_HOST:?CLONE_HOST must be set to clone}"
-    : "${CLONE_PASSWORD_FILE:?CLONE_PASSWORD_FILE must be set to clone}"
+    : "${CLONE_CREDENTIALS_FILE:?CLONE_CREDENTIALS_FILE must be set to clone}"
     port=${CLONE_PORT:-5432}
     user=${CLONE_USER:-replicator}
-    use_password "$PG_RUNTIME_DIR/clone.pgpass" "$user" "$CLONE_PASSWORD_FILE"
+    use_password "$PG_RUNTIME_DIR/clone.pgpass" "$user" "$CLONE_CREDENTIALS_FILE"
     if ! wait_for_postgres "$CLONE_HOST" "$port" "${CLONE_WAIT_SECONDS:-300}"; then
       log "clone source $CLONE_HOST:$port did not become ready in time"
       exit 1

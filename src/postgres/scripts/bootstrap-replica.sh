@@ -8,7 +8,7 @@
 #   PRIMARY_HOST, PRIMARY_PORT the primary (read-write Service)                           required, 5432
 #   POD_NAME                   this replica's name: slot and application_name            hostname
 #   REPLICATION_USER           replication role                                           replicator
-#   REPLICATION_PASSWORD_FILE  its password                                               required
+#   REPLICATION_CREDENTIALS_FILE  its password                                               required
 #   PG_RUNTIME_DIR             private writable directory (password file copy)            /tmp/postgres
 #   PRIMARY_WAIT_SECONDS       how long to wait for the primary before failing            300
 set -eu
@@ -18,7 +18,7 @@ set -eu
 
 : "${PGDATA:?PGDATA must be set}"
 : "${PRIMARY_HOST:?PRIMARY_HOST must be set}"
-: "${REPLICATION_PASSWORD_FILE:?REPLICATION_PASSWORD_FILE must be set}"
+: "${REPLICATION_CREDENTIALS_FILE:?REPLICATION_CREDENTIALS_FILE must be set}"
 PRIMARY_PORT=${PRIMARY_PORT:-5432}
 POD_NAME=${POD_NAME:-$(hostname)}
 REPLICATION_USER=${REPLICATION_USER:-replicator}
@@ -29,7 +29,7 @@ log() { echo "bootstrap-replica: $*" >&2; }
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"
-use_password "$PG_RUNTIME_DIR/replica.pgpass" "$REPLICATION_USER" "$REPLICATION_PASSWORD_FILE"
+use_password "$PG_RUNTIME_DIR/replica.pgpass" "$REPLICATION_USER" "$REPLICATION_CREDENTIALS_FILE"
 
 slot=$(printf '%s' "$POD_NAME" | tr '[:upper:]' '[:lower:]' | sed 's/[^a-z0-9_]/_/g')
 

@@ -4,7 +4,7 @@
 SET log_statement = 'none';
 
 \if :{?replication_password_file}
-\set replication_password `cat "$REPLICATION_PASSWORD_FILE"`
+\set replication_password `cat "$REPLICATION_CREDENTIALS_FILE"`
 SELECT format('CREATE ROLE %I', :'replication_user')
   WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'replication_user') \gexec
 ALTER ROLE :"replication_user" WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'replication_password';

@@ -5,7 +5,7 @@
 #
 # Environment:
 #   PGHOST, PGPORT             the primary                                   required, 5432
-#   SUPERUSER_PASSWORD_FILE    password of the postgres superuser            required
+#   SUPERUSER_CREDENTIALS_FILE    password of the postgres superuser            required
 #   DUMP_DIR                   where dumps are written (a volume)            /backup
 #   DUMP_DATABASES             space-separated databases                     all but templates
 #   RETENTION_DAYS             delete dumps older than this many days        7
@@ -16,7 +16,7 @@ set -eu
 . "$(dirname "$0")/pg-common.sh"
 
 : "${PGHOST:?PGHOST must be set}"
-: "${SUPERUSER_PASSWORD_FILE:?SUPERUSER_PASSWORD_FILE must be set}"
+: "${SUPERUSER_CREDENTIALS_FILE:?SUPERUSER_CREDENTIALS_FILE must be set}"
 DUMP_DIR=${DUMP_DIR:-/backup}
 RETENTION_DAYS=${RETENTION_DAYS:-7}
 PG_RUNTIME_DIR=${PG_RUNTIME_DIR:-/tmp/logical-backup}
@@ -26,7 +26,7 @@ log() { echo "logical-backup: $*" >&2; }
 
 umask 077
 mkdir -p "$PG_RUNTIME_DIR"
-use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_PASSWORD_FILE"
+use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_CREDENTIALS_FILE"
 
 databases=${DUMP_DATABASES:-}
 if [ -z "$databases" ]; then

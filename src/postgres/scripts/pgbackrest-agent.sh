@@ -8,7 +8,7 @@
 #   PGBACKREST_STANZA          stanza name                                         db
 #   ARCHIVE_SPOOL_DIR          spool shared with pgbackrest-archive.sh                    /var/spool/pgbackrest-agent
 #   PG_RUNTIME_DIR             private writable directory (password file)          /tmp/pgbackrest-agent
-#   SUPERUSER_PASSWORD_FILE    postgres password, for pgBackRest's connection      optional
+#   SUPERUSER_CREDENTIALS_FILE    postgres password, for pgBackRest's connection      optional
 #   PGBACKREST_CONFIG          pgBackRest configuration file (read by pgbackrest)  /etc/pgbackrest/pgbackrest.conf
 #   AGENT_POLL_SECONDS         how often the spool is scanned when idle            1
 #   AGENT_BUSY_POLL_SECONDS    how often while requests keep coming (a busy        0.05
@@ -40,8 +40,8 @@ umask 077
 mkdir -p "$PG_RUNTIME_DIR" "$spool/request" "$spool/result"
 # the spool root is the emptyDir itself, owned by the kubelet (root): only the subdirectories are ours
 chmod 0770 "$spool/request" "$spool/result"
-if [ -n "${SUPERUSER_PASSWORD_FILE:-}" ] && [ -r "$SUPERUSER_PASSWORD_FILE" ]; then
-  use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_PASSWORD_FILE"
+if [ -n "${SUPERUSER_CREDENTIALS_FILE:-}" ] && [ -r "$SUPERUSER_CREDENTIALS_FILE" ]; then
+  use_password "$PG_RUNTIME_DIR/pgpass" postgres "$SUPERUSER_CREDENTIALS_FILE"
 fi
 
 # archive-get from the restore source, read only: pgBackRest runs with the source's configuration

@@ -8,9 +8,9 @@
 #   PG_CONFIG_DIR              directory holding postgresql.conf and pg_hba.conf          /etc/postgresql
 #   PG_SOCKET_DIR              unix socket directory                                      /var/run/postgresql
 #   PG_RUNTIME_DIR             private writable directory (password file, TLS key copy)   /tmp/postgres
-#   SUPERUSER_PASSWORD_FILE    file with the postgres password (for tools run in the pod) optional
+#   SUPERUSER_CREDENTIALS_FILE    file with the postgres password (for tools run in the pod) optional
 #   REPLICATION_USER           role replicas stream as                                    replicator
-#   REPLICATION_PASSWORD_FILE  file with its password                                     optional
+#   REPLICATION_CREDENTIALS_FILE  file with its password                                     optional
 #   PRIMARY_HOST, PRIMARY_PORT where a standby streams from (only used with standby.signal) optional, 5432
 #   POD_NAME                   this instance's name: application_name and slot name       hostname
 #   TLS_DIR                    directory with tls.crt, tls.key and optionally ca.crt      optional
@@ -33,11 +33,11 @@ mkdir -p "$PG_RUNTIME_DIR" "$PG_SOCKET_DIR"
 # libpq ignores password files that group or others can read, and Secret volumes are
 # group-readable under fsGroup: write a private copy.
 : >"$PG_RUNTIME_DIR/pgpass"
-if [ -n "${SUPERUSER_PASSWORD_FILE:-}" ] && [ -r "$SUPERUSER_PASSWORD_FILE" ]; then
-  pgpass_line postgres "$SUPERUSER_PASSWORD_FILE" >>"$PG_RUNTIME_DIR/pgpass"
+if [ -n "${SUPERUSER_CREDENTIALS_FILE:-}" ] && [ -r "$SUPERUSER_CREDENTIALS_FILE" ]; then
+  pgpass_line postgres "$SUPERUSER_CREDENTIALS_FILE" >>"$PG_RUNTIME_DIR/pgpass"
 fi
-if [ -n "${REPLICATION_PASSWORD_FILE:-}" ] && [ -r "$REPLICATION_PASSWORD_FILE" ]; then
-  pgpass_line "$REPLICATION_USER" "$REPLICATION_PASSWORD_FILE" >>"$PG_RUNTIME_DIR/pgpass"
+if [ -n "${REPLICATION_CREDENTIALS_FILE:-}" ] && [ -r "$REPLICATION_CREDENTIALS_FILE" ]; then
+  pgpass_line "$REPLICATION_USER" "$REPLICATION_CREDENTIALS_FILE" >>"$PG_RUNTIME_DIR/pgpass"
 fi
 chmod 0600 "$PG_RUNTIME_DIR/pgpass"
 
