@@ -9,7 +9,7 @@
 //   node scripts/generate-pg-parameter-types.mjs [--check]
 //
 // Needs PostgreSQL 15 (`$PG_BINDIR`, else /usr/lib/postgresql/15/bin). Run as root, the server
-// runs as the OS user `postgres`. With --check, exits 1 when the committed file differs.
+// runs as the OS user `$PG_USER` (default `postgres`). With --check, exits 1 when the committed file differs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ const bin = process.env.PG_BINDIR ?? '/usr/lib/postgresql/15/bin';
 const HIDDEN_CANDIDATES = ['on', 'off', 'true', 'false', 'yes', 'no', '1', '0', 'debug', 'archive', 'hot_standby'];
 
 const asRoot = process.getuid() === 0;
-const user = asRoot ? execFileSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).split(':') : undefined;
+const user = asRoot ? execFileSync('getent', ['passwd', process.env.PG_USER ?? 'postgres'], { encoding: 'utf8' }).split(':') : undefined;
 const uid = user ? Number(user[2]) : undefined;
 const gid = user ? Number(user[3]) : undefined;
 
@@ -51,6 +51,7 @@ try {
     .map(([name, ...rest]) => [name.toLowerCase(), ...rest])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   version = rows[0][6].split('.')[0];
+  if (version !== '15') throw new Error(`the table is for PostgreSQL 15, ${bin} holds PostgreSQL ${rows[0][6]}`);
   for (const [name, type, , , , enums] of rows) {
     if (type !== 'enum') continue;
     const visible = enums.split('|').map((v) => v.toLowerCase());
