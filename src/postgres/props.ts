@@ -457,7 +457,9 @@ export interface StatefulPostgresProps extends PodOptions {
   readonly maxConnections?: number;
   /**
    * postgresql.conf parameters applied on top of the base and the derived settings. Names are
-   * checked against the version's parameters (extension parameters contain a dot).
+   * checked against the version's parameters (extension parameters contain a dot); with version
+   * 15, values are checked as the server parses them (booleans, integers and reals with their
+   * units and ranges, enum values), so a value PostgreSQL would refuse at start fails at synth.
    * @default - none
    */
   readonly parameters?: { [name: string]: string };

@@ -32,6 +32,7 @@ import { CONFIG_DIR, DATA_MOUNT, SECRETS_DIR, SOCKET_DIR, SPOOL_DIR, STANZA } fr
 import { CONSTRUCT_OWNED_PARAMETERS, isKnownParameter, tunedParameters } from './postgresql-conf';
 import { ResolvedMonitoring, resolveMonitoring } from './monitoring';
 import { DatabaseAccess, OnEmptyPrimary, PasswordSecret, PoolMode, StatefulPostgresProps } from './props';
+import { parameterValueProblem } from './parameter-values';
 import { predefinedRoles } from './predefined-roles';
 import { normalizeRecoveryTargetTime, RECOVERY_TARGET_TIME_RULE } from './recovery-target';
 import { isExtensionName, isSqlName } from './sql';
@@ -810,6 +811,7 @@ function resolveParameters(errors: PropErrors, given: { [name: string]: string }
     const folded = key.toLowerCase();
     // a key that is no name (a line break, a NUL) is quoted, so it cannot split the message
     const at = /^[A-Za-z_][A-Za-z0-9_.]*$/.test(key) ? `parameters.${key}` : `parameters[${JSON.stringify(key)}]`;
+    const settable = isKnownParameter(key, version) && !CONSTRUCT_OWNED_PARAMETERS.includes(folded);
     if (!isKnownParameter(key, version)) {
       errors.add(at, `a PostgreSQL ${version} parameter name`, key);
     } else if (CONSTRUCT_OWNED_PARAMETERS.includes(folded)) {
@@ -817,7 +819,11 @@ function resolveParameters(errors: PropErrors, given: { [name: string]: string }
     } else if (spelledAs.has(folded)) {
       errors.add(at, `given once (PostgreSQL names are case-insensitive: ${spelledAs.get(folded)} names it too)`, key);
     }
-    errors.check(typeof value === 'string' && !/[\n\r\0]/.test(value), at, 'a single-line string', value);
+    if (errors.check(typeof value === 'string' && !/[\n\r\0]/.test(value), at, 'a single-line string', value) && settable && version === 15) {
+      // the value as the PostgreSQL 15 server parses it; other majors' types are left to their server
+      const rule = parameterValueProblem(folded, value);
+      errors.check(rule === undefined, at, rule!, value);
+    }
     spelledAs.set(folded, key);
     parameters[folded] = value;
   }
