@@ -3,12 +3,12 @@ import { PropErrors } from './errors';
 import { sizeInKibibytes, sizeToQuantity } from './quantities';
 
 /**
- * The largest size, in KiB, this library writes as a quantity: 2^53 - 1 KiB (just under 8 EiB),
- * the largest whole number JavaScript holds exactly. In bytes it stays below 2^63, the int64
- * the kubelet and the scheduler compute with, and it never prints in exponent form (`1e+21`),
- * which is not a Kubernetes quantity.
+ * The largest size, in KiB, this library writes as a quantity: 9007199254740 KiB (just under
+ * 8 PiB). The API server reads memory and storage amounts in thousandths of a byte (an int64):
+ * past (2^63 - 1) / 1000 bytes that value overflows and every apply warns `fractional byte value
+ * ... is invalid`. Below it the quantity never prints in exponent form (`1e+21`) either.
  */
-export const MAX_QUANTITY_KIB = Number.MAX_SAFE_INTEGER;
+export const MAX_QUANTITY_KIB = Math.floor((2 ** 63 - 1) / 1000 / 1024);
 
 /** How a Size prop is shown in an error: `1e+30Gi`, `NaNMi`. */
 export function describeSize(value: unknown): unknown {

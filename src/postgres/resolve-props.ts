@@ -63,8 +63,10 @@ const PG_INT_MAX = 2147483647;
  * holds up to {@link PG_INT_MAX}.
  */
 const MAX_STORAGE = {
-  maxKiB: (PG_INT_MAX * 5 + 4) * 1024,
-  why: `a fifth of it becomes max_slot_wal_keep_size, which PostgreSQL holds up to ${PG_INT_MAX}MB`,
+  // a fifth of (PG_INT_MAX * 5 + 4) MiB would still fit max_slot_wal_keep_size, but the claim's
+  // quantity reaches the API server's limit first
+  maxKiB: Math.min((PG_INT_MAX * 5 + 4) * 1024, Math.floor(MAX_QUANTITY_KIB / 1024) * 1024),
+  why: 'the largest claim the API server reads without a fractional-byte warning; a fifth of it becomes max_slot_wal_keep_size',
 };
 /**
  * The largest memory: three quarters of it become `effective_cache_size`, in 8kB pages, which

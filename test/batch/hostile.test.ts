@@ -10,6 +10,7 @@ import { Chart } from 'cdk8s';
 import { BatchRetry, ExtraVolumeSource, SerialBatchJob, SerialBatchJobProps, SerialBatchStep } from '../../src';
 import { podSpecOf } from './helpers';
 import { thrownMessage } from '../support/thrown';
+import { MAX_QUANTITY_KIB } from '../../src/common/size-checks';
 
 const IMAGE = 'ghcr.io/acme/batch:2.3.0';
 const INT32_MAX = 2 ** 31 - 1;
@@ -121,7 +122,8 @@ describe('integers past their field range', () => {
 });
 
 describe('quantities that are not quantities', () => {
-  const tooLarge = (unit: string) => `at most ${INT64_SAFE_MAX} ${unit} (larger amounts are not Kubernetes quantities)`;
+  const tooLarge = (unit: string) =>
+    `at most ${unit === 'KiB' ? MAX_QUANTITY_KIB : INT64_SAFE_MAX} ${unit} (larger amounts are not Kubernetes quantities)`;
   test.each<[string, PropsIn, string]>([
     [
       'a memory limit of 1e30 GiB',
@@ -146,17 +148,17 @@ describe('quantities that are not quantities', () => {
     [
       'a workspace of 1e30 GiB',
       () => ({ workspaceSizeLimit: Size.gibibytes(1e30) }),
-      `workspaceSizeLimit must be a whole number of KiB from 1 to ${INT64_SAFE_MAX}, got "1e+30Gi"`,
+      `workspaceSizeLimit must be a whole number of KiB from 1 to ${MAX_QUANTITY_KIB}, got "1e+30Gi"`,
     ],
     [
       'a /tmp of 1.5 KiB',
       () => ({ tmpSizeLimit: Size.kibibytes(1.5) }),
-      `tmpSizeLimit must be a whole number of KiB from 1 to ${INT64_SAFE_MAX}, got "1.5Ki"`,
+      `tmpSizeLimit must be a whole number of KiB from 1 to ${MAX_QUANTITY_KIB}, got "1.5Ki"`,
     ],
     [
       'a resume claim of 1e30 GiB',
       () => ({ retry: BatchRetry.resumeFromVolume({ storage: Size.gibibytes(1e30) }) }),
-      `retry.storage must be a whole number of KiB from 1048576 to ${INT64_SAFE_MAX}, got "1e+30Gi"`,
+      `retry.storage must be a whole number of KiB from 1048576 to ${MAX_QUANTITY_KIB}, got "1e+30Gi"`,
     ],
     // cdk8s-plus would fail at synth without our context: "'1536 mebibytes' cannot be converted into a whole number of gibibytes"
     [
@@ -370,7 +372,7 @@ describe('NaN, shown as NaN', () => {
     [
       'a workspace size',
       () => ({ workspaceSizeLimit: Size.gibibytes(NaN) }),
-      `workspaceSizeLimit must be a whole number of KiB from 1 to ${INT64_SAFE_MAX}, got "NaNGi"`,
+      `workspaceSizeLimit must be a whole number of KiB from 1 to ${MAX_QUANTITY_KIB}, got "NaNGi"`,
     ],
   ])('%s', (_, props, message) => {
     expect(errorOf(props)).toBe(`[test/job] ${message}`);

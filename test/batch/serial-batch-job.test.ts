@@ -783,7 +783,7 @@ describe('errors', () => {
     );
   });
   test('a size limit that is not whole KiB', () => {
-    fails({ workspaceSizeLimit: Size.kibibytes(0.5) }, /workspaceSizeLimit must be a whole number of KiB from 1 to 9007199254740991, got "0.5Ki"/);
+    fails({ workspaceSizeLimit: Size.kibibytes(0.5) }, /workspaceSizeLimit must be a whole number of KiB from 1 to 9007199254740, got "0.5Ki"/);
   });
 });
 

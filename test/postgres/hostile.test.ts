@@ -27,7 +27,7 @@ function errorOf(props: PropsIn): string {
 const password = (chart: Chart, name: string) => ({ secret: kplus.Secret.fromSecretName(chart, `Pw-${name}`, name) });
 const user = (chart: Chart, extra: object = {}) => ({ users: [{ name: 'app', password: password(chart, 'app'), ...extra }] });
 const EFFECTIVE_CACHE = 'three quarters of it become effective_cache_size, which PostgreSQL holds up to 2147483647 pages of 8kB';
-const SLOT_KEEP = 'a fifth of it becomes max_slot_wal_keep_size, which PostgreSQL holds up to 2147483647MB';
+const SLOT_KEEP = 'the largest claim the API server reads without a fractional-byte warning; a fifth of it becomes max_slot_wal_keep_size';
 
 describe('integers past their field range', () => {
   test.each<[string, PropsIn, string]>([
@@ -55,24 +55,24 @@ describe('integers past their field range', () => {
 
 describe('quantities that are not quantities, and derived settings past PostgreSQL integer range', () => {
   test.each<[string, PropsIn, string]>([
-    ['storage of 1e30 GiB', () => ({ storage: Size.gibibytes(1e30) }), `storage must be at most 10737418239Mi (${SLOT_KEEP}), got "1e+30Gi"`],
-    ['storage of 20 PiB', () => ({ storage: Size.pebibyte(20) }), `storage must be at most 10737418239Mi (${SLOT_KEEP}), got "20Pi"`],
+    ['storage of 1e30 GiB', () => ({ storage: Size.gibibytes(1e30) }), `storage must be at most 8796093022Mi (${SLOT_KEEP}), got "1e+30Gi"`],
+    ['storage of 20 PiB', () => ({ storage: Size.pebibyte(20) }), `storage must be at most 8796093022Mi (${SLOT_KEEP}), got "20Pi"`],
     ['memory of 1e30 GiB', () => ({ memory: Size.gibibytes(1e30) }), `memory must be at most 22369621Mi (${EFFECTIVE_CACHE}), got "1e+30Gi"`],
     ['memory of 64 TiB', () => ({ memory: Size.tebibytes(64) }), `memory must be at most 22369621Mi (${EFFECTIVE_CACHE}), got "64Ti"`],
     [
       'a pooler memory of 1e30 GiB',
       () => ({ pooler: { memory: Size.gibibytes(1e30) } }),
-      'pooler.memory must be at most 8796093022207Mi (larger sizes are not Kubernetes quantities), got "1e+30Gi"',
+      'pooler.memory must be at most 8796093022Mi (larger sizes are not Kubernetes quantities), got "1e+30Gi"',
     ],
     [
       'a logical backup claim of 1e30 GiB',
       () => ({ logicalBackup: { storage: Size.gibibytes(1e30) } }),
-      'logicalBackup.storage must be at most 8796093022207Mi (larger sizes are not Kubernetes quantities), got "1e+30Gi"',
+      'logicalBackup.storage must be at most 8796093022Mi (larger sizes are not Kubernetes quantities), got "1e+30Gi"',
     ],
     [
       'a backup volume of 1e30 GiB',
       () => ({ backup: { repository: BackupRepository.volume({ size: Size.gibibytes(1e30) }) } }),
-      'backup.repository.size must be at least 1Gi, at most 9007199254740991Ki and a whole number of MiB, got "1e+30Gi"',
+      'backup.repository.size must be at least 1Gi, at most 9007199254740Ki and a whole number of MiB, got "1e+30Gi"',
     ],
     [
       'a NaN memory',
@@ -84,7 +84,7 @@ describe('quantities that are not quantities, and derived settings past PostgreS
   });
 
   test('the largest memory and storage give derived settings within PostgreSQL integer ranges', () => {
-    const { chart } = build(() => ({ memory: Size.mebibytes(22369621), storage: Size.mebibytes(10737418239) }));
+    const { chart } = build(() => ({ memory: Size.mebibytes(22369621), storage: Size.mebibytes(8796093022) }));
     const conf = Testing.synth(chart).find((o) => o.kind === 'ConfigMap' && o.data?.['postgresql.conf'] !== undefined)!.data[
       'postgresql.conf'
     ] as string;

@@ -36,7 +36,7 @@ describe('the shared manifest validator', () => {
     expect(manifestProblems(d).join('\n')).toMatch(/schema: .*replicas must be integer/);
   });
 
-  test('rejects integers past their int32 or int64 field and quantities that are not plain', () => {
+  test('rejects integers past their int32 or int64 field and quantities the API server cannot read in thousandths', () => {
     const d: any = deployment();
     d.spec.replicas = 2 ** 31;
     d.spec.template.spec.terminationGracePeriodSeconds = 1e22;
@@ -46,15 +46,15 @@ describe('the shared manifest validator', () => {
       expect.arrayContaining([
         'spec.replicas: 2147483648 is not an int32',
         'spec.template.spec.terminationGracePeriodSeconds: 1e+22 is not an int64 JavaScript holds exactly',
-        'spec.template.spec.containers[0].resources.limits.memory: "9.5367431640625e+23Pi" is not a plain quantity below 2^63',
-        'spec.template.spec.containers[0].resources.limits.cpu: "NaNm" is not a plain quantity below 2^63',
-        'spec.template.spec.containers[0].resources.requests.memory: "9Ei" is not a plain quantity below 2^63',
+        'spec.template.spec.containers[0].resources.limits.memory: "9.5367431640625e+23Pi" is not a plain quantity whose thousandths fit an int64',
+        'spec.template.spec.containers[0].resources.limits.cpu: "NaNm" is not a plain quantity whose thousandths fit an int64',
+        'spec.template.spec.containers[0].resources.requests.memory: "9Ei" is not a plain quantity whose thousandths fit an int64',
         'spec.template.spec.containers[0].args[0]: string holds a NUL byte',
       ]),
     );
     const ok: any = deployment();
     ok.spec.replicas = 2 ** 31 - 1;
-    ok.spec.template.spec.containers[0].resources = { limits: { memory: '7Ei', cpu: '1500m' }, requests: { memory: '0.5Gi', cpu: '1' } };
+    ok.spec.template.spec.containers[0].resources = { limits: { memory: '8Pi', cpu: '1500m' }, requests: { memory: '0.5Gi', cpu: '1' } };
     expect(manifestProblems(ok)).toEqual([]);
   });
 

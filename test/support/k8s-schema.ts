@@ -75,7 +75,7 @@ const QUANTITY_FACTOR: Record<string, number> = {
 /**
  * Range rules the JSON schema states but its validator does not enforce: `int32` and `int64`
  * fields hold integers of that range (int64: what JavaScript holds exactly), a quantity is a
- * plain decimal with a suffix (no exponent form, no NaN) below 2^63, and no string holds a NUL.
+ * plain decimal with a suffix (no exponent form, no NaN) whose thousandths fit an int64, and no string holds a NUL.
  */
 function valueRangeProblems(schema: Schema, value: unknown, at: string, out: string[]): void {
   const where = at.replace(/^\$\.?/, '');
@@ -92,8 +92,9 @@ function valueRangeProblems(schema: Schema, value: unknown, at: string, out: str
     }
     if (schema.type === 'string' && schema.format === 'quantity') {
       const m = PLAIN_QUANTITY.exec(value);
-      if (!m || Math.abs(Number(m[1]) * QUANTITY_FACTOR[m[2] ?? '']) >= 2 ** 63) {
-        out.push(`${where}: ${JSON.stringify(value)} is not a plain quantity below 2^63`);
+      // the API server reads amounts in thousandths (MilliValue, an int64): past that it warns
+      if (!m || Math.abs(Number(m[1]) * QUANTITY_FACTOR[m[2] ?? ''] * 1000) >= 2 ** 63) {
+        out.push(`${where}: ${JSON.stringify(value)} is not a plain quantity whose thousandths fit an int64`);
       }
     }
   }
