@@ -104,6 +104,10 @@ export class SerialBatchJob extends Construct {
         });
     }
 
+    if (batch.runAsUser < 10000 || batch.runAsGroup < 10000) {
+      // asked for explicitly: kube-score wants ids above 10000, away from host accounts
+      addKubeScoreIgnore(this.workload, 'container-security-context-user-group-id');
+    }
     if (batch.networkPolicy) {
       this.networkPolicy = createBatchNetworkPolicy(this, batch);
     } else {

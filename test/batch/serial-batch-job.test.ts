@@ -858,6 +858,15 @@ describe('linter annotations for deviations the user asked for', () => {
     expect(job.metadata.annotations['kube-score/ignore']).toBe('container-image-pull-policy,pod-networkpolicy');
   });
 
+  test('a uid or gid below 10000, asked for explicitly, is an ignore kube-score is told about', () => {
+    const low = synth({ runAsUser: 999 }).objects.find((o) => o.kind === 'Job')!;
+    expect(low.metadata.annotations['kube-score/ignore']).toContain('container-security-context-user-group-id');
+    const lowGroup = synth({ runAsGroup: 999 }).objects.find((o) => o.kind === 'Job')!;
+    expect(lowGroup.metadata.annotations['kube-score/ignore']).toContain('container-security-context-user-group-id');
+    const defaults = synth().objects.find((o) => o.kind === 'Job')!;
+    expect(defaults.metadata.annotations?.['kube-score/ignore'] ?? '').not.toContain('container-security-context-user-group-id');
+  });
+
   test('with the default NetworkPolicy nothing is ignored', () => {
     const chart = Testing.chart();
     new SerialBatchJob(chart, 'nightly', { image: 'ghcr.io/acme/batch:2.3.0', steps: [{ name: 'one', command: ['true'] }] });
